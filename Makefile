@@ -1,0 +1,56 @@
+# Near Miss: `make help` lists the targets. Every target sets up what it needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# The Lambda runtime is python3.13: find that interpreter (on PATH, through pyenv, or as PYTHON=...).
+PYTHON ?= $(shell for p in python3.13 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | sort -V | tail -1) /usr/local/bin/python3.13 /usr/bin/python3.13; do "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null && { command -v "$$p"; break; }; done)
+PORT ?= 8000
+
+.PHONY: help venv demo test lint types template unit reliability bench serve clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@if [ -z "$(PYTHON)" ] || ! "$(PYTHON)" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null; then \
+		echo "error: Python 3.13 (the Lambda runtime) was not found. Install it (e.g. 'pyenv install 3.13') or run 'make PYTHON=/path/to/python3.13 ...'." >&2; exit 1; fi
+	@echo "setting up $(VENV) with $$($(PYTHON) --version)"
+	@rm -rf $(VENV) && "$(PYTHON)" -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP) ## Create the virtualenv (Python 3.13) with every dependency
+
+demo: $(STAMP) ## Run the whole playbook offline on the embedded default (moto), months in seconds
+	@$(PY) -m nearmiss_local.demo
+
+test: $(STAMP) lint types template unit ## Lint, types, the SAM template check, and the tests (all offline)
+
+lint: $(STAMP) ## ruff check and format check
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+
+types: $(STAMP) ## mypy (strict) on the nearmiss package
+	@$(VENV)/bin/mypy
+
+template: $(STAMP) ## Translate template.yaml with aws-sam-translator, then lint the result with cfn-lint
+	@$(PY) -m nearmiss_local.check_template
+
+unit: $(STAMP) ## The test suite
+	@$(VENV)/bin/pytest
+
+reliability: $(STAMP) ## The fault, load and hostile-input suite, with its table
+	@$(VENV)/bin/pytest tests/reliability -m reliability -s
+
+bench: $(STAMP) ## Benchmarks: cold start, requests per rejection, dispatcher scaling (writes bench/results.json)
+	@$(PY) bench/run.py
+
+serve: $(STAMP) ## The API on 127.0.0.1:$(PORT) on the embedded default, with the dispatcher ticking
+	@$(PY) -m nearmiss_local.serve --port $(PORT)
+
+clean: ## Remove the virtualenv and build output
+	rm -rf $(VENV) .aws-sam .mypy_cache .ruff_cache

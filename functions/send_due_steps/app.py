@@ -1,0 +1,15 @@
+"""send_due_steps: on the schedule, send (or draft, or lapse) every step that is due."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from nearmiss import bootstrap, entrypoints
+from nearmiss.observability import logger, metrics
+
+
+@logger.inject_lambda_context(correlation_id_path="id")
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    time_left = lambda: context.get_remaining_time_in_millis() / 1000  # noqa: E731
+    return entrypoints.on_schedule(event, bootstrap.container(), time_left)

@@ -1,0 +1,14 @@
+"""stop_playbook: on a re-open, a hire or the candidate's cancel, cancel every pending step."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from nearmiss import bootstrap, entrypoints
+from nearmiss.observability import logger, metrics
+
+
+@logger.inject_lambda_context(correlation_id_path="detail.metadata.correlation_id")
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return entrypoints.on_stop(event, bootstrap.container())

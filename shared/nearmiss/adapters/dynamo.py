@@ -1,0 +1,322 @@
+"""The DynamoDB store: one table, conditional writes for every guarantee.
+
+Items (pk / sk):
+    CAND#<candidate>                 PROFILE                 the candidate
+    CAND#<candidate>                 APP#<application>       an application with its contacts
+    APP#<candidate>#<application>    PLAYBOOK                created once, with all the steps
+    APP#<candidate>#<application>    STOP                    newest stop (re-open, hire, cancel)
+    APP#<candidate>#<application>    STEP#<step id>          one (application, recipient, step)
+    RCPT#<recipient key>             BLOCK#ALL               bounce / complaint: nobody writes again
+    RCPT#<recipient key>             BLOCK#CAND#<candidate>  asked this candidate to stop, or replied
+    RCPT#<recipient key>             DAY#<local date>        the one message this person gets that day
+
+The due-index (GSI "due") is sparse: only steps with something to do carry `due_shard` and
+`due_at`; the dispatcher's cost grows with the due work, not with everything stored. Steps are
+spread over `shards` partitions so one hot partition does not cap the dispatch rate.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from nearmiss.domain.models import Application, Candidate
+from nearmiss.domain.records import PlaybookRecord, StepRecord
+from nearmiss.service.ports import ClaimOutcome, CreateOutcome, Suppression
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+DUE_INDEX = "due"
+# Which condition of the claim transaction failed first, by its position in the transaction.
+_CLAIM_FAILURES = (
+    ClaimOutcome.LOST,
+    ClaimOutcome.STOPPED,
+    ClaimOutcome.SUPPRESSED,
+    ClaimOutcome.SUPPRESSED,
+    ClaimOutcome.DAY_TAKEN,
+)
+ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def _iso(instant: datetime) -> str:
+    """Fixed-width UTC text, so string order is time order in key conditions."""
+    return instant.astimezone(UTC).strftime(ISO)
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+class DynamoStore:
+    def __init__(self, client: DynamoDBClient, table_name: str, *, shards: int = 4, retention_days: int = 400) -> None:
+        self.client = client
+        self.table = table_name
+        self.shards = shards
+        self.retention = timedelta(days=retention_days)
+
+    # ---- keys ------------------------------------------------------------------------------
+    @staticmethod
+    def _app_pk(candidate_id: str, application_id: str) -> str:
+        return f"APP#{candidate_id}#{application_id}"
+
+    def _shard(self, step: StepRecord) -> str:
+        key = f"{step.candidate_id}#{step.application_id}#{step.step_id}".encode()
+        return f"DUE#{zlib.crc32(key) % self.shards}"
+
+    def _expiry(self, at: datetime) -> dict[str, str]:
+        return {"N": str(int((at + self.retention).timestamp()))}
+
+    # ---- serialisation ---------------------------------------------------------------------
+    def _step_item(self, step: StepRecord) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "pk": _s(self._app_pk(step.candidate_id, step.application_id)),
+            "sk": _s(f"STEP#{step.step_id}"),
+            "kind": _s("step"),
+            "state": _s(step.state.value),
+            "version": {"N": str(step.version)},
+            "doc": _s(step.model_dump_json()),
+            "expires_at_epoch": self._expiry(step.planned_at),
+        }
+        if step.due_at is not None:
+            item["due_shard"] = _s(self._shard(step))
+            item["due_at"] = _s(_iso(step.due_at))
+        return item
+
+    @staticmethod
+    def _step_from(item: dict[str, Any]) -> StepRecord:
+        return StepRecord.model_validate_json(item["doc"]["S"])
+
+    def _doc_item(self, pk: str, sk: str, kind: str, doc: str, at: datetime) -> dict[str, Any]:
+        return {"pk": _s(pk), "sk": _s(sk), "kind": _s(kind), "doc": _s(doc), "expires_at_epoch": self._expiry(at)}
+
+    # ---- candidates and applications ---------------------------------------------------------
+    def put_candidate(self, candidate: Candidate) -> None:
+        item = self._doc_item(
+            f"CAND#{candidate.candidate_id}", "PROFILE", "candidate", candidate.model_dump_json(), datetime.now(UTC)
+        )
+        self.client.put_item(TableName=self.table, Item=item)
+
+    def get_candidate(self, candidate_id: str) -> Candidate | None:
+        got = self.client.get_item(TableName=self.table, Key={"pk": _s(f"CAND#{candidate_id}"), "sk": _s("PROFILE")})
+        return Candidate.model_validate_json(got["Item"]["doc"]["S"]) if "Item" in got else None
+
+    def put_application(self, application: Application) -> None:
+        item = self._doc_item(
+            f"CAND#{application.candidate_id}",
+            f"APP#{application.application_id}",
+            "application",
+            application.model_dump_json(),
+            datetime.now(UTC),
+        )
+        self.client.put_item(TableName=self.table, Item=item)
+
+    def load(self, candidate_id: str, application_id: str) -> tuple[Candidate | None, Application | None]:
+        """The candidate and the application in one request (BatchGetItem)."""
+        pk = _s(f"CAND#{candidate_id}")
+        keys = [{"pk": pk, "sk": _s("PROFILE")}, {"pk": pk, "sk": _s(f"APP#{application_id}")}]
+        got = self.client.batch_get_item(RequestItems={self.table: {"Keys": keys, "ConsistentRead": True}})
+        items = list(got["Responses"].get(self.table, []))
+        unprocessed = got.get("UnprocessedKeys", {}).get(self.table)
+        while unprocessed:  # throttled keys come back unprocessed; ask again for just those
+            got = self.client.batch_get_item(RequestItems={self.table: unprocessed})
+            items += got["Responses"].get(self.table, [])
+            unprocessed = got.get("UnprocessedKeys", {}).get(self.table)
+        candidate = application = None
+        for item in items:
+            if item["sk"]["S"] == "PROFILE":
+                candidate = Candidate.model_validate_json(item["doc"]["S"])
+            else:
+                application = Application.model_validate_json(item["doc"]["S"])
+        return candidate, application
+
+    # ---- playbooks -------------------------------------------------------------------------
+    def create_playbook(self, playbook: PlaybookRecord, steps: Sequence[StepRecord]) -> CreateOutcome:
+        pk = self._app_pk(playbook.candidate_id, playbook.application_id)
+        marker = self._doc_item(pk, "PLAYBOOK", "playbook", playbook.model_dump_json(), playbook.started_at)
+        stopped_check = playbook.reason != "stopped"
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": marker,
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        ]
+        if stopped_check:
+            items.append(
+                {
+                    "ConditionCheck": {
+                        "TableName": self.table,
+                        "Key": {"pk": _s(pk), "sk": _s("STOP")},
+                        # A stop wins when it happened after the rejection (a re-open, a hire).
+                        "ConditionExpression": "attribute_not_exists(pk) OR stopped_at < :rejected",
+                        "ExpressionAttributeValues": {":rejected": _s(_iso(playbook.rejected_at))},
+                    }
+                }
+            )
+        items += [{"Put": {"TableName": self.table, "Item": self._step_item(s)}} for s in steps]
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except self.client.exceptions.TransactionCanceledException as exc:
+            reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                return CreateOutcome.DUPLICATE
+            if stopped_check and len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                return CreateOutcome.STOPPED
+            raise
+        return CreateOutcome.CREATED
+
+    def get_playbook(self, candidate_id: str, application_id: str) -> PlaybookRecord | None:
+        key = {"pk": _s(self._app_pk(candidate_id, application_id)), "sk": _s("PLAYBOOK")}
+        got = self.client.get_item(TableName=self.table, Key=key)
+        return PlaybookRecord.model_validate_json(got["Item"]["doc"]["S"]) if "Item" in got else None
+
+    def record_stop(self, candidate_id: str, application_id: str, occurred_at: datetime, reason: str) -> None:
+        """Keep the newest stop: an older, late-arriving stop does not move the marker back."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"pk": _s(self._app_pk(candidate_id, application_id)), "sk": _s("STOP")},
+                UpdateExpression="SET stopped_at = :at, reason = :why, kind = :kind, expires_at_epoch = :exp",
+                ConditionExpression="attribute_not_exists(stopped_at) OR stopped_at < :at",
+                ExpressionAttributeValues={
+                    ":at": _s(_iso(occurred_at)),
+                    ":why": _s(reason),
+                    ":kind": _s("stop"),
+                    ":exp": self._expiry(occurred_at),
+                },
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            pass  # a newer stop is already recorded
+
+    def list_steps(self, candidate_id: str, application_id: str) -> list[StepRecord]:
+        steps: list[StepRecord] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :step)",
+            "ExpressionAttributeValues": {":pk": _s(self._app_pk(candidate_id, application_id)), ":step": _s("STEP#")},
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self.client.query(**kwargs)
+            steps += [self._step_from(i) for i in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                return steps
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def get_step(self, candidate_id: str, application_id: str, step_id: str) -> StepRecord | None:
+        key = {"pk": _s(self._app_pk(candidate_id, application_id)), "sk": _s(f"STEP#{step_id}")}
+        got = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True)
+        return self._step_from(got["Item"]) if "Item" in got else None
+
+    def due_steps(self, now: datetime, limit: int) -> list[StepRecord]:
+        """Steps due at `now`, oldest first per shard: one Query per shard (more only past 1 MB)."""
+        due: list[StepRecord] = []
+        per_shard = max(1, -(-limit // self.shards))
+        for shard in range(self.shards):
+            kwargs: dict[str, Any] = {
+                "TableName": self.table,
+                "IndexName": DUE_INDEX,
+                "KeyConditionExpression": "due_shard = :shard AND due_at <= :now",
+                "ExpressionAttributeValues": {":shard": _s(f"DUE#{shard}"), ":now": _s(_iso(now))},
+                "Limit": per_shard,
+            }
+            taken = 0
+            while taken < per_shard:
+                page = self.client.query(**kwargs)
+                batch = [self._step_from(i) for i in page["Items"]]
+                due += batch
+                taken += len(batch)
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+                kwargs["Limit"] = per_shard - taken
+        due.sort(key=lambda s: s.due_at or now)
+        return due[:limit]
+
+    def _put_if_version(self, old: StepRecord, new: StepRecord) -> dict[str, Any]:
+        return {
+            "TableName": self.table,
+            "Item": self._step_item(new),
+            "ConditionExpression": "#v = :v",
+            "ExpressionAttributeNames": {"#v": "version"},
+            "ExpressionAttributeValues": {":v": {"N": str(old.version)}},
+        }
+
+    def replace_step(self, old: StepRecord, new: StepRecord) -> bool:
+        try:
+            self.client.put_item(**self._put_if_version(old, new))
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def claim_send(self, old: StepRecord, new: StepRecord, day: str) -> ClaimOutcome:
+        pk = self._app_pk(old.candidate_id, old.application_id)
+        rcpt = _s(f"RCPT#{old.recipient_key}")
+        owner = _s(f"{pk}#{old.step_id}")
+        items = [
+            {"Put": self._put_if_version(old, new)},
+            {
+                "ConditionCheck": {
+                    "TableName": self.table,
+                    "Key": {"pk": _s(pk), "sk": _s("STOP")},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "ConditionCheck": {
+                    "TableName": self.table,
+                    "Key": {"pk": rcpt, "sk": _s("BLOCK#ALL")},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "ConditionCheck": {
+                    "TableName": self.table,
+                    "Key": {"pk": rcpt, "sk": _s(f"BLOCK#CAND#{old.candidate_id}")},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": {
+                        "pk": rcpt,
+                        "sk": _s(f"DAY#{day}"),
+                        "owner": owner,
+                        "expires_at_epoch": {"N": str(int((new.updated_at or old.planned_at).timestamp()) + 3 * 86400)},
+                    },
+                    "ConditionExpression": "attribute_not_exists(pk) OR #owner = :owner",
+                    "ExpressionAttributeNames": {"#owner": "owner"},
+                    "ExpressionAttributeValues": {":owner": owner},
+                }
+            },
+        ]
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except self.client.exceptions.TransactionCanceledException as exc:
+            reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
+            failed = [i for i, code in enumerate(reasons) if code == "ConditionalCheckFailed"]
+            if not failed:
+                raise  # throttling or a conflict with another transaction: the run retries later
+            return _CLAIM_FAILURES[failed[0]]
+        return ClaimOutcome.CLAIMED
+
+    # ---- recipients --------------------------------------------------------------------------
+    def suppress(self, suppression: Suppression, at: datetime) -> None:
+        sk = "BLOCK#ALL" if suppression.candidate_id is None else f"BLOCK#CAND#{suppression.candidate_id}"
+        self.client.put_item(
+            TableName=self.table,
+            Item={
+                "pk": _s(f"RCPT#{suppression.recipient_key}"),
+                "sk": _s(sk),
+                "kind": _s("suppression"),
+                "reason": _s(suppression.reason),
+                "at": _s(_iso(at)),
+                "expires_at_epoch": self._expiry(at),
+            },
+        )

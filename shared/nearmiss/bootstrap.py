@@ -1,0 +1,127 @@
+"""The composition root: settings, boto3 clients and adapters, each built on first use.
+
+Nothing here runs at import. A Lambda container builds what its handler touches once and reuses
+it across invocations; a test replaces the container with `use(Container(...))` or sets fakes on it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from nearmiss.config import Settings, settings
+
+if TYPE_CHECKING:
+    from nearmiss.service.dispatch import Dispatcher
+    from nearmiss.service.links import Links
+    from nearmiss.service.playbooks import SenderPolicy
+    from nearmiss.service.ports import Mailer, Publisher, Store
+
+
+def _client(service: str, **config: Any) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(service, config=Config(**config))  # type: ignore[call-overload]
+
+
+class Container:
+    def __init__(self, config: Settings | None = None) -> None:
+        self._config = config
+
+    @cached_property
+    def settings(self) -> Settings:
+        return self._config or settings()
+
+    # ---- secrets -------------------------------------------------------------------------------
+    def _secret(self, value: str | None, arn: str | None, what: str) -> str:
+        if value:
+            return value
+        if arn:
+            from aws_lambda_powertools.utilities import parameters
+
+            return str(parameters.get_secret(arn, max_age=300))  # cached for five minutes
+        raise RuntimeError(f"no {what} configured: set NEARMISS_{what.upper()} or NEARMISS_{what.upper()}_ARN")
+
+    @cached_property
+    def link_secret(self) -> bytes:
+        s = self.settings
+        return self._secret(s.link_secret, s.link_secret_arn, "link_secret").encode()
+
+    @cached_property
+    def api_key(self) -> str:
+        s = self.settings
+        return self._secret(s.api_key, s.api_key_secret_arn, "api_key")
+
+    # ---- adapters ------------------------------------------------------------------------------
+    @cached_property
+    def store(self) -> Store:
+        from nearmiss.adapters.dynamo import DynamoStore
+
+        client = _client("dynamodb", retries={"mode": "standard", "max_attempts": 5})
+        s = self.settings
+        return DynamoStore(client, s.table_name, shards=s.due_shards, retention_days=s.retention_days)
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        from nearmiss.adapters.ses import SesMailer
+
+        # No SDK retries for sends: a retried request after a timeout could send twice. The
+        # dispatcher decides what to retry, and when.
+        client = _client("sesv2", retries={"mode": "standard", "max_attempts": 1}, read_timeout=20)
+        return SesMailer(client, self.settings.ses_configuration_set)
+
+    @cached_property
+    def publisher(self) -> Publisher:
+        from nearmiss.adapters.eventbridge import EventBridgePublisher
+
+        client = _client("events", retries={"mode": "standard", "max_attempts": 5})
+        return EventBridgePublisher(client, self.settings.event_bus_name)
+
+    # ---- services ------------------------------------------------------------------------------
+    @cached_property
+    def links(self) -> Links:
+        from nearmiss.service.links import Links
+
+        return Links(str(self.settings.public_base_url), self.link_secret)
+
+    @cached_property
+    def senders(self) -> SenderPolicy:
+        from nearmiss.service.playbooks import SenderPolicy
+
+        return SenderPolicy(domain=self.settings.sender_domain, local_part=self.settings.sender_local_part)
+
+    @cached_property
+    def dispatcher(self) -> Dispatcher:
+        from nearmiss.service.dispatch import Dispatcher, DispatchSettings
+
+        s = self.settings
+        return Dispatcher(
+            self.store,
+            self.mailer,
+            self.links,
+            platform_address=f"{s.sender_local_part}@{s.sender_domain}",
+            settings=DispatchSettings(
+                lease=timedelta(seconds=s.lease_seconds),
+                max_attempts=s.max_send_attempts,
+                max_steps=s.max_steps_per_run,
+                max_send_rate=s.ses_max_send_rate,
+            ),
+        )
+
+
+_current: Container | None = None
+
+
+def container() -> Container:
+    global _current
+    if _current is None:
+        _current = Container()
+    return _current
+
+
+def use(replacement: Container | None) -> None:
+    """Swap the container (tests, the local runner); None builds a fresh one on next use."""
+    global _current
+    _current = replacement

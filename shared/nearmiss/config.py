@@ -1,0 +1,38 @@
+"""Configuration: every environment variable, validated once, in one model."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, HttpUrl
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEARMISS_", extra="ignore", frozen=True)
+
+    table_name: str = Field(min_length=3)
+    event_bus_name: str = Field(min_length=1)
+    # Platform sending: From "<candidate name>" <notes@sender_domain>, Reply-To the candidate.
+    sender_domain: str = Field(min_length=3, pattern=r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+    sender_local_part: str = Field(default="notes", pattern=r"^[A-Za-z0-9._+-]{1,64}$")
+    public_base_url: HttpUrl = HttpUrl("http://127.0.0.1:8000")
+    # The key that signs review and stop links: locally from the environment, in AWS from Secrets
+    # Manager (the ARN is set by the template; the value is fetched once and cached).
+    link_secret: str | None = Field(default=None, min_length=32, repr=False)
+    link_secret_arn: str | None = None
+    # The operator's API key (career-services staff) for the candidate routes; same two sources.
+    api_key: str | None = Field(default=None, min_length=16, repr=False)
+    api_key_secret_arn: str | None = None
+    ses_configuration_set: str | None = None
+    due_shards: int = Field(default=4, ge=1, le=64)
+    max_steps_per_run: int = Field(default=400, ge=1, le=5000)
+    max_send_attempts: int = Field(default=6, ge=1, le=20)
+    lease_seconds: int = Field(default=300, ge=30, le=3600)
+    ses_max_send_rate: float = Field(default=10.0, gt=0, description="messages per second the account allows")
+    retention_days: int = Field(default=400, ge=30, le=3650)
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings()  # type: ignore[call-arg]  # values come from the environment

@@ -1,0 +1,242 @@
+"""Who is involved and what happened: candidates, applications, contacts, steps.
+
+Every model forbids unknown fields and validates at the edge, so a bad request or event fails
+with the field's name and the reason instead of reaching the playbook.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from enum import StrEnum
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+# Oldest and newest instants the playbook accepts: an ATS date in 1970 or 2999 is a bug upstream.
+EARLIEST_INSTANT = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_INSTANT = datetime(2100, 1, 1, tzinfo=UTC)
+MAX_CONTACTS = 15  # one playbook is written in one DynamoDB transaction (at most 100 items)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+def _no_control_characters(value: str) -> str:
+    # Names and subjects end up in mail headers: a CR or LF there is a header injection.
+    if any(ord(ch) < 32 and ch not in "\t" for ch in value) or "\x7f" in value:
+        raise ValueError("must not contain line breaks or control characters")
+    return value
+
+
+def _known_time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'Europe/Berlin'") from exc
+    return value
+
+
+def _plausible_instant(value: datetime) -> datetime:
+    if not EARLIEST_INSTANT <= value <= LATEST_INSTANT:
+        raise ValueError("must be between 2000-01-01 and 2100-01-01")
+    return value.astimezone(UTC)
+
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=120), AfterValidator(_no_control_characters)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_no_control_characters)]
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_known_time_zone)]
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$", to_upper=True)]
+Instant = Annotated[AwareDatetime, AfterValidator(_plausible_instant)]
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")]
+
+
+class Role(StrEnum):
+    INTERVIEWER = "interviewer"
+    HIRING_MANAGER = "hiring_manager"
+    RECRUITER = "recruiter"
+    HR = "hr"
+
+
+class Mode(StrEnum):
+    REVIEW = "review"  # drafts go to the candidate first, with approve / skip links
+    AUTO = "auto"  # sends without asking
+
+
+class StepKind(StrEnum):
+    THANK_YOU = "thank_you"
+    SHARE_RESOURCE = "share_resource"
+    CHECK_IN = "check_in"
+
+
+class StepState(StrEnum):
+    SCHEDULED = "scheduled"  # waiting for its instant (in review mode: for the draft to go out)
+    DRAFTING = "drafting"  # claimed to send the draft to the candidate
+    AWAITING_APPROVAL = "awaiting_approval"  # draft sent; lapses at expires_at
+    APPROVED = "approved"  # waiting for its send instant
+    SENDING = "sending"  # claimed; the lease says how long the claim holds
+    SENT = "sent"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+    LAPSED = "lapsed"  # approval came too late, or never
+    FAILED = "failed"  # permanent error, with the reason
+    NEEDS_REVIEW = "needs_review"  # a send whose outcome is unknown; never retried blindly
+
+    @property
+    def is_pending(self) -> bool:
+        return self in _PENDING
+
+    @property
+    def is_final(self) -> bool:
+        return not self.is_pending and self not in (StepState.DRAFTING, StepState.SENDING)
+
+
+_PENDING = frozenset({StepState.SCHEDULED, StepState.AWAITING_APPROVAL, StepState.APPROVED})
+
+
+class SendWindow(Strict):
+    """Hours on the recipient's clock when a personal note looks written by a person."""
+
+    start: time = time(9, 0)
+    end: time = time(17, 0)
+    weekdays: frozenset[int] = Field(default=frozenset({0, 1, 2, 3, 4}), description="0 = Monday")
+
+    @model_validator(mode="after")
+    def _check(self) -> SendWindow:
+        if self.end <= self.start:
+            raise ValueError("send window: end must be after start")
+        if not self.weekdays or not self.weekdays <= set(range(7)):
+            raise ValueError("send window: weekdays must be a non-empty subset of 0..6 (0 = Monday)")
+        return self
+
+
+class PlaybookSettings(Strict):
+    """The playbook's defaults from PRODUCT.md; every number can be overridden per candidate."""
+
+    thank_you_after_days: int = Field(default=1, ge=0, le=14)
+    resource_after_business_days: int = Field(default=3, ge=1, le=30)
+    check_in_after_days: tuple[int, ...] = Field(default=(90,), min_length=0, max_length=3)
+    check_in_roles: frozenset[Role] = frozenset({Role.HIRING_MANAGER, Role.RECRUITER})
+    send_window: SendWindow = SendWindow()
+    # Review mode: drafts reach the candidate this long before the planned send ...
+    review_lead_hours: int = Field(default=20, ge=1, le=24 * 14)
+    # ... and an approval later than this after the planned send lapses (a late thank-you is worse than none).
+    approval_grace_hours: dict[StepKind, int] = Field(
+        default_factory=lambda: {StepKind.THANK_YOU: 48, StepKind.SHARE_RESOURCE: 96, StepKind.CHECK_IN: 240}
+    )
+    # When the ATS's rejection time is not when the candidate learned of it (hours added per source).
+    source_delay_hours: dict[str, float] = Field(default_factory=lambda: {"greenhouse": 24.0})
+
+    @field_validator("check_in_after_days")
+    @classmethod
+    def _offsets(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(not 7 <= d <= 730 for d in value):
+            raise ValueError("each check-in offset must be between 7 and 730 days")
+        if len(set(value)) != len(value):
+            raise ValueError("check-in offsets must be distinct")
+        return tuple(sorted(value))
+
+    def grace_hours(self, kind: StepKind) -> int:
+        return self.approval_grace_hours.get(kind, 48)
+
+
+class Candidate(Strict):
+    candidate_id: Identifier
+    name: Name
+    email: EmailStr
+    time_zone: TimeZoneName = "UTC"
+    country: CountryCode | None = None
+    mode: Mode = Mode.REVIEW
+    # "own_address": SES sends From the candidate's own verified address.
+    # "platform": From the platform's verified domain, with the candidate's name and Reply-To.
+    sending_identity: Literal["own_address", "platform"] = "platform"
+    signature: LongText | None = None
+    playbook: PlaybookSettings = PlaybookSettings()
+
+
+class Resource(Strict):
+    """Something an interviewer wanted: a link, a piece of information, or an introduction."""
+
+    kind: Literal["link", "information", "introduction"]
+    title: ShortText
+    url: HttpUrl | None = None
+    note: LongText | None = None
+    introduce_name: Name | None = Field(default=None, description="for an introduction: who")
+    introduce_email: EmailStr | None = None
+
+    @model_validator(mode="after")
+    def _has_value(self) -> Resource:
+        if self.kind == "link" and self.url is None:
+            raise ValueError("a resource of kind 'link' needs a url")
+        if self.kind == "introduction" and self.introduce_name is None:
+            raise ValueError("a resource of kind 'introduction' needs introduce_name")
+        return self
+
+
+class Contact(Strict):
+    name: Name
+    email: EmailStr | None = None  # kept without one so the candidate can complete it
+    role: Role = Role.INTERVIEWER
+    title: ShortText | None = Field(default=None, description="their job title, e.g. 'Staff Engineer'")
+    time_zone: TimeZoneName | None = None
+    country: CountryCode | None = None
+    discussed: LongText | None = Field(default=None, description="what was discussed with them")
+    resource: Resource | None = None
+    may_email: bool = True  # e.g. Greenhouse's can_email: false
+
+    @property
+    def key(self) -> str:
+        """Stable identity of a recipient: the lowercased address (or the name if there is none)."""
+        return (self.email or f"name:{self.name}").strip().lower()
+
+
+class Application(Strict):
+    candidate_id: Identifier
+    application_id: Identifier
+    company: ShortText
+    job_title: ShortText
+    contacts: tuple[Contact, ...] = Field(default=(), max_length=MAX_CONTACTS)
+    source: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{1,31}$")] = "manual"
+    ats_application_id: Identifier | None = None
+
+    @field_validator("contacts")
+    @classmethod
+    def _distinct(cls, contacts: tuple[Contact, ...]) -> tuple[Contact, ...]:
+        keys = [c.key for c in contacts]
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        if dupes:
+            raise ValueError(f"the same person is listed twice ({len(dupes)} duplicate address(es))")
+        return contacts
+
+
+class Step(Strict):
+    """One message of the playbook to one person, as planned."""
+
+    kind: StepKind
+    step_id: str
+    offset_days: int | None = None  # the check-in offset this step belongs to
+    recipient: Contact
+    planned_at: datetime  # the send instant (UTC), inside the recipient's send window
+    time_zone: str  # the recipient's zone after the fallback order
+    country: str | None
+    state: StepState = StepState.SCHEDULED
+    skip_reason: str | None = None
+    draft_at: datetime | None = None  # review mode: when the draft goes to the candidate
+    expires_at: datetime | None = None  # review mode: approvals after this lapse
+
+    @property
+    def local_planned_at(self) -> datetime:
+        return self.planned_at.astimezone(ZoneInfo(self.time_zone))

@@ -1,0 +1,80 @@
+"""What the store keeps about a playbook and each of its steps (pure data, no AWS)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from nearmiss.domain.models import Mode, SendWindow, StepKind, StepState
+
+
+class Sender(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    address: str
+    reply_to: str | None = None
+
+
+class StepRecord(BaseModel):
+    """One (application, recipient, step) as stored. `version` guards every change (optimistic lock).
+
+    `due_at` is set only while the step has something to do at that instant (send, draft, lapse, or
+    look at an expired claim); it is the sort key of the sparse due-index, so finished steps cost
+    the dispatcher nothing.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    candidate_id: str
+    application_id: str
+    step_id: str
+    kind: StepKind
+    offset_days: int | None = None
+    mode: Mode
+    state: StepState
+    version: int = 0
+    planned_at: datetime
+    due_at: datetime | None = None
+    draft_at: datetime | None = None
+    expires_at: datetime | None = None
+    lease_until: datetime | None = None
+    attempts: int = 0
+    message_id: str | None = None
+    draft_message_id: str | None = None
+    reason: str | None = None
+    time_zone: str
+    country: str | None = None
+    send_window: SendWindow = SendWindow()  # on the recipient's clock; re-used when a send is moved
+    recipient_name: str
+    recipient_role: str
+    recipient_address: str | None = None
+    recipient_key: str
+    sender: Sender
+    context: dict[str, Any]
+    # The candidate's edits to the draft, if any: what is sent instead of the rendered template.
+    edited_subject: str | None = None
+    edited_text: str | None = None
+    updated_at: datetime | None = None
+    sent_at: datetime | None = None
+
+    def moved(self, state: StepState, *, now: datetime, due_at: datetime | None, **changes: Any) -> StepRecord:
+        """The next version of this record: a new state, its next due instant, and any other changes."""
+        return self.model_copy(
+            update={"state": state, "due_at": due_at, "version": self.version + 1, "updated_at": now, **changes}
+        )
+
+
+class PlaybookRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    candidate_id: str
+    application_id: str
+    source: str
+    rejected_at: datetime
+    learned_at: datetime
+    started_at: datetime
+    mode: Mode
+    reason: str | None = None

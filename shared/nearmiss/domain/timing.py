@@ -1,0 +1,96 @@
+"""When a message may go out: in the recipient's world, not the server's.
+
+Send windows are read on the recipient's clock (default 09:00-17:00, Monday-Friday), public
+holidays of the recipient's country are skipped (the `holidays` library), and the zone falls back
+from the recipient to the candidate to UTC.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from nearmiss.domain.models import Candidate, Contact, SendWindow
+
+if TYPE_CHECKING:
+    from collections.abc import Container
+
+MAX_DAYS_AHEAD = 60  # a window always opens within two months, even across long holiday seasons
+MAX_OPENING_JITTER_MINUTES = 40
+
+
+class NoSendWindowError(ValueError):
+    """The send window never opens (for example, every weekday is a holiday)."""
+
+
+def recipient_zone(contact: Contact | None, candidate: Candidate) -> tuple[str, str | None]:
+    """The recipient's (time zone, country): theirs, else the candidate's, else UTC."""
+    zone = (contact.time_zone if contact else None) or candidate.time_zone or "UTC"
+    country = (contact.country if contact else None) or candidate.country
+    return zone, country
+
+
+@lru_cache(maxsize=256)
+def _holidays(country: str, year: int) -> Container[date]:
+    import holidays  # only the planner needs the calendars; keep them off every cold start
+
+    try:
+        return holidays.country_holidays(country, years=year)
+    except NotImplementedError:  # a country the library does not cover: no public holidays known
+        return frozenset()
+
+
+def is_holiday(day: date, country: str | None) -> bool:
+    return country is not None and day in _holidays(country, day.year)
+
+
+def is_business_day(day: date, country: str | None, weekdays: Container[int]) -> bool:
+    return day.weekday() in weekdays and not is_holiday(day, country)
+
+
+def _opening_jitter(key: str, window: SendWindow) -> timedelta:
+    """A stable few minutes after opening, so a batch does not all land at 09:00:00 sharp."""
+    length = (datetime.combine(date.min, window.end) - datetime.combine(date.min, window.start)).seconds // 60
+    span = max(1, min(MAX_OPENING_JITTER_MINUTES, length // 4))
+    digest = hashlib.sha256(key.encode()).digest()
+    return timedelta(minutes=int.from_bytes(digest[:4], "big") % span)
+
+
+def next_send_instant(
+    earliest: datetime, *, zone: str, country: str | None, window: SendWindow, key: str = ""
+) -> datetime:
+    """The first instant at or after `earliest` inside the recipient's send window, in UTC.
+
+    When the window is already open the instant is `earliest` itself; otherwise it is the next
+    opening plus a stable jitter derived from `key`.
+    """
+    tz = ZoneInfo(zone)
+    local = earliest.astimezone(tz).replace(second=0, microsecond=0)
+    if local < earliest.astimezone(tz):
+        local += timedelta(minutes=1)
+    for _ in range(MAX_DAYS_AHEAD):
+        day = local.date()
+        if is_business_day(day, country, window.weekdays):
+            opens = datetime.combine(day, window.start, tzinfo=tz)
+            closes = datetime.combine(day, window.end, tzinfo=tz)
+            instant = local if local >= opens else opens + _opening_jitter(key, window)
+            if instant < closes:
+                return instant.astimezone(UTC)
+        local = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    raise NoSendWindowError(f"no send window opens within {MAX_DAYS_AHEAD} days in {zone}")
+
+
+def add_business_days(start: datetime, days: int, *, zone: str, country: str | None, window: SendWindow) -> datetime:
+    """`days` business days after `start`, counted on the recipient's calendar, same local time."""
+    tz = ZoneInfo(zone)
+    local = start.astimezone(tz)
+    day = local.date()
+    counted = 0
+    while counted < days:
+        day += timedelta(days=1)
+        if is_business_day(day, country, window.weekdays):
+            counted += 1
+    return datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=tz).astimezone(UTC)

@@ -1,0 +1,72 @@
+"""What each Lambda function does with its trigger: parse at the edge, then one use case.
+
+Handlers in functions/ are decorators plus one call into here. Invalid events raise
+InvalidInputError naming the field: the asynchronous invocation then fails, and after its
+bounded retries the event lands in the function's dead-letter queue with that message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from nearmiss.bootstrap import Container
+from nearmiss.domain.errors import invalid
+from nearmiss.domain.events import ApplicationRejected, BusEvent, DomainEvent
+from nearmiss.observability import logger, metrics
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_bus_event(event: dict[str, Any]) -> DomainEvent:
+    try:
+        return BusEvent.model_validate(event).domain_event()
+    except ValidationError as exc:
+        raise invalid("event", exc) from None
+
+
+def on_rejected(event: dict[str, Any], c: Container) -> dict[str, Any]:
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from nearmiss.service.playbooks import start_playbook
+
+    rejection = parse_bus_event(event)
+    if not isinstance(rejection, ApplicationRejected):
+        raise ValueError(f"start_playbook takes 'Application Rejected', not {rejection.detail_type!r}")
+    outcome, steps = start_playbook(c.store, rejection, c.senders, now=now())
+    logger.info(
+        "playbook start",
+        extra={"outcome": outcome.value, "steps": steps, "application_id": rejection.application_id},
+    )
+    metrics.add_metric(name=f"Playbook{outcome.value.title()}", unit=MetricUnit.Count, value=1)
+    return {"outcome": outcome.value, "steps": steps}
+
+
+def on_stop(event: dict[str, Any], c: Container) -> dict[str, Any]:
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from nearmiss.service.playbooks import stop_playbook
+
+    stop = parse_bus_event(event)
+    if isinstance(stop, ApplicationRejected):
+        raise ValueError("stop_playbook does not take 'Application Rejected'")
+    cancelled = stop_playbook(c.store, stop, now=now())
+    logger.info("playbook stop", extra={"reason": stop.detail_type, "cancelled": cancelled, "application_id": stop.application_id})
+    metrics.add_metric(name="StepsCancelled", unit=MetricUnit.Count, value=cancelled)
+    return {"cancelled": cancelled}
+
+
+def on_schedule(event: dict[str, Any], c: Container, time_left: Callable[[], float] | None = None) -> dict[str, Any]:
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    report = c.dispatcher.run(now(), time_left=time_left)
+    outcomes = report.as_dict()
+    logger.info("dispatch run", extra={"outcomes": outcomes})
+    for outcome, count in outcomes.items():
+        metrics.add_metric(name=f"Steps_{outcome}", unit=MetricUnit.Count, value=count)
+    return {"outcomes": outcomes}

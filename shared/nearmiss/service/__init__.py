@@ -1,0 +1,1 @@
+"""Use cases: what Near Miss does, written against the ports in `ports`."""

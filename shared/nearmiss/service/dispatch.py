@@ -1,0 +1,264 @@
+"""send_due_steps: every few minutes, do what is due, and never send a step twice.
+
+Delivery semantics, per (application, recipient, step):
+- **At most once.** A step is claimed with a conditional write (`sending`, with a lease) before the
+  message goes to SES. A crash after SES accepted it but before the step was marked `sent` leaves it
+  `sending`; when the lease runs out the next run moves it to `needs_review`, never to a blind retry.
+  The same holds for an SES answer that never came back (a timeout after the request went out).
+- **Transient failures retry** (throttling, 5xx, connection refused: SES did not take the message)
+  with exponential backoff and full jitter, inside the recipient's send window, up to a limit;
+  **permanent failures** (rejected message, unverified sender) are marked `failed` with the reason.
+- The claim also checks, in the same transaction, that the playbook was not stopped, that the
+  recipient is not suppressed, and that the recipient gets no other message from us that day.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from nearmiss.domain import compose
+from nearmiss.domain.compose import OutgoingMessage
+from nearmiss.domain.models import StepState
+from nearmiss.domain.records import StepRecord
+from nearmiss.domain.timing import next_send_instant
+from nearmiss.service.links import Links
+from nearmiss.service.ports import ClaimOutcome, Mailer, SendError, SendFailure, Store
+
+BASE_BACKOFF = timedelta(minutes=2)
+MAX_BACKOFF = timedelta(hours=6)
+
+
+@dataclass
+class DispatchSettings:
+    lease: timedelta = timedelta(minutes=5)
+    max_attempts: int = 6
+    max_steps: int = 400
+    max_send_rate: float = 10.0  # messages per second; SES throttles above the account's rate
+
+
+@dataclass
+class DispatchReport:
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+    def add(self, outcome: str) -> None:
+        self.outcomes[outcome] += 1
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(sorted(self.outcomes.items()))
+
+
+def backoff(attempt: int, rng: random.Random | None = None) -> timedelta:
+    """Exponential backoff with full jitter: uniform in [base, min(cap, base * 2**attempt)]."""
+    ceiling = min(MAX_BACKOFF, BASE_BACKOFF * (2 ** max(0, attempt - 1)))
+    spread = (ceiling - BASE_BACKOFF).total_seconds()
+    return BASE_BACKOFF + timedelta(seconds=(rng or random).uniform(0, spread))  # noqa: S311 (jitter, not a secret)
+
+
+def _local(instant: datetime, zone: str) -> str:
+    return instant.astimezone(ZoneInfo(zone)).strftime("%A %d %B, %H:%M %Z")
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: Store,
+        mailer: Mailer,
+        links: Links,
+        platform_address: str,
+        settings: DispatchSettings | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.mailer = mailer
+        self.links = links
+        self.platform_address = platform_address  # drafts go to the candidate from the platform
+        self.settings = settings or DispatchSettings()
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._last_send = float("-inf")
+
+    # ---- the run ---------------------------------------------------------------------------
+    def run(self, now: datetime, *, time_left: Callable[[], float] | None = None) -> DispatchReport:
+        """Handle every step due at `now` (up to max_steps), while time_left() stays above 10 s."""
+        report = DispatchReport()
+        for step in self.store.due_steps(now, self.settings.max_steps):
+            if time_left is not None and time_left() < 10.0:
+                report.add("deferred_to_next_run")
+                continue
+            report.add(self.handle(step, now))
+        return report
+
+    def handle(self, step: StepRecord, now: datetime) -> str:
+        state = step.state
+        if state is StepState.AWAITING_APPROVAL:
+            return self._lapse(step, now)
+        if state in (StepState.SENDING, StepState.DRAFTING):
+            return self._expired_claim(step, now)
+        if state is StepState.SCHEDULED and step.expires_at is not None and step.draft_message_id is None:
+            return self._send_draft(step, now)
+        if state in (StepState.SCHEDULED, StepState.APPROVED):
+            return self._send(step, now)
+        return "not_due"  # a finished step left in the index: nothing to do
+
+    # ---- the transitions ---------------------------------------------------------------------
+    def _lapse(self, step: StepRecord, now: datetime) -> str:
+        lapsed = step.moved(StepState.LAPSED, now=now, due_at=None, reason="no approval before it expired")
+        return "lapsed" if self.store.replace_step(step, lapsed) else "lost_race"
+
+    def _expired_claim(self, step: StepRecord, now: datetime) -> str:
+        if step.state is StepState.DRAFTING:
+            # Only the candidate's own draft is at stake: drafting again is the kinder failure.
+            retry = step.moved(StepState.SCHEDULED, now=now, due_at=now, lease_until=None)
+            return "draft_retried" if self.store.replace_step(step, retry) else "lost_race"
+        review = step.moved(
+            StepState.NEEDS_REVIEW,
+            now=now,
+            due_at=None,
+            reason="the send may have happened (the claim expired without a result); not retried automatically",
+        )
+        return "needs_review" if self.store.replace_step(step, review) else "lost_race"
+
+    def _send_draft(self, step: StepRecord, now: datetime) -> str:
+        assert step.expires_at is not None
+        if now >= step.expires_at:
+            return self._lapse(step, now)
+        claimed = step.moved(StepState.DRAFTING, now=now, due_at=now + self.settings.lease, lease_until=now + self.settings.lease)
+        if not self.store.replace_step(step, claimed):
+            return "lost_race"
+        stop_url = self.links.stop(step.candidate_id, step.recipient_key, now=now)
+        draft = self._render_for_recipient(step, stop_url)
+        links = self.links
+        message = compose.compose_draft(
+            step.context,
+            draft,
+            send_local=_local(step.planned_at, step.time_zone),
+            expires_local=_local(step.expires_at, step.time_zone),
+            review_url=links.decision(step, "review"),
+            approve_url=links.decision(step, "approve"),
+            skip_url=links.decision(step, "skip"),
+        )
+        outgoing = OutgoingMessage(
+            to_name=step.sender.name,
+            to_address=step.sender.reply_to or step.sender.address,
+            from_name="Near Miss",
+            from_address=self.platform_address,
+            reply_to=None,
+            subject=message.subject,
+            text=message.text,
+            html=message.html,
+        )
+        try:
+            message_id = self._deliver(outgoing)
+        except SendError as exc:
+            return self._after_failure(claimed, exc, now, back_to=StepState.SCHEDULED)
+        waiting = claimed.moved(
+            StepState.AWAITING_APPROVAL, now=now, due_at=step.expires_at, lease_until=None, draft_message_id=message_id
+        )
+        self.store.replace_step(claimed, waiting)
+        return "draft_sent"
+
+    def _send(self, step: StepRecord, now: datetime) -> str:
+        if step.recipient_address is None:
+            skipped = step.moved(StepState.SKIPPED, now=now, due_at=None, reason="no email address")
+            return "skipped" if self.store.replace_step(step, skipped) else "lost_race"
+        lease_until = now + self.settings.lease
+        claimed = step.moved(StepState.SENDING, now=now, due_at=lease_until, lease_until=lease_until)
+        day = now.astimezone(ZoneInfo(step.time_zone)).date().isoformat()
+        outcome = self.store.claim_send(step, claimed, day)
+        if outcome is ClaimOutcome.LOST:
+            return "lost_race"
+        if outcome in (ClaimOutcome.STOPPED, ClaimOutcome.SUPPRESSED):
+            reason = (
+                "the playbook was stopped"
+                if outcome is ClaimOutcome.STOPPED
+                else "the recipient asked not to be contacted, replied, or their address bounced"
+            )
+            return self._settle(step, StepState.CANCELLED, now, reason, "cancelled")
+        if outcome is ClaimOutcome.DAY_TAKEN:
+            tomorrow = datetime.combine(
+                now.astimezone(ZoneInfo(step.time_zone)).date() + timedelta(days=1),
+                datetime.min.time(),
+                tzinfo=ZoneInfo(step.time_zone),
+            )
+            later = next_send_instant(
+                tomorrow, zone=step.time_zone, country=step.country, window=step.send_window, key=step.step_id
+            )
+            moved = step.moved(step.state, now=now, due_at=later, reason="moved: one message per person per day")
+            return "deferred_one_day" if self.store.replace_step(step, moved) else "lost_race"
+
+        stop_url = self.links.stop(step.candidate_id, step.recipient_key, now=now)
+        rendered = self._render_for_recipient(step, stop_url)
+        # RFC 8058 one-click unsubscribe: mail clients show "Unsubscribe" and POST to the link.
+        headers = {"List-Unsubscribe": f"<{stop_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+        outgoing = OutgoingMessage(
+            to_name=step.recipient_name,
+            to_address=step.recipient_address,
+            from_name=step.sender.name,
+            from_address=step.sender.address,
+            reply_to=step.sender.reply_to,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            headers=headers,
+        )
+        try:
+            message_id = self._deliver(outgoing)
+        except SendError as exc:
+            back_to = StepState.APPROVED if step.state is StepState.APPROVED else StepState.SCHEDULED
+            return self._after_failure(claimed, exc, now, back_to=back_to)
+        sent = claimed.moved(
+            StepState.SENT, now=now, due_at=None, lease_until=None, message_id=message_id, sent_at=now, reason=None
+        )
+        if not self.store.replace_step(claimed, sent):
+            # The lease ran out and another run already moved it to needs_review: say so, never resend.
+            return "sent_but_unrecorded"
+        return "sent"
+
+    @staticmethod
+    def _render_for_recipient(step: StepRecord, stop_url: str) -> compose.Rendered:
+        rendered = compose.compose_step(step.context, stop_url=stop_url)
+        if step.edited_subject or step.edited_text:  # the candidate's own words win
+            return compose.from_text(step.edited_subject or rendered.subject, step.edited_text or rendered.text)
+        return rendered
+
+    def _after_failure(self, claimed: StepRecord, exc: SendError, now: datetime, *, back_to: StepState) -> str:
+        if exc.failure is SendFailure.UNKNOWN:
+            return self._settle(claimed, StepState.NEEDS_REVIEW, now, f"outcome unknown: {exc.reason}", "needs_review")
+        attempts = claimed.attempts + 1
+        if exc.failure is SendFailure.PERMANENT:
+            return self._settle(claimed, StepState.FAILED, now, exc.reason, "failed", attempts=attempts)
+        if attempts >= self.settings.max_attempts:
+            reason = f"gave up after {attempts} attempts: {exc.reason}"
+            return self._settle(claimed, StepState.FAILED, now, reason, "failed", attempts=attempts)
+        retry_at = next_send_instant(
+            now + backoff(attempts),
+            zone=claimed.time_zone,
+            country=claimed.country,
+            window=claimed.send_window,
+            key=claimed.step_id,
+        )
+        if claimed.expires_at is not None and back_to is StepState.SCHEDULED and claimed.state is StepState.DRAFTING:
+            retry_at = min(retry_at, claimed.expires_at)
+        retry = claimed.moved(back_to, now=now, due_at=retry_at, lease_until=None, attempts=attempts, reason=f"retrying: {exc.reason}")
+        return "retry_scheduled" if self.store.replace_step(claimed, retry) else "lost_race"
+
+    def _settle(self, step: StepRecord, state: StepState, now: datetime, reason: str, label: str, **changes: object) -> str:
+        final = step.moved(state, now=now, due_at=None, lease_until=None, reason=reason, **changes)
+        return label if self.store.replace_step(step, final) else "lost_race"
+
+    def _deliver(self, message: OutgoingMessage) -> str:
+        """Pace sends to the account's SES rate, then send."""
+        gap = 1.0 / self.settings.max_send_rate
+        wait = self._last_send + gap - self._monotonic()
+        if wait > 0:
+            self._sleep(wait)
+        self._last_send = self._monotonic()
+        return self.mailer.send(message)

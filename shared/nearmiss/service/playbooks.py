@@ -1,0 +1,205 @@
+"""Use cases around one application's playbook: start, stop, decide, timeline, preview."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from nearmiss.domain import compose
+from nearmiss.domain.events import ApplicationRejected, StopEvent
+from nearmiss.domain.models import Application, Candidate, Mode, Step, StepState
+from nearmiss.domain.playbook import plan, recipient_key
+from nearmiss.domain.records import PlaybookRecord, Sender, StepRecord
+from nearmiss.domain.timing import next_send_instant
+from nearmiss.service.links import Decision, StepRef
+from nearmiss.service.ports import CreateOutcome, Store
+
+
+class UnknownApplicationError(LookupError):
+    """An event names a candidate or application we do not have (kept by the caller, never dropped)."""
+
+
+class DecisionError(ValueError):
+    """A review decision that cannot be taken; `reason` is shown to the candidate."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class SenderPolicy:
+    """How the From line is built when the candidate sends through the platform's domain."""
+
+    domain: str
+    local_part: str = "notes"
+
+    def for_candidate(self, candidate: Candidate) -> Sender:
+        if candidate.sending_identity == "own_address":
+            return Sender(name=candidate.name, address=str(candidate.email))
+        return Sender(
+            name=candidate.name, address=f"{self.local_part}@{self.domain}", reply_to=str(candidate.email)
+        )
+
+
+def _record(candidate: Candidate, application: Application, step: Step, sender: Sender) -> StepRecord:
+    contact = step.recipient
+    actionable = step.state is StepState.SCHEDULED
+    due_at = (step.draft_at if candidate.mode is Mode.REVIEW else step.planned_at) if actionable else None
+    return StepRecord(
+        candidate_id=candidate.candidate_id,
+        application_id=application.application_id,
+        step_id=step.step_id,
+        kind=step.kind,
+        offset_days=step.offset_days,
+        mode=candidate.mode,
+        state=step.state,
+        planned_at=step.planned_at,
+        due_at=due_at,
+        draft_at=step.draft_at,
+        expires_at=step.expires_at,
+        reason=step.skip_reason,
+        time_zone=step.time_zone,
+        country=step.country,
+        send_window=candidate.playbook.send_window,
+        recipient_name=contact.name,
+        recipient_role=contact.role.value,
+        recipient_address=str(contact.email) if contact.email else None,
+        recipient_key=recipient_key(contact.key),
+        sender=sender,
+        context=compose.step_context(candidate, application, contact, step),
+    )
+
+
+def plan_records(
+    candidate: Candidate, application: Application, rejection: ApplicationRejected, sender: Sender, *, now: datetime
+) -> list[StepRecord]:
+    return [_record(candidate, application, s, sender) for s in plan(candidate, application, rejection, now=now)]
+
+
+def start_playbook(
+    store: Store, rejection: ApplicationRejected, senders: SenderPolicy, *, now: datetime
+) -> tuple[CreateOutcome, int]:
+    """Write every step of the application's playbook, once.
+
+    Idempotent: the playbook marker is created with the steps in one conditional transaction, so
+    the same rejection delivered twice (or fifty times at once) creates one playbook. A stop that
+    is newer than the rejection wins even when it arrived first: the steps are then written as
+    cancelled, so the timeline still says what would have happened.
+    """
+    if rejection.withdrawn:
+        return CreateOutcome.DUPLICATE, 0
+    candidate, application = store.load(rejection.candidate_id, rejection.application_id)
+    if candidate is None or application is None:
+        missing = "candidate" if candidate is None else "application"
+        raise UnknownApplicationError(f"no {missing} registered for this rejection")
+    records = plan_records(candidate, application, rejection, senders.for_candidate(candidate), now=now)
+    playbook = PlaybookRecord(
+        candidate_id=candidate.candidate_id,
+        application_id=application.application_id,
+        source=rejection.source,
+        rejected_at=rejection.rejected_at,
+        learned_at=rejection.learned_at,
+        started_at=now,
+        mode=candidate.mode,
+        reason=rejection.reason,
+    )
+    outcome = store.create_playbook(playbook, records)
+    if outcome is CreateOutcome.STOPPED:
+        cancelled = [
+            r.moved(StepState.CANCELLED, now=now, due_at=None, reason="the application was stopped before it began")
+            if r.state.is_pending
+            else r
+            for r in records
+        ]
+        outcome = store.create_playbook(playbook.model_copy(update={"reason": "stopped"}), cancelled)
+        return (CreateOutcome.STOPPED if outcome is CreateOutcome.CREATED else outcome), 0
+    return outcome, sum(1 for r in records if r.state is StepState.SCHEDULED)
+
+
+def stop_playbook(store: Store, event: StopEvent, *, now: datetime) -> int:
+    """Cancel every pending step of the application; returns how many were cancelled.
+
+    The stop marker is written first: a playbook created after it sees it in its own transaction,
+    and every send claim checks it, so nothing planned before or after the stop goes out.
+    """
+    reason = {
+        "Application Reopened": "the application was re-opened",
+        "Candidate Hired": "the candidate was hired",
+        "Playbook Cancelled": "cancelled by the candidate",
+    }[event.detail_type]
+    store.record_stop(event.candidate_id, event.application_id, event.occurred_at, reason)
+    cancelled = 0
+    for step in store.list_steps(event.candidate_id, event.application_id):
+        # A step being sent right now finishes (the claim won the race); everything pending stops.
+        while step.state.is_pending:
+            if store.replace_step(step, step.moved(StepState.CANCELLED, now=now, due_at=None, reason=reason)):
+                cancelled += 1
+                break
+            fresh = store.get_step(step.candidate_id, step.application_id, step.step_id)
+            if fresh is None:
+                break
+            step = fresh
+    return cancelled
+
+
+def decide(store: Store, ref: StepRef, decision: Decision, *, now: datetime) -> StepRecord:
+    """The candidate approves or skips a draft. An approval after the step's expiry lapses."""
+    step = store.get_step(ref.candidate_id, ref.application_id, ref.step_id)
+    if step is None:
+        raise DecisionError("this message no longer exists")
+    if step.state is not StepState.AWAITING_APPROVAL:
+        raise DecisionError(f"this message is already {step.state.value.replace('_', ' ')}")
+    if decision == "skip":
+        new = step.moved(StepState.SKIPPED, now=now, due_at=None, reason="skipped by the candidate")
+    elif step.expires_at is not None and now >= step.expires_at:
+        new = step.moved(StepState.LAPSED, now=now, due_at=None, reason="approved too late")
+    else:
+        send_at = max(step.planned_at, now)
+        if send_at > step.planned_at:  # approved after the planned instant: the next window from now
+            send_at = next_send_instant(
+                now, zone=step.time_zone, country=step.country, window=step.send_window, key=step.step_id
+            )
+        new = step.moved(StepState.APPROVED, now=now, due_at=send_at, reason=None)
+    if not store.replace_step(step, new):
+        raise DecisionError("this message changed while you were deciding; please reload")
+    return new
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    step_id: str
+    kind: str
+    recipient: str
+    role: str
+    state: str
+    planned_at_utc: str
+    planned_at_local: str
+    time_zone: str
+    message_id: str | None
+    reason: str | None
+
+
+def timeline(store: Store, candidate_id: str, application_id: str) -> list[TimelineEntry]:
+    return [timeline_entry(s) for s in sorted(store.list_steps(candidate_id, application_id), key=_order)]
+
+
+def _order(step: StepRecord) -> tuple[datetime, str]:
+    return step.planned_at, step.step_id
+
+
+def timeline_entry(step: StepRecord) -> TimelineEntry:
+    local = step.planned_at.astimezone(ZoneInfo(step.time_zone))
+    return TimelineEntry(
+        step_id=step.step_id,
+        kind=step.kind.value,
+        recipient=step.recipient_name,
+        role=step.recipient_role,
+        state=step.state.value,
+        planned_at_utc=step.planned_at.strftime("%Y-%m-%d %H:%M UTC"),
+        planned_at_local=local.strftime("%a %Y-%m-%d %H:%M %Z"),
+        time_zone=step.time_zone,
+        message_id=step.message_id,
+        reason=step.reason,
+    )
