@@ -4,7 +4,6 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from nearmiss.api import app
 from nearmiss.observability import logger, metrics
 

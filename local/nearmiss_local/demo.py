@@ -72,8 +72,20 @@ CONTOSO = {
     "company": "Contoso Robotics",
     "job_title": "Lead Backend Engineer",
     "contacts": [
-        {"name": "Priya Natarajan", "email": "priya@contoso.example", "role": "hiring_manager", "time_zone": "Asia/Kolkata", "country": "IN"},
-        {"name": "Tom Becker", "email": "tom@contoso.example", "role": "interviewer", "time_zone": "Europe/Berlin", "country": "DE"},
+        {
+            "name": "Priya Natarajan",
+            "email": "priya@contoso.example",
+            "role": "hiring_manager",
+            "time_zone": "Asia/Kolkata",
+            "country": "IN",
+        },
+        {
+            "name": "Tom Becker",
+            "email": "tom@contoso.example",
+            "role": "interviewer",
+            "time_zone": "Europe/Berlin",
+            "country": "DE",
+        },
     ],
 }
 
@@ -116,7 +128,11 @@ class Demo:
         self.api("PUT", f"/candidates/{CANDIDATE}/applications/northwind-staff-platform", NORTHWIND)
         self.api("PUT", f"/candidates/{CANDIDATE}/applications/contoso-lead-backend", CONTOSO)
         self.say("Both companies say no. Ada reports the rejections (POST .../rejection).")
-        self.api("POST", f"/candidates/{CANDIDATE}/applications/northwind-staff-platform/rejection", {"reason": "went with an internal candidate"})
+        self.api(
+            "POST",
+            f"/candidates/{CANDIDATE}/applications/northwind-staff-platform/rejection",
+            {"reason": "went with an internal candidate"},
+        )
         self.api("POST", f"/candidates/{CANDIDATE}/applications/contoso-lead-backend/rejection", {})
         self.stack.pump()
 
@@ -178,7 +194,10 @@ class Demo:
         zone = self.zone_of(to)
         local = self.now().astimezone(ZoneInfo(zone))
         self.out("")
-        self.out(f"===== email {self.emails}: sent {self.now():%a %Y-%m-%d %H:%M} UTC = {local:%a %H:%M %Z} for the recipient ({zone})")
+        self.out(
+            f"===== email {self.emails}: sent {self.now():%a %Y-%m-%d %H:%M} UTC"
+            f" = {local:%a %H:%M %Z} for the recipient ({zone})"
+        )
         for header in ("From", "To", "Reply-To", "Subject", "List-Unsubscribe-Post"):
             if parsed[header]:
                 self.out(f"{header}: {parsed[header]}")
@@ -197,7 +216,10 @@ class Demo:
             data = self.api("GET", f"/candidates/{CANDIDATE}/applications/{application}/timeline")
             self.out("")
             self.out(f"Timeline of {application}:")
-            self.out(f"  {'step':<16} {'recipient':<16} {'state':<10} {'planned (UTC)':<21} {'their time':<26} reason")
+            self.out(
+                f"  {'step':<16} {'recipient':<16} {'state':<10} {'planned (UTC)':<21} "
+                f"{'their time':<26} reason"
+            )
             for s in data["steps"]:
                 self.out(
                     f"  {s['kind']:<16} {s['recipient']:<16} {s['state']:<10} {s['planned_at_utc']:<21} "

@@ -59,7 +59,7 @@ def set_fake_credentials() -> None:
     """moto needs some credentials; these guarantee nothing can ever sign a request to real AWS."""
     for key, value in {
         "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 (not a secret: moto's placeholder)
+        "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
@@ -163,7 +163,7 @@ class LocalStack:
     def client(self, service: str) -> Any:
         import boto3
 
-        return boto3.client(service, region_name=REGION)
+        return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
 
     def _create_resources(self) -> None:
         ddb, events, sqs, sm = (self.client(s) for s in ("dynamodb", "events", "sqs", "secretsmanager"))
@@ -200,7 +200,7 @@ class LocalStack:
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, dict) and len(value) == 1:
-            (fn, arg), = value.items()
+            ((fn, arg),) = value.items()
             if fn == "Ref":
                 return self.names[arg]
             if fn == "Fn::If":
@@ -246,12 +246,14 @@ class LocalStack:
                     rule = f"{logical_id}-{event_name}"
                     pattern = self.resolve(eprops["Pattern"])
                     bus = self.resolve(eprops["EventBusName"])
-                    events.put_rule(Name=rule, EventBusName=bus, EventPattern=json.dumps(pattern), State="ENABLED")
+                    events.put_rule(
+                        Name=rule, EventBusName=bus, EventPattern=json.dumps(pattern), State="ENABLED"
+                    )
                     if fn.queue_url is None:
                         fn.queue_url = sqs.create_queue(QueueName=f"fn-{logical_id}")["QueueUrl"]
-                    arn = sqs.get_queue_attributes(QueueUrl=fn.queue_url, AttributeNames=["QueueArn"])["Attributes"][
-                        "QueueArn"
-                    ]
+                    arn = sqs.get_queue_attributes(QueueUrl=fn.queue_url, AttributeNames=["QueueArn"])[
+                        "Attributes"
+                    ]["QueueArn"]
                     events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "fn", "Arn": arn}])
                     fn.rules.append((event_name, pattern))
                 elif kind in ("Schedule", "ScheduleV2"):
@@ -266,8 +268,10 @@ class LocalStack:
         from nearmiss.config import Settings
 
         if fn.logical_id not in self._containers:
-            values = {k.removeprefix("NEARMISS_").lower(): v for k, v in fn.env.items() if k.startswith("NEARMISS_")}
-            self._containers[fn.logical_id] = Container(Settings(**values))
+            values = {
+                k.removeprefix("NEARMISS_").lower(): v for k, v in fn.env.items() if k.startswith("NEARMISS_")
+            }
+            self._containers[fn.logical_id] = Container(Settings(**values))  # type: ignore[arg-type]
         return self._containers[fn.logical_id]
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
@@ -326,7 +330,7 @@ class LocalStack:
         for _ in range(MAX_ASYNC_ATTEMPTS):
             try:
                 self.invoke(fn.logical_id, event)
-            except Exception as exc:  # noqa: BLE001 (this is the Lambda service: every failure is recorded)
+            except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
                 continue
             self.invocations.append((fn.logical_id, "ok"))
@@ -358,7 +362,13 @@ class LocalStack:
         return results
 
     def http(
-        self, method: str, path: str, *, body: Any = None, headers: dict[str, str] | None = None, auth: bool = True
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        auth: bool = True,
     ) -> tuple[int, dict[str, str], str]:
         """One request to the HttpApi function, as API Gateway (payload format 2.0) would send it."""
         fn = next(f for f in self.functions.values() if f.http)
@@ -380,7 +390,13 @@ class LocalStack:
                 "accountId": "123456789012",
                 "apiId": "local",
                 "domainName": "127.0.0.1",
-                "http": {"method": method.upper(), "path": parts.path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "local"},
+                "http": {
+                    "method": method.upper(),
+                    "path": parts.path,
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": "127.0.0.1",
+                    "userAgent": "local",
+                },
                 "requestId": str(uuid.uuid4()),
                 "routeKey": "ANY /{proxy+}",
                 "stage": "$default",
@@ -415,7 +431,7 @@ class LocalStack:
 
     def sent_messages(self) -> list[Any]:
         """Every message SES accepted, as SES received it."""
-        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
         from moto.ses.models import ses_backends
 
         return list(ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages)

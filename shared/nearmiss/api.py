@@ -97,8 +97,16 @@ def _json_error(status: int, body: dict[str, Any]) -> Response[Any]:
 def _validation(exc: RequestValidationError) -> Response[Any]:
     fields = []
     for error in exc.errors():
+        if error.get("type") == "json_invalid":
+            fields.append({"field": "(body)", "reason": "the body is not valid JSON"})
+            continue
         loc = [str(p) for p in error.get("loc", ()) if p != "body"]
-        fields.append({"field": ".".join(loc) or "(body)", "reason": str(error.get("msg", error.get("type", "invalid")))})
+        fields.append(
+            {
+                "field": ".".join(loc) or "(body)",
+                "reason": str(error.get("msg", error.get("type", "invalid"))),
+            }
+        )
     return _json_error(422, {"error": "invalid request", "fields": fields})
 
 
@@ -122,7 +130,9 @@ def _authenticate(resolver: APIGatewayHttpResolver, next_middleware: NextMiddlew
     given = resolver.current_event.headers.get("x-api-key") or ""
     expected = bootstrap.container().api_key
     if not hmac.compare_digest(given.encode(), expected.encode()):
-        logger.info("request refused", extra={"reason": "missing or wrong api key", "path_template": path[:40]})
+        logger.info(
+            "request refused", extra={"reason": "missing or wrong api key", "path_template": path[:40]}
+        )
         return _json_error(401, {"error": "missing or wrong x-api-key header"})
     return next_middleware(resolver)
 
@@ -189,7 +199,9 @@ def report_rejection(candidate_id: str, application_id: str, body: RejectionIn) 
     return _json_error(202, {"status": "accepted", "event": event.detail_type})
 
 
-def _report_stop(kind: type[ApplicationReopened | CandidateHired | PlaybookCancelled], cid: str, aid: str, body: StopIn) -> Response[Any]:
+def _report_stop(
+    kind: type[ApplicationReopened | CandidateHired | PlaybookCancelled], cid: str, aid: str, body: StopIn
+) -> Response[Any]:
     cid, aid = _existing(cid, aid)
     extra = {"reason": body.reason} if kind is PlaybookCancelled else {}
     event = kind(candidate_id=cid, application_id=aid, occurred_at=body.occurred_at or now(), **extra)
@@ -233,7 +245,11 @@ def _pages() -> Any:
 
 def _page(status: int, title: str, message: str, **extra: Any) -> Response[str]:
     html = _pages().render(title=title, message=message, **extra)
-    headers = {"Cache-Control": "no-store", "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'", "Referrer-Policy": "no-referrer"}
+    headers = {
+        "Cache-Control": "no-store",
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+        "Referrer-Policy": "no-referrer",
+    }
     return Response(status_code=status, content_type="text/html; charset=utf-8", body=html, headers=headers)
 
 
@@ -293,11 +309,17 @@ def take_decision(decision: str) -> Response[str]:
     except DecisionError as exc:
         return _page(409, "Nothing was changed", exc.reason)
     if step.state.value == "lapsed":
-        return _page(200, "Too late to send", "This note was not sent: its moment has passed, and a late note does more harm than none.")
+        return _page(
+            200,
+            "Too late to send",
+            "This note was not sent: its moment has passed, and a late note does more harm than none.",
+        )
     if step.state.value == "skipped":
         return _page(200, "Skipped", f"Your note to {step.recipient_name} will not be sent.")
     when: datetime = step.due_at or step.planned_at
-    return _page(200, "Approved", f"Your note to {step.recipient_name} goes out {when.strftime('%Y-%m-%d %H:%M UTC')}.")
+    return _page(
+        200, "Approved", f"Your note to {step.recipient_name} goes out {when.strftime('%Y-%m-%d %H:%M UTC')}."
+    )
 
 
 @app.get("/stop")
@@ -324,6 +346,12 @@ def take_stop() -> Response[str]:
         candidate_id, recipient = c.links.read_stop(_token(), now=now())
     except TokenError as exc:
         return _page(400, "This link cannot be used", exc.reason)
-    c.store.suppress(Suppression(recipient_key=recipient, reason="asked to stop", candidate_id=candidate_id), now())
+    c.store.suppress(
+        Suppression(recipient_key=recipient, reason="asked to stop", candidate_id=candidate_id), now()
+    )
     logger.info("recipient stop", extra={"recipient_key": recipient})
-    return _page(200, "Done", "You will not receive further messages from this person through us. Sorry to have bothered you.")
+    return _page(
+        200,
+        "Done",
+        "You will not receive further messages from this person through us. Sorry to have bothered you.",
+    )

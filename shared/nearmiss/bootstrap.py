@@ -42,7 +42,9 @@ class Container:
             from aws_lambda_powertools.utilities import parameters
 
             return str(parameters.get_secret(arn, max_age=300))  # cached for five minutes
-        raise RuntimeError(f"no {what} configured: set NEARMISS_{what.upper()} or NEARMISS_{what.upper()}_ARN")
+        raise RuntimeError(
+            f"no {what} configured: set NEARMISS_{what.upper()} or NEARMISS_{what.upper()}_ARN"
+        )
 
     @cached_property
     def link_secret(self) -> bytes:

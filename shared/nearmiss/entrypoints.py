@@ -56,12 +56,17 @@ def on_stop(event: dict[str, Any], c: Container) -> dict[str, Any]:
     if isinstance(stop, ApplicationRejected):
         raise ValueError("stop_playbook does not take 'Application Rejected'")
     cancelled = stop_playbook(c.store, stop, now=now())
-    logger.info("playbook stop", extra={"reason": stop.detail_type, "cancelled": cancelled, "application_id": stop.application_id})
+    logger.info(
+        "playbook stop",
+        extra={"reason": stop.detail_type, "cancelled": cancelled, "application_id": stop.application_id},
+    )
     metrics.add_metric(name="StepsCancelled", unit=MetricUnit.Count, value=cancelled)
     return {"cancelled": cancelled}
 
 
-def on_schedule(event: dict[str, Any], c: Container, time_left: Callable[[], float] | None = None) -> dict[str, Any]:
+def on_schedule(
+    event: dict[str, Any], c: Container, time_left: Callable[[], float] | None = None
+) -> dict[str, Any]:
     from aws_lambda_powertools.metrics import MetricUnit
 
     report = c.dispatcher.run(now(), time_left=time_left)

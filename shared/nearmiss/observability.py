@@ -21,7 +21,7 @@ def mask_email(match: re.Match[str]) -> str:
 
 
 class MaskingFormatter(LambdaPowertoolsFormatter):
-    def serialize(self, log: dict[str, Any]) -> str:
+    def serialize(self, log: Any) -> str:
         return EMAIL.sub(mask_email, super().serialize(log))
 
 

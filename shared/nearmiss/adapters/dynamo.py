@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -51,7 +52,9 @@ def _s(value: str) -> dict[str, str]:
 
 
 class DynamoStore:
-    def __init__(self, client: DynamoDBClient, table_name: str, *, shards: int = 4, retention_days: int = 400) -> None:
+    def __init__(
+        self, client: DynamoDBClient, table_name: str, *, shards: int = 4, retention_days: int = 400
+    ) -> None:
         self.client = client
         self.table = table_name
         self.shards = shards
@@ -90,17 +93,29 @@ class DynamoStore:
         return StepRecord.model_validate_json(item["doc"]["S"])
 
     def _doc_item(self, pk: str, sk: str, kind: str, doc: str, at: datetime) -> dict[str, Any]:
-        return {"pk": _s(pk), "sk": _s(sk), "kind": _s(kind), "doc": _s(doc), "expires_at_epoch": self._expiry(at)}
+        return {
+            "pk": _s(pk),
+            "sk": _s(sk),
+            "kind": _s(kind),
+            "doc": _s(doc),
+            "expires_at_epoch": self._expiry(at),
+        }
 
     # ---- candidates and applications ---------------------------------------------------------
     def put_candidate(self, candidate: Candidate) -> None:
         item = self._doc_item(
-            f"CAND#{candidate.candidate_id}", "PROFILE", "candidate", candidate.model_dump_json(), datetime.now(UTC)
+            f"CAND#{candidate.candidate_id}",
+            "PROFILE",
+            "candidate",
+            candidate.model_dump_json(),
+            datetime.now(UTC),
         )
         self.client.put_item(TableName=self.table, Item=item)
 
     def get_candidate(self, candidate_id: str) -> Candidate | None:
-        got = self.client.get_item(TableName=self.table, Key={"pk": _s(f"CAND#{candidate_id}"), "sk": _s("PROFILE")})
+        got = self.client.get_item(
+            TableName=self.table, Key={"pk": _s(f"CAND#{candidate_id}"), "sk": _s("PROFILE")}
+        )
         return Candidate.model_validate_json(got["Item"]["doc"]["S"]) if "Item" in got else None
 
     def put_application(self, application: Application) -> None:
@@ -160,7 +175,7 @@ class DynamoStore:
             )
         items += [{"Put": {"TableName": self.table, "Item": self._step_item(s)}} for s in steps]
         try:
-            self.client.transact_write_items(TransactItems=items)
+            self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
         except self.client.exceptions.TransactionCanceledException as exc:
             reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
             if reasons and reasons[0] == "ConditionalCheckFailed":
@@ -177,7 +192,7 @@ class DynamoStore:
 
     def record_stop(self, candidate_id: str, application_id: str, occurred_at: datetime, reason: str) -> None:
         """Keep the newest stop: an older, late-arriving stop does not move the marker back."""
-        try:
+        with suppress(self.client.exceptions.ConditionalCheckFailedException):  # a newer stop is recorded
             self.client.update_item(
                 TableName=self.table,
                 Key={"pk": _s(self._app_pk(candidate_id, application_id)), "sk": _s("STOP")},
@@ -190,15 +205,16 @@ class DynamoStore:
                     ":exp": self._expiry(occurred_at),
                 },
             )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            pass  # a newer stop is already recorded
 
     def list_steps(self, candidate_id: str, application_id: str) -> list[StepRecord]:
         steps: list[StepRecord] = []
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :step)",
-            "ExpressionAttributeValues": {":pk": _s(self._app_pk(candidate_id, application_id)), ":step": _s("STEP#")},
+            "ExpressionAttributeValues": {
+                ":pk": _s(self._app_pk(candidate_id, application_id)),
+                ":step": _s("STEP#"),
+            },
             "ConsistentRead": True,
         }
         while True:
@@ -288,7 +304,9 @@ class DynamoStore:
                         "pk": rcpt,
                         "sk": _s(f"DAY#{day}"),
                         "owner": owner,
-                        "expires_at_epoch": {"N": str(int((new.updated_at or old.planned_at).timestamp()) + 3 * 86400)},
+                        "expires_at_epoch": {
+                            "N": str(int((new.updated_at or old.planned_at).timestamp()) + 3 * 86400)
+                        },
                     },
                     "ConditionExpression": "attribute_not_exists(pk) OR #owner = :owner",
                     "ExpressionAttributeNames": {"#owner": "owner"},
@@ -297,7 +315,7 @@ class DynamoStore:
             },
         ]
         try:
-            self.client.transact_write_items(TransactItems=items)
+            self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
         except self.client.exceptions.TransactionCanceledException as exc:
             reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
             failed = [i for i, code in enumerate(reasons) if code == "ConditionalCheckFailed"]

@@ -22,11 +22,17 @@ class EventBridgePublisher:
         self.client = client
         self.bus_name = bus_name
 
-    def publish(self, events: Sequence[DomainEvent], *, source: str, correlation_id: str | None = None) -> None:
-        entries = [to_entry(e, source=source, bus_name=self.bus_name, correlation_id=correlation_id) for e in events]
+    def publish(
+        self, events: Sequence[DomainEvent], *, source: str, correlation_id: str | None = None
+    ) -> None:
+        entries = [
+            to_entry(e, source=source, bus_name=self.bus_name, correlation_id=correlation_id) for e in events
+        ]
         for start in range(0, len(entries), BATCH):
             batch = entries[start : start + BATCH]
             response = self.client.put_events(Entries=batch)  # type: ignore[arg-type]
             if response.get("FailedEntryCount", 0):
                 codes = sorted({e.get("ErrorCode", "?") for e in response["Entries"] if "ErrorCode" in e})
-                raise PublishError(f"{response['FailedEntryCount']} event(s) not accepted by EventBridge: {codes}")
+                raise PublishError(
+                    f"{response['FailedEntryCount']} event(s) not accepted by EventBridge: {codes}"
+                )

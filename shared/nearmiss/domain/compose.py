@@ -79,7 +79,10 @@ def _one_line(value: str) -> str:
 def _paragraphs(text: str) -> list[list[list[tuple[str, bool]]]]:
     """Text as paragraphs of lines of (piece, is_link), so the HTML layout can link URLs safely."""
     return [
-        [[(piece, i % 2 == 1) for i, piece in enumerate(_URL.split(line)) if piece] for line in block.split("\n")]
+        [
+            [(piece, i % 2 == 1) for i, piece in enumerate(_URL.split(line)) if piece]
+            for line in block.split("\n")
+        ]
         for block in re.split(r"\n\s*\n", text.strip())
     ]
 
@@ -88,7 +91,9 @@ def from_text(subject: str, text: str) -> Rendered:
     """A message from a subject and plain text: the HTML part is the same words, escaped."""
     subject = _one_line(subject)
     text = text.strip() + "\n"
-    html = _environment().get_template("_layout.html.j2").render(paragraphs=_paragraphs(text), subject=subject)
+    html = (
+        _environment().get_template("_layout.html.j2").render(paragraphs=_paragraphs(text), subject=subject)
+    )
     return Rendered(subject=subject, text=text, html=html)
 
 
@@ -98,7 +103,9 @@ def render(name: str, context: dict[str, Any]) -> Rendered:
     return from_text(subject, env.get_template(f"{name}.txt.j2").render(context))
 
 
-def step_context(candidate: Candidate, application: Application, contact: Contact, step: Step) -> dict[str, Any]:
+def step_context(
+    candidate: Candidate, application: Application, contact: Contact, step: Step
+) -> dict[str, Any]:
     return {
         "kind": step.kind.value,
         "offset_days": step.offset_days,

@@ -19,7 +19,10 @@ class InvalidInputError(ValueError):
         super().__init__(f"invalid {what}: {summary}")
 
     def as_dict(self) -> dict[str, Any]:
-        return {"error": f"invalid {self.what}", "fields": [{"field": f, "reason": r} for f, r in self.errors]}
+        return {
+            "error": f"invalid {self.what}",
+            "fields": [{"field": f, "reason": r} for f, r in self.errors],
+        }
 
 
 def field_errors(exc: ValidationError) -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from nearmiss.domain.models import Contact, Identifier, Instant, MAX_CONTACTS, Strict
+from nearmiss.domain.models import MAX_CONTACTS, Contact, Identifier, Instant, Strict
 
 SOURCE_PREFIX = "nearmiss"
 
@@ -105,7 +105,9 @@ class BusEvent(BaseModel):
         return model.model_validate(self.detail.data)
 
 
-def to_entry(event: DomainEvent, *, source: str, bus_name: str, correlation_id: str | None = None) -> dict[str, Any]:
+def to_entry(
+    event: DomainEvent, *, source: str, bus_name: str, correlation_id: str | None = None
+) -> dict[str, Any]:
     """One PutEvents entry in the house envelope."""
     metadata = Metadata(correlation_id=correlation_id) if correlation_id else Metadata()
     detail = Detail(metadata=metadata, data=event.model_dump(mode="json"))

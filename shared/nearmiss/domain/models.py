@@ -56,7 +56,9 @@ def _plausible_instant(value: datetime) -> datetime:
 
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=120), AfterValidator(_no_control_characters)]
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_no_control_characters)]
+ShortText = Annotated[
+    str, StringConstraints(min_length=1, max_length=200), AfterValidator(_no_control_characters)
+]
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_known_time_zone)]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$", to_upper=True)]

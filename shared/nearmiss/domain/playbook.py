@@ -71,7 +71,13 @@ def plan(
     contacts = merge_contacts(application.contacts, rejection.contacts)
     steps: list[Step] = []
 
-    def add(kind: StepKind, contact: Contact, earliest: datetime, offset: int | None = None, skip: str | None = None):
+    def add(
+        kind: StepKind,
+        contact: Contact,
+        earliest: datetime,
+        offset: int | None = None,
+        skip: str | None = None,
+    ) -> None:
         zone, country = recipient_zone(contact, candidate)
         sid = step_id(kind, contact, offset)
         planned = next_send_instant(
@@ -100,7 +106,9 @@ def plan(
     for contact in contacts:
         blocked = _why_not_emailable(contact)
         zone, country = recipient_zone(contact, candidate)
-        add(StepKind.THANK_YOU, contact, learned + timedelta(days=settings.thank_you_after_days), skip=blocked)
+        add(
+            StepKind.THANK_YOU, contact, learned + timedelta(days=settings.thank_you_after_days), skip=blocked
+        )
 
         resource_day = add_business_days(
             learned, settings.resource_after_business_days, zone=zone, country=country, window=window

@@ -60,10 +60,18 @@ class StepRecord(BaseModel):
     updated_at: datetime | None = None
     sent_at: datetime | None = None
 
-    def moved(self, state: StepState, *, now: datetime, due_at: datetime | None, **changes: Any) -> StepRecord:
+    def moved(
+        self, state: StepState, *, now: datetime, due_at: datetime | None, **changes: Any
+    ) -> StepRecord:
         """The next version of this record: a new state, its next due instant, and any other changes."""
         return self.model_copy(
-            update={"state": state, "due_at": due_at, "version": self.version + 1, "updated_at": now, **changes}
+            update={
+                "state": state,
+                "due_at": due_at,
+                "version": self.version + 1,
+                "updated_at": now,
+                **changes,
+            }
         )
 
 

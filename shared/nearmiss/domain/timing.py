@@ -83,7 +83,9 @@ def next_send_instant(
     raise NoSendWindowError(f"no send window opens within {MAX_DAYS_AHEAD} days in {zone}")
 
 
-def add_business_days(start: datetime, days: int, *, zone: str, country: str | None, window: SendWindow) -> datetime:
+def add_business_days(
+    start: datetime, days: int, *, zone: str, country: str | None, window: SendWindow
+) -> datetime:
     """`days` business days after `start`, counted on the recipient's calendar, same local time."""
     tz = ZoneInfo(zone)
     local = start.astimezone(tz)

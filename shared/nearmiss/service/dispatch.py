@@ -57,7 +57,7 @@ def backoff(attempt: int, rng: random.Random | None = None) -> timedelta:
     """Exponential backoff with full jitter: uniform in [base, min(cap, base * 2**attempt)]."""
     ceiling = min(MAX_BACKOFF, BASE_BACKOFF * (2 ** max(0, attempt - 1)))
     spread = (ceiling - BASE_BACKOFF).total_seconds()
-    return BASE_BACKOFF + timedelta(seconds=(rng or random).uniform(0, spread))  # noqa: S311 (jitter, not a secret)
+    return BASE_BACKOFF + timedelta(seconds=(rng or random).uniform(0, spread))
 
 
 def _local(instant: datetime, zone: str) -> str:
@@ -122,7 +122,7 @@ class Dispatcher:
             StepState.NEEDS_REVIEW,
             now=now,
             due_at=None,
-            reason="the send may have happened (the claim expired without a result); not retried automatically",
+            reason="the send may have happened (its claim expired without a result); not retried",
         )
         return "needs_review" if self.store.replace_step(step, review) else "lost_race"
 
@@ -130,7 +130,12 @@ class Dispatcher:
         assert step.expires_at is not None
         if now >= step.expires_at:
             return self._lapse(step, now)
-        claimed = step.moved(StepState.DRAFTING, now=now, due_at=now + self.settings.lease, lease_until=now + self.settings.lease)
+        claimed = step.moved(
+            StepState.DRAFTING,
+            now=now,
+            due_at=now + self.settings.lease,
+            lease_until=now + self.settings.lease,
+        )
         if not self.store.replace_step(step, claimed):
             return "lost_race"
         stop_url = self.links.stop(step.candidate_id, step.recipient_key, now=now)
@@ -160,7 +165,11 @@ class Dispatcher:
         except SendError as exc:
             return self._after_failure(claimed, exc, now, back_to=StepState.SCHEDULED)
         waiting = claimed.moved(
-            StepState.AWAITING_APPROVAL, now=now, due_at=step.expires_at, lease_until=None, draft_message_id=message_id
+            StepState.AWAITING_APPROVAL,
+            now=now,
+            due_at=step.expires_at,
+            lease_until=None,
+            draft_message_id=message_id,
         )
         self.store.replace_step(claimed, waiting)
         return "draft_sent"
@@ -191,7 +200,9 @@ class Dispatcher:
             later = next_send_instant(
                 tomorrow, zone=step.time_zone, country=step.country, window=step.send_window, key=step.step_id
             )
-            moved = step.moved(step.state, now=now, due_at=later, reason="moved: one message per person per day")
+            moved = step.moved(
+                step.state, now=now, due_at=later, reason="moved: one message per person per day"
+            )
             return "deferred_one_day" if self.store.replace_step(step, moved) else "lost_race"
 
         stop_url = self.links.stop(step.candidate_id, step.recipient_key, now=now)
@@ -215,7 +226,13 @@ class Dispatcher:
             back_to = StepState.APPROVED if step.state is StepState.APPROVED else StepState.SCHEDULED
             return self._after_failure(claimed, exc, now, back_to=back_to)
         sent = claimed.moved(
-            StepState.SENT, now=now, due_at=None, lease_until=None, message_id=message_id, sent_at=now, reason=None
+            StepState.SENT,
+            now=now,
+            due_at=None,
+            lease_until=None,
+            message_id=message_id,
+            sent_at=now,
+            reason=None,
         )
         if not self.store.replace_step(claimed, sent):
             # The lease ran out and another run already moved it to needs_review: say so, never resend.
@@ -226,12 +243,18 @@ class Dispatcher:
     def _render_for_recipient(step: StepRecord, stop_url: str) -> compose.Rendered:
         rendered = compose.compose_step(step.context, stop_url=stop_url)
         if step.edited_subject or step.edited_text:  # the candidate's own words win
-            return compose.from_text(step.edited_subject or rendered.subject, step.edited_text or rendered.text)
+            return compose.from_text(
+                step.edited_subject or rendered.subject, step.edited_text or rendered.text
+            )
         return rendered
 
-    def _after_failure(self, claimed: StepRecord, exc: SendError, now: datetime, *, back_to: StepState) -> str:
+    def _after_failure(
+        self, claimed: StepRecord, exc: SendError, now: datetime, *, back_to: StepState
+    ) -> str:
         if exc.failure is SendFailure.UNKNOWN:
-            return self._settle(claimed, StepState.NEEDS_REVIEW, now, f"outcome unknown: {exc.reason}", "needs_review")
+            return self._settle(
+                claimed, StepState.NEEDS_REVIEW, now, f"outcome unknown: {exc.reason}", "needs_review"
+            )
         attempts = claimed.attempts + 1
         if exc.failure is SendFailure.PERMANENT:
             return self._settle(claimed, StepState.FAILED, now, exc.reason, "failed", attempts=attempts)
@@ -245,12 +268,25 @@ class Dispatcher:
             window=claimed.send_window,
             key=claimed.step_id,
         )
-        if claimed.expires_at is not None and back_to is StepState.SCHEDULED and claimed.state is StepState.DRAFTING:
+        if (
+            claimed.expires_at is not None
+            and back_to is StepState.SCHEDULED
+            and claimed.state is StepState.DRAFTING
+        ):
             retry_at = min(retry_at, claimed.expires_at)
-        retry = claimed.moved(back_to, now=now, due_at=retry_at, lease_until=None, attempts=attempts, reason=f"retrying: {exc.reason}")
+        retry = claimed.moved(
+            back_to,
+            now=now,
+            due_at=retry_at,
+            lease_until=None,
+            attempts=attempts,
+            reason=f"retrying: {exc.reason}",
+        )
         return "retry_scheduled" if self.store.replace_step(claimed, retry) else "lost_race"
 
-    def _settle(self, step: StepRecord, state: StepState, now: datetime, reason: str, label: str, **changes: object) -> str:
+    def _settle(
+        self, step: StepRecord, state: StepState, now: datetime, reason: str, label: str, **changes: object
+    ) -> str:
         final = step.moved(state, now=now, due_at=None, lease_until=None, reason=reason, **changes)
         return label if self.store.replace_step(step, final) else "lost_race"
 

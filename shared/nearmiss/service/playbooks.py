@@ -73,9 +73,16 @@ def _record(candidate: Candidate, application: Application, step: Step, sender: 
 
 
 def plan_records(
-    candidate: Candidate, application: Application, rejection: ApplicationRejected, sender: Sender, *, now: datetime
+    candidate: Candidate,
+    application: Application,
+    rejection: ApplicationRejected,
+    sender: Sender,
+    *,
+    now: datetime,
 ) -> list[StepRecord]:
-    return [_record(candidate, application, s, sender) for s in plan(candidate, application, rejection, now=now)]
+    return [
+        _record(candidate, application, s, sender) for s in plan(candidate, application, rejection, now=now)
+    ]
 
 
 def start_playbook(
@@ -108,14 +115,20 @@ def start_playbook(
     outcome = store.create_playbook(playbook, records)
     if outcome is CreateOutcome.STOPPED:
         cancelled = [
-            r.moved(StepState.CANCELLED, now=now, due_at=None, reason="the application was stopped before it began")
+            r.moved(
+                StepState.CANCELLED,
+                now=now,
+                due_at=None,
+                reason="the application was stopped before it began",
+            )
             if r.state.is_pending
             else r
             for r in records
         ]
         outcome = store.create_playbook(playbook.model_copy(update={"reason": "stopped"}), cancelled)
         return (CreateOutcome.STOPPED if outcome is CreateOutcome.CREATED else outcome), 0
-    return outcome, sum(1 for r in records if r.state is StepState.SCHEDULED)
+    created = outcome is CreateOutcome.CREATED
+    return outcome, sum(1 for r in records if r.state is StepState.SCHEDULED) if created else 0
 
 
 def stop_playbook(store: Store, event: StopEvent, *, now: datetime) -> int:

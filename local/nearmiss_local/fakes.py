@@ -1,0 +1,150 @@
+"""In-memory fakes of the ports, with the same conditional semantics as the real adapters.
+
+Used by unit tests (fast, no moto) and by the throughput benchmark (so moto's own cost is not
+what gets measured). A lock makes each conditional write atomic, as DynamoDB's are.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from nearmiss.domain.compose import OutgoingMessage
+from nearmiss.domain.events import DomainEvent
+from nearmiss.domain.models import Application, Candidate
+from nearmiss.domain.records import PlaybookRecord, StepRecord
+from nearmiss.service.ports import ClaimOutcome, CreateOutcome, SendError, Suppression
+
+
+@dataclass
+class MemoryStore:
+    candidates: dict[str, Candidate] = field(default_factory=dict)
+    applications: dict[tuple[str, str], Application] = field(default_factory=dict)
+    playbooks: dict[tuple[str, str], PlaybookRecord] = field(default_factory=dict)
+    stops: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    steps: dict[tuple[str, str, str], StepRecord] = field(default_factory=dict)
+    blocks: dict[tuple[str, str | None], str] = field(default_factory=dict)
+    days: dict[tuple[str, str], str] = field(default_factory=dict)
+    requests: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def put_candidate(self, candidate: Candidate) -> None:
+        self.requests += 1
+        self.candidates[candidate.candidate_id] = candidate
+
+    def get_candidate(self, candidate_id: str) -> Candidate | None:
+        self.requests += 1
+        return self.candidates.get(candidate_id)
+
+    def put_application(self, application: Application) -> None:
+        self.requests += 1
+        self.applications[(application.candidate_id, application.application_id)] = application
+
+    def load(self, candidate_id: str, application_id: str) -> tuple[Candidate | None, Application | None]:
+        self.requests += 1
+        return self.candidates.get(candidate_id), self.applications.get((candidate_id, application_id))
+
+    def create_playbook(self, playbook: PlaybookRecord, steps: Sequence[StepRecord]) -> CreateOutcome:
+        key = (playbook.candidate_id, playbook.application_id)
+        with self._lock:
+            self.requests += 1
+            if key in self.playbooks:
+                return CreateOutcome.DUPLICATE
+            stopped = self.stops.get(key)
+            if playbook.reason != "stopped" and stopped is not None and not stopped < playbook.rejected_at:
+                return CreateOutcome.STOPPED
+            self.playbooks[key] = playbook
+            for step in steps:
+                self.steps[(*key, step.step_id)] = step
+        return CreateOutcome.CREATED
+
+    def get_playbook(self, candidate_id: str, application_id: str) -> PlaybookRecord | None:
+        self.requests += 1
+        return self.playbooks.get((candidate_id, application_id))
+
+    def record_stop(self, candidate_id: str, application_id: str, occurred_at: datetime, reason: str) -> None:
+        with self._lock:
+            self.requests += 1
+            key = (candidate_id, application_id)
+            if key not in self.stops or self.stops[key] < occurred_at:
+                self.stops[key] = occurred_at
+
+    def list_steps(self, candidate_id: str, application_id: str) -> list[StepRecord]:
+        self.requests += 1
+        return [s for (c, a, _), s in self.steps.items() if (c, a) == (candidate_id, application_id)]
+
+    def get_step(self, candidate_id: str, application_id: str, step_id: str) -> StepRecord | None:
+        self.requests += 1
+        return self.steps.get((candidate_id, application_id, step_id))
+
+    def due_steps(self, now: datetime, limit: int) -> list[StepRecord]:
+        self.requests += 1
+        due = [s for s in self.steps.values() if s.due_at is not None and s.due_at <= now]
+        return sorted(due, key=lambda s: s.due_at or now)[:limit]
+
+    def _key(self, step: StepRecord) -> tuple[str, str, str]:
+        return step.candidate_id, step.application_id, step.step_id
+
+    def replace_step(self, old: StepRecord, new: StepRecord) -> bool:
+        with self._lock:
+            self.requests += 1
+            current = self.steps.get(self._key(old))
+            if current is None or current.version != old.version:
+                return False
+            self.steps[self._key(old)] = new
+            return True
+
+    def claim_send(self, old: StepRecord, new: StepRecord, day: str) -> ClaimOutcome:
+        with self._lock:
+            self.requests += 1
+            current = self.steps.get(self._key(old))
+            owner = "#".join(self._key(old))
+            if current is None or current.version != old.version:
+                return ClaimOutcome.LOST
+            if (old.candidate_id, old.application_id) in self.stops:
+                return ClaimOutcome.STOPPED
+            if (old.recipient_key, None) in self.blocks or (
+                old.recipient_key,
+                old.candidate_id,
+            ) in self.blocks:
+                return ClaimOutcome.SUPPRESSED
+            if self.days.get((old.recipient_key, day), owner) != owner:
+                return ClaimOutcome.DAY_TAKEN
+            self.days[(old.recipient_key, day)] = owner
+            self.steps[self._key(old)] = new
+            return ClaimOutcome.CLAIMED
+
+    def suppress(self, suppression: Suppression, at: datetime) -> None:
+        with self._lock:
+            self.requests += 1
+            self.blocks[(suppression.recipient_key, suppression.candidate_id)] = suppression.reason
+
+
+@dataclass
+class RecordingMailer:
+    """A mailer that records what it sent; `failures` are raised, one per call, before succeeding."""
+
+    sent: list[OutgoingMessage] = field(default_factory=list)
+    failures: list[SendError] = field(default_factory=list)
+    _ids: itertools.count[int] = field(default_factory=itertools.count)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def send(self, message: OutgoingMessage) -> str:
+        with self._lock:
+            if self.failures:
+                raise self.failures.pop(0)
+            self.sent.append(message)
+            return f"local-{next(self._ids)}"
+
+
+@dataclass
+class RecordingPublisher:
+    events: list[DomainEvent] = field(default_factory=list)
+
+    def publish(
+        self, events: Sequence[DomainEvent], *, source: str, correlation_id: str | None = None
+    ) -> None:
+        self.events.extend(events)

@@ -1,0 +1,78 @@
+"""Bad input fails at the edge with the field's name and the reason."""
+
+from __future__ import annotations
+
+import pytest
+from nearmiss.domain.errors import invalid
+from nearmiss.domain.models import Candidate, Contact, PlaybookSettings, SendWindow
+from pydantic import ValidationError
+
+from tests.conftest import make_application, make_candidate
+
+
+def reasons(exc: pytest.ExceptionInfo[ValidationError]) -> dict[str, str]:
+    return dict(invalid("input", exc.value).errors)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "reason"),
+    [
+        ({"time_zone": "Mars/Olympus_Mons"}, "time_zone", "unknown time zone"),
+        ({"email": "not-an-email"}, "email", "email"),
+        ({"name": "Ada\r\nBcc: everyone@example.com"}, "name", "line breaks"),
+        ({"country": "Germany"}, "country", "pattern"),
+        ({"mode": "yolo"}, "mode", "review"),
+        ({"favourite_colour": "blue"}, "favourite_colour", "Extra inputs"),
+        ({"candidate_id": "../../etc"}, "candidate_id", "pattern"),
+    ],
+)
+def test_an_invalid_candidate_names_the_field_and_the_reason(
+    changes: dict[str, object], field: str, reason: str
+) -> None:
+    with pytest.raises(ValidationError) as exc:
+        make_candidate(**changes)
+    assert field in reasons(exc)
+    assert reason in reasons(exc)[field]
+
+
+def test_rejection_dates_far_in_the_past_or_future_are_refused() -> None:
+    from tests.conftest import make_rejection
+
+    with pytest.raises(ValidationError, match="between 2000-01-01 and 2100-01-01"):
+        make_rejection(rejected_at="1970-01-01T00:00:00Z", learned_at="1970-01-01T00:00:00Z")
+
+
+def test_a_naive_datetime_is_refused() -> None:
+    from tests.conftest import make_rejection
+
+    with pytest.raises(ValidationError, match="timezone"):
+        make_rejection(rejected_at="2026-11-24T10:00:00", learned_at="2026-11-24T10:00:00")
+
+
+def test_the_same_person_twice_in_one_application_is_refused() -> None:
+    twice = (Contact(name="A", email="a@x.example"), Contact(name="A again", email="A@X.example"))
+    with pytest.raises(ValidationError, match="listed twice"):
+        make_application(contacts=twice)
+
+
+def test_settings_that_make_no_sense_are_refused() -> None:
+    with pytest.raises(ValidationError, match="end must be after start"):
+        SendWindow(start="17:00", end="09:00")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="between 7 and 730"):
+        PlaybookSettings(check_in_after_days=(3,))
+    with pytest.raises(ValidationError, match="distinct"):
+        PlaybookSettings(check_in_after_days=(90, 90))
+
+
+def test_a_link_resource_needs_a_url() -> None:
+    with pytest.raises(ValidationError, match="needs a url"):
+        Contact.model_validate({"name": "A", "resource": {"kind": "link", "title": "x"}})
+
+
+def test_defaults_follow_the_product_brief() -> None:
+    c = Candidate(candidate_id="c1", name="C", email="c@example.org")
+    assert c.mode.value == "review"
+    assert c.playbook.thank_you_after_days == 1
+    assert c.playbook.resource_after_business_days == 3
+    assert c.playbook.check_in_after_days == (90,)
+    assert c.playbook.send_window.start.hour == 9 and c.playbook.send_window.end.hour == 17
