@@ -119,7 +119,8 @@ def test_the_environment_the_template_gives_each_function_is_a_valid_configurati
 
     stack = LocalStack()
     stack.names = {
-        k: f"local-{k}" for k in ("Table", "EventBus", "LinkSecret", "ApiKeySecret", "DeadLetterQueue")
+        k: f"local-{k}"
+        for k in ("Table", "EventBus", "LinkSecret", "ApiKeySecret", "WebhookSecrets", "DeadLetterQueue")
     }
     stack.names.update(
         SenderDomain="mail.example.org",

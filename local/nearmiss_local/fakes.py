@@ -148,3 +148,48 @@ class RecordingPublisher:
         self, events: Sequence[DomainEvent], *, source: str, correlation_id: str | None = None
     ) -> None:
         self.events.extend(events)
+
+
+@dataclass
+class MemoryIntakeStore(MemoryStore):
+    """MemoryStore plus what the webhook intake needs."""
+
+    deliveries: set[str] = field(default_factory=set)
+    unmatched: dict[str, dict[str, tuple[str, list[str]]]] = field(default_factory=dict)
+
+    def remember_delivery(self, dedupe_key: str, at: datetime) -> bool:
+        with self._lock:
+            self.requests += 1
+            if dedupe_key in self.deliveries:
+                return False
+            self.deliveries.add(dedupe_key)
+            return True
+
+    def forget_delivery(self, dedupe_key: str) -> None:
+        self.deliveries.discard(dedupe_key)
+
+    def find_candidate_by_email(self, email: str) -> str | None:
+        self.requests += 1
+        return next(
+            (c.candidate_id for c in self.candidates.values() if str(c.email).lower() == email.lower()), None
+        )
+
+    def find_application_by_ats_id(self, ats_application_id: str) -> tuple[str, str] | None:
+        self.requests += 1
+        for key, application in self.applications.items():
+            if application.ats_application_id == ats_application_id:
+                return key
+        return None
+
+    def keep_unmatched(
+        self, match_keys: list[str], dedupe_key: str, document: str, reason: str, at: datetime
+    ) -> None:
+        for key in match_keys:
+            self.unmatched.setdefault(key, {})[dedupe_key] = (document, match_keys)
+
+    def take_unmatched(self, match_key: str) -> list[str]:
+        taken = self.unmatched.pop(match_key, {})
+        for dedupe_key, (_, keys) in taken.items():
+            for other in keys:
+                self.unmatched.get(other, {}).pop(dedupe_key, None)
+        return [document for document, _ in taken.values()]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import secrets as pysecrets
 import time
 import uuid
@@ -34,7 +35,15 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 REGION = "eu-west-1"
 SENDER_DOMAIN = "mail.nearmiss.example"
-MAX_ASYNC_ATTEMPTS = 3  # Lambda's asynchronous invocation: the first try and two retries
+MAX_ASYNC_ATTEMPTS = 3
+WEBHOOK_SOURCES = (
+    "greenhouse",
+    "lever",
+    "ashby",
+    "workable",
+    "recruitee",
+    "generic",
+)  # Lambda's asynchronous invocation: the first try and two retries
 
 
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
@@ -111,7 +120,7 @@ class Function:
     memory: int
     rules: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (event name, pattern)
     schedules: list[str] = field(default_factory=list)
-    http: bool = False
+    routes: list[tuple[str, str]] = field(default_factory=list)  # (method, path template) of HttpApi events
     queue_url: str | None = None
 
     def handler(self) -> Callable[[dict[str, Any], Any], Any]:
@@ -139,6 +148,8 @@ class LocalStack:
         self._containers: dict[str, Any] = {}
         self.names: dict[str, str] = {}
         self.api_key = pysecrets.token_urlsafe(24)
+        # One signing secret per ATS, as an operator would store them (see events/webhooks and sign_webhook).
+        self.webhook_secrets = {source: f"local-{source}-signing-secret" for source in WEBHOOK_SOURCES}
 
     # ---- set-up --------------------------------------------------------------------------------
     def __enter__(self) -> LocalStack:
@@ -174,6 +185,9 @@ class LocalStack:
         dlq = sqs.create_queue(QueueName="nearmiss-dlq")["QueueUrl"]
         link = sm.create_secret(Name="nearmiss-link-secret", SecretString=pysecrets.token_urlsafe(48))["ARN"]
         key = sm.create_secret(Name="nearmiss-api-key", SecretString=self.api_key)["ARN"]
+        hooks = sm.create_secret(
+            Name="nearmiss-webhook-secrets", SecretString=json.dumps(self.webhook_secrets)
+        )["ARN"]
         self.client("sesv2").create_email_identity(EmailIdentity=SENDER_DOMAIN)
         self.names = {
             "Table": table["TableName"],
@@ -181,6 +195,7 @@ class LocalStack:
             "DeadLetterQueue": dlq,
             "LinkSecret": link,
             "ApiKeySecret": key,
+            "WebhookSecrets": hooks,
             "SenderDomain": SENDER_DOMAIN,
             "PublicBaseUrl": self.base_url,
             "Stage": "dev",
@@ -259,7 +274,7 @@ class LocalStack:
                 elif kind in ("Schedule", "ScheduleV2"):
                     fn.schedules.append(self.resolve(eprops.get("Schedule") or eprops["ScheduleExpression"]))
                 elif kind == "HttpApi":
-                    fn.http = True
+                    fn.routes.append((str(eprops.get("Method", "ANY")).upper(), str(eprops["Path"])))
             self.functions[logical_id] = fn
 
     # ---- invoking ------------------------------------------------------------------------------------
@@ -370,9 +385,10 @@ class LocalStack:
         headers: dict[str, str] | None = None,
         auth: bool = True,
     ) -> tuple[int, dict[str, str], str]:
-        """One request to the HttpApi function, as API Gateway (payload format 2.0) would send it."""
-        fn = next(f for f in self.functions.values() if f.http)
+        """One request, routed as API Gateway routes it (the most specific route wins), to the function
+        behind that route, as an API Gateway HTTP API (payload format 2.0) event."""
         parts = urlsplit(path)
+        fn, route_key, path_parameters = self.route(method, parts.path)
         hdrs = {k.lower(): v for k, v in (headers or {}).items()}
         if auth:
             hdrs.setdefault("x-api-key", self.api_key)
@@ -381,7 +397,7 @@ class LocalStack:
             hdrs.setdefault("content-type", "application/json")
         event = {
             "version": "2.0",
-            "routeKey": "ANY /{proxy+}",
+            "routeKey": route_key,
             "rawPath": parts.path,
             "rawQueryString": parts.query,
             "queryStringParameters": dict(parse_qsl(parts.query)) or None,
@@ -398,17 +414,42 @@ class LocalStack:
                     "userAgent": "local",
                 },
                 "requestId": str(uuid.uuid4()),
-                "routeKey": "ANY /{proxy+}",
+                "routeKey": route_key,
                 "stage": "$default",
                 "time": datetime.now(UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
                 "timeEpoch": int(time.time() * 1000),
             },
-            "pathParameters": {"proxy": parts.path.lstrip("/")},
+            "pathParameters": path_parameters,
             "body": raw,
             "isBase64Encoded": False,
         }
         response = self.invoke(fn.logical_id, event)
         return int(response["statusCode"]), response.get("headers", {}), response.get("body", "")
+
+    def route(self, method: str, path: str) -> tuple[Function, str, dict[str, str]]:
+        candidates = []
+        for fn in self.functions.values():
+            for route_method, template in fn.routes:
+                if route_method not in ("ANY", method.upper()):
+                    continue
+                pattern = re.sub(r"\\{(\w+)\\\+\\}", r"(?P<\1>.+)", re.escape(template))
+                pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", pattern)
+                match = re.fullmatch(pattern, path)
+                if match:
+                    greedy = "+}" in template
+                    literal = len(re.sub(r"\{[^}]+\}", "", template))
+                    candidates.append(
+                        (
+                            (greedy, -literal, route_method == "ANY"),
+                            fn,
+                            f"{route_method} {template}",
+                            match.groupdict(),
+                        )
+                    )
+        if not candidates:
+            raise LookupError(f"no route for {method} {path}")
+        _, fn, key, params = min(candidates, key=lambda c: c[0])
+        return fn, key, params
 
     # ---- what a person running it wants to see ---------------------------------------------------------
     def next_due(self) -> datetime | None:

@@ -39,6 +39,7 @@ from nearmiss.domain.models import (
     PlaybookSettings,
     Strict,
 )
+from nearmiss.domain.playbook import recipient_key
 from nearmiss.domain.tokens import TokenError
 from nearmiss.entrypoints import now
 from nearmiss.observability import logger
@@ -152,8 +153,11 @@ def put_candidate(candidate_id: str, body: CandidateIn) -> dict[str, Any]:
         candidate = Candidate(candidate_id=_id(candidate_id, "candidate_id"), **body.model_dump())
     except ValidationError as exc:
         raise invalid("candidate", exc) from None
-    bootstrap.container().store.put_candidate(candidate)
-    return candidate.model_dump(mode="json")
+    c = bootstrap.container()
+    c.store.put_candidate(candidate)
+    # Webhooks that arrived before the candidate registered were kept: route them now.
+    replayed = c.intake.replay(f"EMAIL#{recipient_key(str(candidate.email))}", now=now())
+    return {**candidate.model_dump(mode="json"), "replayed_events": replayed}
 
 
 @app.get("/candidates/<candidate_id>")
@@ -177,7 +181,10 @@ def put_application(candidate_id: str, application_id: str, body: ApplicationIn)
     except ValidationError as exc:
         raise invalid("application", exc) from None
     c.store.put_application(application)
-    return application.model_dump(mode="json")
+    replayed = 0
+    if application.ats_application_id:  # webhooks kept for this ATS application are routed now
+        replayed = c.intake.replay(f"ATS#{application.ats_application_id}", now=now())
+    return {**application.model_dump(mode="json"), "replayed_events": replayed}
 
 
 def _existing(candidate_id: str, application_id: str) -> tuple[str, str]:

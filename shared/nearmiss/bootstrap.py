@@ -6,6 +6,7 @@ it across invocations; a test replaces the container with `use(Container(...))` 
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ from nearmiss.config import Settings, settings
 
 if TYPE_CHECKING:
     from nearmiss.service.dispatch import Dispatcher
+    from nearmiss.service.intake import Intake
     from nearmiss.service.links import Links
     from nearmiss.service.playbooks import SenderPolicy
     from nearmiss.service.ports import Mailer, Publisher, Store
@@ -93,6 +95,26 @@ class Container:
         from nearmiss.service.playbooks import SenderPolicy
 
         return SenderPolicy(domain=self.settings.sender_domain, local_part=self.settings.sender_local_part)
+
+    def webhook_secret(self, source: str) -> str | None:
+        local = os.environ.get(f"NEARMISS_WEBHOOK_SECRET_{source.upper()}")
+        if local:
+            return local
+        arn = self.settings.webhook_secrets_arn
+        if not arn:
+            return None
+        from aws_lambda_powertools.utilities import parameters
+
+        secrets = parameters.get_secret(arn, transform="json", max_age=300)  # cached for five minutes
+        value = secrets.get(source) if isinstance(secrets, dict) else None
+        return str(value) if value else None
+
+    @cached_property
+    def intake(self) -> Intake:
+        from nearmiss.service.intake import Intake
+
+        unsigned = frozenset(s.strip() for s in self.settings.webhook_unsigned.split(",") if s.strip())
+        return Intake(self.store, self.publisher, self.webhook_secret, unsigned_allowed=unsigned)  # type: ignore[arg-type]
 
     @cached_property
     def dispatcher(self) -> Dispatcher:

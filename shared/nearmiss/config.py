@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     # The operator's API key (career-services staff) for the candidate routes; same two sources.
     api_key: str | None = Field(default=None, min_length=16, repr=False)
     api_key_secret_arn: str | None = None
+    # Webhook signing secrets: in AWS one Secrets Manager secret holding {"greenhouse": "...", ...};
+    # locally NEARMISS_WEBHOOK_SECRET_<SOURCE>. A source without one is refused, unless its ATS makes
+    # signing optional and it is named here (comma-separated) by the operator.
+    webhook_secrets_arn: str | None = None
+    webhook_unsigned: str = ""
     ses_configuration_set: str | None = None
     due_shards: int = Field(default=4, ge=1, le=64)
     max_steps_per_run: int = Field(default=400, ge=1, le=5000)

@@ -64,6 +64,40 @@ def on_stop(event: dict[str, Any], c: Container) -> dict[str, Any]:
     return {"cancelled": cancelled}
 
 
+def on_webhook(event: dict[str, Any], c: Container) -> dict[str, Any]:
+    """POST /webhooks/{source}: the raw body as the ATS sent it (base64-decoded when API Gateway says so)."""
+    import base64
+
+    source = ((event.get("pathParameters") or {}).get("source") or "").lower()
+    raw = event.get("body") or ""
+    try:
+        body = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode()
+    except ValueError:
+        return _json(400, {"error": "the body is not valid base64"})
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    try:
+        answer = c.intake.receive(source, headers, body, now=now())
+    except Exception:
+        # Not the ATS's fault (the bus or the table failed): ask it to retry, and keep the details in our log.
+        logger.exception("webhook not recorded", extra={"source": source})
+        return _json(503, {"error": "temporarily unable to record this event; please retry"})
+    logger.info(
+        "webhook",
+        extra={
+            "source": source,
+            "status": answer.status,
+            "outcome": answer.body.get("status") or answer.body.get("error"),
+        },
+    )
+    return _json(answer.status, answer.body)
+
+
+def _json(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    import json
+
+    return {"statusCode": status, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}
+
+
 def on_schedule(
     event: dict[str, Any], c: Container, time_left: Callable[[], float] | None = None
 ) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from nearmiss.domain.models import Application, Candidate
+from nearmiss.domain.playbook import recipient_key
 from nearmiss.domain.records import PlaybookRecord, StepRecord
 from nearmiss.service.ports import ClaimOutcome, CreateOutcome, Suppression
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 DUE_INDEX = "due"
+DELIVERY_MEMORY = timedelta(days=30)  # ATSs retry for hours (Greenhouse ~15 h); a month is ample
 # Which condition of the claim transaction failed first, by its position in the transaction.
 _CLAIM_FAILURES = (
     ClaimOutcome.LOST,
@@ -103,14 +105,20 @@ class DynamoStore:
 
     # ---- candidates and applications ---------------------------------------------------------
     def put_candidate(self, candidate: Candidate) -> None:
+        """The profile and the lookup by email, together (one transaction)."""
+        now = datetime.now(UTC)
         item = self._doc_item(
-            f"CAND#{candidate.candidate_id}",
-            "PROFILE",
-            "candidate",
-            candidate.model_dump_json(),
-            datetime.now(UTC),
+            f"CAND#{candidate.candidate_id}", "PROFILE", "candidate", candidate.model_dump_json(), now
         )
-        self.client.put_item(TableName=self.table, Item=item)
+        lookup = {
+            "pk": _s(f"LOOKUP#EMAIL#{recipient_key(str(candidate.email))}"),
+            "sk": _s("CANDIDATE"),
+            "candidate_id": _s(candidate.candidate_id),
+            "expires_at_epoch": self._expiry(now),
+        }
+        self.client.transact_write_items(
+            TransactItems=[{"Put": {"TableName": self.table, "Item": i}} for i in (item, lookup)]
+        )
 
     def get_candidate(self, candidate_id: str) -> Candidate | None:
         got = self.client.get_item(
@@ -119,14 +127,30 @@ class DynamoStore:
         return Candidate.model_validate_json(got["Item"]["doc"]["S"]) if "Item" in got else None
 
     def put_application(self, application: Application) -> None:
-        item = self._doc_item(
-            f"CAND#{application.candidate_id}",
-            f"APP#{application.application_id}",
-            "application",
-            application.model_dump_json(),
-            datetime.now(UTC),
+        """The application, and the lookup by its ATS id when it has one (one transaction)."""
+        now = datetime.now(UTC)
+        items = [
+            self._doc_item(
+                f"CAND#{application.candidate_id}",
+                f"APP#{application.application_id}",
+                "application",
+                application.model_dump_json(),
+                now,
+            )
+        ]
+        if application.ats_application_id:
+            items.append(
+                {
+                    "pk": _s(f"LOOKUP#ATS#{application.ats_application_id}"),
+                    "sk": _s("APPLICATION"),
+                    "candidate_id": _s(application.candidate_id),
+                    "application_id": _s(application.application_id),
+                    "expires_at_epoch": self._expiry(now),
+                }
+            )
+        self.client.transact_write_items(
+            TransactItems=[{"Put": {"TableName": self.table, "Item": i}} for i in items]
         )
-        self.client.put_item(TableName=self.table, Item=item)
 
     def load(self, candidate_id: str, application_id: str) -> tuple[Candidate | None, Application | None]:
         """The candidate and the application in one request (BatchGetItem)."""
@@ -338,3 +362,85 @@ class DynamoStore:
                 "expires_at_epoch": self._expiry(at),
             },
         )
+
+    # ---- webhook intake --------------------------------------------------------------------------
+    #   DELIVERY#<dedupe key>        EVENT                    seen once (TTL 30 days)
+    #   LOOKUP#EMAIL#<email key>     CANDIDATE                -> candidate id
+    #   LOOKUP#ATS#<ats app id>      APPLICATION              -> candidate id, application id
+    #   UNMATCHED#<match key>        <dedupe key>             an event kept for later, with its reason
+    def remember_delivery(self, dedupe_key: str, at: datetime) -> bool:
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item={
+                    "pk": _s(f"DELIVERY#{dedupe_key}"),
+                    "sk": _s("EVENT"),
+                    "at": _s(_iso(at)),
+                    "expires_at_epoch": {"N": str(int((at + DELIVERY_MEMORY).timestamp()))},
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def forget_delivery(self, dedupe_key: str) -> None:
+        self.client.delete_item(
+            TableName=self.table, Key={"pk": _s(f"DELIVERY#{dedupe_key}"), "sk": _s("EVENT")}
+        )
+
+    def _lookup(self, pk: str, sk: str) -> dict[str, Any] | None:
+        got = self.client.get_item(TableName=self.table, Key={"pk": _s(pk), "sk": _s(sk)})
+        return got.get("Item")
+
+    def find_candidate_by_email(self, email: str) -> str | None:
+        item = self._lookup(f"LOOKUP#EMAIL#{recipient_key(email)}", "CANDIDATE")
+        return item["candidate_id"]["S"] if item else None
+
+    def find_application_by_ats_id(self, ats_application_id: str) -> tuple[str, str] | None:
+        item = self._lookup(f"LOOKUP#ATS#{ats_application_id}", "APPLICATION")
+        return (item["candidate_id"]["S"], item["application_id"]["S"]) if item else None
+
+    def keep_unmatched(
+        self, match_keys: list[str], dedupe_key: str, document: str, reason: str, at: datetime
+    ) -> None:
+        for key in match_keys:
+            self.client.put_item(
+                TableName=self.table,
+                Item={
+                    "pk": _s(f"UNMATCHED#{key}"),
+                    "sk": _s(dedupe_key),
+                    "kind": _s("unmatched"),
+                    "doc": _s(document),
+                    "reason": _s(reason),
+                    "filed_under": {"SS": match_keys},
+                    "at": _s(_iso(at)),
+                    "expires_at_epoch": self._expiry(at),
+                },
+            )
+
+    def take_unmatched(self, match_key: str) -> list[str]:
+        page = self.client.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": _s(f"UNMATCHED#{match_key}")},
+            ConsistentRead=True,
+        )
+        documents = []
+        for item in page["Items"]:
+            documents.append(item["doc"]["S"])
+            for key in item["filed_under"]["SS"]:
+                self.client.delete_item(
+                    TableName=self.table, Key={"pk": _s(f"UNMATCHED#{key}"), "sk": item["sk"]}
+                )
+        return documents
+
+    def list_unmatched(self, match_key: str) -> list[dict[str, str]]:
+        page = self.client.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": _s(f"UNMATCHED#{match_key}")},
+        )
+        return [
+            {"reason": i["reason"]["S"], "at": i["at"]["S"], "event": i["sk"]["S"]} for i in page["Items"]
+        ]

@@ -1,0 +1,14 @@
+"""receive_webhook: POST /webhooks/{source} from an ATS: verify, record, publish, answer."""
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from nearmiss import bootstrap, entrypoints
+from nearmiss.observability import logger, metrics
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return entrypoints.on_webhook(event, bootstrap.container())

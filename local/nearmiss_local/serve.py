@@ -1,0 +1,144 @@
+"""`make serve`: the HTTP API on 127.0.0.1, backed by the embedded default, the dispatcher ticking.
+
+Requests are handed to the same functions API Gateway would call (routed by template.yaml's
+HttpApi events); the rule queues are pumped after each request and the scheduled trigger fires
+every `--tick` seconds of real time. One lock serialises the work, as if each function ran with
+a concurrency of one; moto's in-process backends are not built for parallel writers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from nearmiss_local.runtime import LocalStack
+
+MAX_REQUEST_BYTES = 2 * 1024 * 1024
+
+
+class LocalServer:
+    def __init__(self, stack: LocalStack, *, port: int, tick_seconds: float = 30.0) -> None:
+        self.stack = stack
+        self.lock = threading.Lock()
+        self.tick_seconds = tick_seconds
+        self._stop = threading.Event()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self.port = self.httpd.server_address[1]
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                if length > MAX_REQUEST_BYTES:
+                    self._answer(
+                        413, {"content-type": "application/json"}, json.dumps({"error": "body too large"})
+                    )
+                    return
+                body = self.rfile.read(length).decode("utf-8", errors="replace") if length else None
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                if self.path.split("?")[0] == "/_local/mail":
+                    with server.lock:
+                        mail = server.mailbox()
+                    self._answer(200, {"content-type": "application/json"}, json.dumps(mail, indent=2))
+                    return
+                with server.lock:
+                    try:
+                        status, out_headers, text = server.stack.http(
+                            self.command, self.path, body=body, headers=headers, auth=False
+                        )
+                    except LookupError:
+                        status, out_headers, text = (
+                            404,
+                            {"content-type": "application/json"},
+                            '{"error": "no route"}',
+                        )
+                    server.stack.pump()
+                self._answer(status, out_headers, text)
+
+            def _answer(self, status: int, headers: dict[str, str], text: str) -> None:
+                data = (text or "").encode()
+                self.send_response(status)
+                for name, value in headers.items():
+                    if name.lower() not in ("content-length", "connection"):
+                        self.send_header(name, value)
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:
+                sys.stderr.write(f"{self.address_string()} {format % args}\n")
+
+        return Handler
+
+    def mailbox(self) -> list[dict[str, str]]:
+        """What SES accepted, parsed back: the local stand-in for the recipients' inboxes."""
+        import email
+        import email.policy
+
+        out = []
+        for message in self.stack.sent_messages():
+            parsed = email.message_from_bytes(message.raw_data.encode(), policy=email.policy.default)
+            body = parsed.get_body(preferencelist=("plain",))
+            out.append(
+                {
+                    "id": message.id,
+                    "from": str(parsed["From"]),
+                    "to": str(parsed["To"]),
+                    "reply_to": str(parsed["Reply-To"] or ""),
+                    "subject": str(parsed["Subject"]),
+                    "text": body.get_content() if body is not None else "",  # type: ignore[union-attr]
+                }
+            )
+        return out
+
+    def _ticker(self) -> None:
+        while not self._stop.wait(self.tick_seconds):
+            with self.lock:
+                self.stack.tick()
+                self.stack.pump()
+
+    def start(self) -> None:
+        threading.Thread(target=self._ticker, name="dispatcher-tick", daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, name="http", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--tick", type=float, default=30.0, help="seconds between dispatcher runs")
+    args = parser.parse_args(argv)
+    base = f"http://127.0.0.1:{args.port}"
+    with LocalStack(base_url=base) as stack:
+        server = LocalServer(stack, port=args.port, tick_seconds=args.tick)
+        server.start()
+        print(f"Near Miss on {base} (embedded default; dispatcher every {args.tick:g} s). Ctrl-C stops.")
+        print(f"  operator API key (x-api-key): {stack.api_key}")
+        for source, secret in stack.webhook_secrets.items():
+            print(f"  webhook secret for {source:<10} {secret}")
+        print("  mail SES accepted: GET /_local/mail")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

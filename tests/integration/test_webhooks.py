@@ -1,0 +1,217 @@
+"""ATS webhooks through the real receive_webhook handler, the bus and start/stop_playbook, on moto."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nearmiss.intake.registry import SOURCES
+from nearmiss_local.sign_webhook import signed_request
+
+from tests.conftest import NOW
+from tests.helpers import steps_of
+
+SAMPLES = Path(__file__).resolve().parents[2] / "events" / "webhooks"
+ALL = sorted(SOURCES)
+
+
+def sample(source: str, kind: str) -> tuple[dict[str, str], bytes]:
+    body = (SAMPLES / source / f"{kind}.json").read_bytes()
+    headers_file = SAMPLES / source / f"{kind}.headers.json"
+    headers = json.loads(headers_file.read_text()) if headers_file.exists() else {}
+    return headers, body
+
+
+def post(
+    stack: Any, source: str, kind: str, *, tamper: bool = False, secret: str | None = None
+) -> tuple[int, dict[str, Any]]:
+    headers, body = sample(source, kind)
+    signature, body = signed_request(source, body, secret or stack.webhook_secrets[source], datetime.now(UTC))
+    if tamper and source == "lever":  # Lever signs token + triggeredAt, not the body: tamper with those
+        payload = json.loads(body)
+        payload["triggeredAt"] += 1
+        body = json.dumps(payload).encode()
+    elif tamper:
+        body = body.replace(b"}", b" }", 1)
+    status, _, text = stack.http(
+        "POST", f"/webhooks/{source}", body=body.decode(), headers={**headers, **signature}, auth=False
+    )
+    return status, json.loads(text)
+
+
+def parsed(source: str, kind: str) -> Any:
+    _, body = sample(source, kind)
+    return SOURCES[source].parse({"content-type": "application/json"}, body)
+
+
+def register_for(stack: Any, source: str) -> tuple[str, str]:
+    """Register the candidate and the application the sample rejection names."""
+    event = parsed(source, "rejected")
+    email = event.candidate_email or "candidate@example.com"
+    status, _, text = stack.http(
+        "PUT", "/candidates/cand-1", body={"name": "Casey Candidate", "email": email, "mode": "auto"}
+    )
+    assert status == 200, text
+    application = {
+        "company": event.company or "Acme",
+        "job_title": event.job_title or "Engineer",
+        "contacts": [{"name": "Pat Interviewer", "email": "pat@acme.example", "role": "hiring_manager"}],
+        "source": source,
+        "ats_application_id": event.ats_application_id,
+    }
+    status, _, text = stack.http(
+        "PUT", f"/candidates/cand-1/applications/{event.ats_application_id}", body=application
+    )
+    assert status == 200, text
+    return "cand-1", event.ats_application_id
+
+
+def playbooks(stack: Any) -> int:
+    return sum(1 for fn, outcome in stack.invocations if fn == "StartPlaybookFunction" and outcome == "ok")
+
+
+@pytest.mark.parametrize("source", ALL)
+def test_a_valid_rejection_starts_exactly_one_playbook_and_a_redelivery_starts_nothing(
+    stack, source: str
+) -> None:  # type: ignore[no-untyped-def]
+    cid, aid = register_for(stack, source)
+    status, body = post(stack, source, "rejected")
+    assert status == SOURCES[source].SUCCESS_STATUS and body == {"status": "accepted"}
+    stack.pump()
+    status, body = post(stack, source, "rejected")
+    assert status == SOURCES[source].SUCCESS_STATUS and body == {"status": "duplicate"}
+    stack.pump()
+    assert playbooks(stack) == 1
+    steps = steps_of(stack, cid, aid)
+    assert any(s.state.value == "scheduled" for s in steps)
+
+
+@pytest.mark.parametrize("source", ALL)
+def test_a_reopen_cancels_the_pending_steps(stack, source: str) -> None:  # type: ignore[no-untyped-def]
+    cid, aid = register_for(stack, source)
+    post(stack, source, "rejected")
+    stack.pump()
+    stack.traveller.move_to(NOW + timedelta(minutes=30))
+    status, body = post(stack, source, "reopened")
+    assert status == SOURCES[source].SUCCESS_STATUS, body
+    stack.pump()
+    assert {s.state.value for s in steps_of(stack, cid, aid)} <= {"cancelled", "skipped"}
+
+
+@pytest.mark.parametrize("source", ALL)
+def test_a_ping_succeeds_so_the_ats_enables_the_webhook(stack, source: str) -> None:  # type: ignore[no-untyped-def]
+    status, body = post(stack, source, "ping") if (SAMPLES / source / "ping.json").exists() else (0, {})
+    if status == 0:
+        pytest.skip(f"{source} sends no ping")
+    assert status == SOURCES[source].SUCCESS_STATUS and body["status"] == "ignored"
+
+
+@pytest.mark.parametrize("source", ALL)
+def test_a_bad_or_missing_signature_or_a_tampered_body_gets_401_and_leaves_no_trace(
+    stack, source: str
+) -> None:  # type: ignore[no-untyped-def]
+    register_for(stack, source)
+    assert post(stack, source, "rejected", secret="not-the-secret")[0] == 401
+    assert post(stack, source, "rejected", tamper=True)[0] == 401
+    headers, body = sample(source, "rejected")
+    status, _, _ = stack.http("POST", f"/webhooks/{source}", body=body.decode(), headers=headers, auth=False)
+    assert status == 401
+    stack.pump()
+    assert playbooks(stack) == 0
+    items = stack.client("dynamodb").query(
+        TableName=stack.names["Table"],
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"DELIVERY#{parsed(source, 'rejected').dedupe_key}"}},
+    )["Items"]
+    assert items == []
+
+
+@pytest.mark.parametrize("source", ALL)
+def test_an_unmatched_rejection_is_kept_and_replays_when_the_candidate_registers(stack, source: str) -> None:  # type: ignore[no-untyped-def]
+    status, body = post(stack, source, "rejected")
+    assert status == SOURCES[source].SUCCESS_STATUS and body == {"status": "kept_unmatched"}
+    stack.pump()
+    assert playbooks(stack) == 0
+    cid, aid = register_for(stack, source)
+    stack.pump()
+    assert playbooks(stack) == 1
+    assert steps_of(stack, cid, aid)
+
+
+def test_an_unknown_source_is_404_and_an_oversized_body_413(stack) -> None:  # type: ignore[no-untyped-def]
+    assert stack.http("POST", "/webhooks/teamtailor", body="{}", auth=False)[0] == 404
+    big = json.dumps({"x": "a" * (1024 * 1024 + 1)})
+    assert stack.http("POST", "/webhooks/greenhouse", body=big, auth=False)[0] == 413
+
+
+def test_malformed_json_with_a_valid_signature_is_400_naming_the_problem(stack) -> None:  # type: ignore[no-untyped-def]
+    body = b'{"action": "reject_candidate", "payload": '
+    signature, body = signed_request("greenhouse", body, stack.webhook_secrets["greenhouse"], NOW)
+    status, _, text = stack.http(
+        "POST",
+        "/webhooks/greenhouse",
+        body=body.decode(),
+        headers={"content-type": "application/json", **signature},
+        auth=False,
+    )
+    assert status == 400 and "JSON" in text
+
+
+def test_a_greenhouse_rejection_counts_from_a_day_later_when_the_candidate_learned_of_it(stack) -> None:  # type: ignore[no-untyped-def]
+    cid, aid = register_for(stack, "greenhouse")
+    post(stack, "greenhouse", "rejected")
+    stack.pump()
+    playbook = stack._container(stack.functions["ApiFunction"]).store.get_playbook(cid, aid)
+    assert playbook.learned_at - playbook.rejected_at == timedelta(days=1)
+
+
+def test_an_event_is_not_lost_when_the_bus_fails_the_ats_is_asked_to_retry(stack, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    register_for(stack, "greenhouse")
+    container = stack._container(stack.functions["ReceiveWebhookFunction"])
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("EventBridge unavailable")
+
+    monkeypatch.setattr(container.publisher, "publish", broken)
+    assert post(stack, "greenhouse", "rejected")[0] == 503
+    monkeypatch.undo()
+    assert post(stack, "greenhouse", "rejected") == (200, {"status": "accepted"})
+
+
+@pytest.mark.parametrize("source", [*ALL, "unknown"])
+def test_arbitrary_bodies_and_headers_never_get_a_5xx(stack, source: str) -> None:  # type: ignore[no-untyped-def]
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    header_names = st.sampled_from(
+        [
+            "content-type",
+            "signature",
+            "ashby-signature",
+            "x-workable-signature",
+            "x-recruitee-signature",
+            "x-nearmiss-timestamp",
+            "x-nearmiss-signature",
+            "greenhouse-event-id",
+            "x-other",
+        ]
+    )
+    json_values = st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+        max_leaves=20,
+    )
+    bodies = st.one_of(
+        st.text(max_size=300), json_values.map(json.dumps), st.just(sample(ALL[0], "rejected")[1].decode())
+    )
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(body=bodies, headers=st.dictionaries(header_names, st.text(max_size=80), max_size=5))
+    def check(body: str, headers: dict[str, str]) -> None:
+        status, _, text = stack.http("POST", f"/webhooks/{source}", body=body, headers=headers, auth=False)
+        assert status < 500, text
+
+    check()
