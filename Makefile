@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PYTHON ?= $(shell for p in python3.13 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | sort -V | tail -1) /usr/local/bin/python3.13 /usr/bin/python3.13; do "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null && { command -v "$$p"; break; }; done)
 PORT ?= 8000
 
-.PHONY: help venv demo test lint types template unit reliability bench serve clean
+.PHONY: help venv demo test browser lint types template unit reliability bench serve clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -17,8 +17,8 @@ help: ## List the targets
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ] || ! "$(PYTHON)" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null; then \
 		echo "error: Python 3.13 (the Lambda runtime) was not found. Install it (e.g. 'pyenv install 3.13') or run 'make PYTHON=/path/to/python3.13 ...'." >&2; exit 1; fi
-	@echo "setting up $(VENV) with $$($(PYTHON) --version)"
-	@rm -rf $(VENV) && "$(PYTHON)" -m venv $(VENV)
+	@if ! $(PY) -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null; then \
+		echo "setting up $(VENV) with $$($(PYTHON) --version)"; rm -rf $(VENV) && "$(PYTHON)" -m venv $(VENV); fi
 	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
@@ -28,7 +28,7 @@ venv: $(STAMP) ## Create the virtualenv (Python 3.13) with every dependency
 demo: $(STAMP) ## Run the whole playbook offline on the embedded default (moto), months in seconds
 	@$(PY) -m nearmiss_local.demo
 
-test: $(STAMP) lint types template unit ## Lint, types, the SAM template check, and the tests (all offline)
+test: $(STAMP) browser lint types template unit ## Lint, types, the SAM template check, and the tests (all offline)
 
 lint: $(STAMP) ## ruff check and format check
 	@$(VENV)/bin/ruff check .
@@ -39,6 +39,13 @@ types: $(STAMP) ## mypy (strict) on the nearmiss package
 
 template: $(STAMP) ## Translate template.yaml with aws-sam-translator, then lint the result with cfn-lint
 	@$(PY) -m nearmiss_local.check_template
+
+browser: ## Debian's Chromium and ChromeDriver for the page tests (installed when missing and run as root)
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing chromium and chromium-driver (Debian) for the browser tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+		else echo "note: browser tests need Debian's chromium and chromium-driver (sudo apt-get install chromium chromium-driver)"; fi; fi
 
 unit: $(STAMP) ## The test suite
 	@$(VENV)/bin/pytest

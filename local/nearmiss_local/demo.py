@@ -104,8 +104,6 @@ class Demo:
         self.seen = 0
         self.emails = 0
         self.drafts = 0
-        self.ignored_draft = "check_in_90#"  # the candidate never answers the recruiter's check-in draft
-        self.ignored: set[str] = set()
 
     def api(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
         import json

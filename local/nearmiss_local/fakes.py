@@ -117,6 +117,10 @@ class MemoryStore:
             self.steps[self._key(old)] = new
             return ClaimOutcome.CLAIMED
 
+    def list_applications(self, candidate_id: str) -> list[Application]:
+        self.requests += 1
+        return [a for (c, _), a in self.applications.items() if c == candidate_id]
+
     def suppress(self, suppression: Suppression, at: datetime) -> None:
         with self._lock:
             self.requests += 1

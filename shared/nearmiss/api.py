@@ -1,18 +1,24 @@
-"""The HTTP API (Powertools event handler on API Gateway HTTP API).
+"""The HTTP API (Powertools event handler on API Gateway HTTP API), its auth and its JSON routes.
 
-Candidate routes need the operator's API key (`x-api-key`, career-services staff acting for
-their members), compared in constant time. The review and stop links need no key: they carry
-signed, expiring, single-purpose tokens. Decisions are taken by POST only; a GET shows a page with
-a button, because mail scanners open every link in a message and must not approve anything.
+Who may call what:
+- the **operator** (career-services staff) sends `x-api-key: <operator key>` and may act for any
+  candidate; creating a candidate returns that candidate's own key, once;
+- a **candidate** sends `Authorization: Bearer <candidate key>` and may only touch their own
+  `/candidates/<id>/...` routes (any other id answers 403);
+- the **links in emails** (review, timeline, stop; see nearmiss.pages) need no key: they carry
+  signed, expiring, single-purpose tokens.
+Keys are compared in constant time; candidate keys are stored only as SHA-256 hashes.
+Request bodies are pydantic models that refuse unknown fields; errors name the field and the reason.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
-from datetime import datetime
-from functools import lru_cache
+import re
+import secrets
+from dataclasses import asdict
 from typing import Any, Literal
-from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -40,13 +46,14 @@ from nearmiss.domain.models import (
     Strict,
 )
 from nearmiss.domain.playbook import recipient_key
-from nearmiss.domain.tokens import TokenError
 from nearmiss.entrypoints import now
 from nearmiss.observability import logger
 
 app = APIGatewayHttpResolver(enable_validation=True)
-PUBLIC_PREFIXES = ("/steps/", "/stop", "/health")
+PUBLIC_PATHS = ("/steps/", "/stop", "/timeline", "/health", "/openapi.json")
 MAX_BODY_BYTES = 64 * 1024
+_CANDIDATE_PATH = re.compile(r"^/candidates/([^/]+)")
+KEY_PREFIX = "nmk"
 
 
 # ---- request bodies ---------------------------------------------------------------------------
@@ -79,6 +86,11 @@ class StopIn(Strict):
     reason: str | None = Field(default=None, max_length=500)
 
 
+class DraftIn(Strict):
+    subject: str | None = Field(default=None, min_length=1, max_length=200)
+    text: str | None = Field(default=None, min_length=1, max_length=10_000)
+
+
 _ID = TypeAdapter(Identifier)
 
 
@@ -89,11 +101,11 @@ def _id(value: str, field: str) -> str:
         raise InvalidInputError("path", [(field, r) for _, r in field_errors(exc)]) from None
 
 
-# ---- errors and authentication -------------------------------------------------------------------
-def _json_error(status: int, body: dict[str, Any]) -> Response[Any]:
+def _json(status: int, body: dict[str, Any]) -> Response[Any]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
+# ---- errors ------------------------------------------------------------------------------------
 @app.exception_handler(RequestValidationError)
 def _validation(exc: RequestValidationError) -> Response[Any]:
     fields = []
@@ -102,39 +114,60 @@ def _validation(exc: RequestValidationError) -> Response[Any]:
             fields.append({"field": "(body)", "reason": "the body is not valid JSON"})
             continue
         loc = [str(p) for p in error.get("loc", ()) if p != "body"]
-        fields.append(
-            {
-                "field": ".".join(loc) or "(body)",
-                "reason": str(error.get("msg", error.get("type", "invalid"))),
-            }
-        )
-    return _json_error(422, {"error": "invalid request", "fields": fields})
+        reason = str(error.get("msg", error.get("type", "invalid"))).removeprefix("Value error, ")
+        fields.append({"field": ".".join(loc) or "(body)", "reason": reason})
+    return _json(422, {"error": "invalid request", "fields": fields})
 
 
 @app.exception_handler(InvalidInputError)
 def _invalid(exc: InvalidInputError) -> Response[Any]:
-    return _json_error(400, exc.as_dict())
+    return _json(400, exc.as_dict())
 
 
 @app.exception_handler(NotFoundError)
 def _not_found(exc: NotFoundError) -> Response[Any]:
-    return _json_error(404, {"error": str(exc) or "not found"})
+    return _json(404, {"error": str(exc) or "not found"})
+
+
+# ---- authentication --------------------------------------------------------------------------------
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_candidate_key(candidate_id: str) -> str:
+    return f"{KEY_PREFIX}.{candidate_id}.{secrets.token_urlsafe(32)}"
+
+
+def _candidate_key_holder(authorization: str) -> str | None:
+    """The candidate whose key this is, if it is one of ours and matches the stored hash."""
+    scheme, _, key = authorization.partition(" ")
+    if scheme.lower() != "bearer" or key.count(".") < 2 or not key.startswith(f"{KEY_PREFIX}."):
+        return None
+    candidate_id = key.removeprefix(f"{KEY_PREFIX}.").rsplit(".", 1)[0]  # ids may contain dots
+    stored = bootstrap.container().store.candidate_key_hash(candidate_id)  # type: ignore[attr-defined]
+    if stored is None or not hmac.compare_digest(stored, _hash(key)):
+        return None
+    return candidate_id
 
 
 def _authenticate(resolver: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    path = resolver.current_event.path
-    body = resolver.current_event.body or ""
-    if len(body.encode()) > MAX_BODY_BYTES:
-        return _json_error(413, {"error": f"body larger than {MAX_BODY_BYTES} bytes"})
-    if path.startswith(PUBLIC_PREFIXES):
+    event = resolver.current_event
+    if len((event.body or "").encode()) > MAX_BODY_BYTES:
+        return _json(413, {"error": f"body larger than {MAX_BODY_BYTES} bytes"})
+    if event.path.startswith(PUBLIC_PATHS):
         return next_middleware(resolver)
-    given = resolver.current_event.headers.get("x-api-key") or ""
-    expected = bootstrap.container().api_key
-    if not hmac.compare_digest(given.encode(), expected.encode()):
-        logger.info(
-            "request refused", extra={"reason": "missing or wrong api key", "path_template": path[:40]}
-        )
-        return _json_error(401, {"error": "missing or wrong x-api-key header"})
+    operator_key = event.headers.get("x-api-key") or ""
+    if operator_key:
+        if hmac.compare_digest(operator_key.encode(), bootstrap.container().api_key.encode()):
+            return next_middleware(resolver)
+        return _json(401, {"error": "wrong x-api-key"})
+    holder = _candidate_key_holder(event.headers.get("authorization") or "")
+    if holder is None:
+        logger.info("request refused", extra={"reason": "no valid credential"})
+        return _json(401, {"error": "send x-api-key (operator) or Authorization: Bearer <candidate key>"})
+    target = _CANDIDATE_PATH.match(event.path)
+    if target is None or target.group(1) != holder:
+        return _json(403, {"error": "this key belongs to another candidate"})
     return next_middleware(resolver)
 
 
@@ -146,28 +179,68 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-# ---- candidates and applications -------------------------------------------------------------------
+@app.get("/openapi.json")
+def openapi() -> Response[Any]:
+    schema = app.get_openapi_json_schema(title="Near Miss", version="1.0.0")
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=schema)
+
+
+# ---- candidates ----------------------------------------------------------------------------------
 @app.put("/candidates/<candidate_id>")
-def put_candidate(candidate_id: str, body: CandidateIn) -> dict[str, Any]:
+def put_candidate(candidate_id: str, body: CandidateIn) -> Response[Any]:
+    """Create or update a candidate. The first time, the answer carries the candidate's own API key."""
+    c = bootstrap.container()
     try:
         candidate = Candidate(candidate_id=_id(candidate_id, "candidate_id"), **body.model_dump())
     except ValidationError as exc:
         raise invalid("candidate", exc) from None
-    c = bootstrap.container()
+    created = c.store.get_candidate(candidate.candidate_id) is None
     c.store.put_candidate(candidate)
+    answer: dict[str, Any] = candidate.model_dump(mode="json")
+    if created:
+        key = new_candidate_key(candidate.candidate_id)
+        c.store.set_candidate_key(candidate.candidate_id, _hash(key))  # type: ignore[attr-defined]
+        answer["api_key"] = key  # shown once; only its hash is kept
     # Webhooks that arrived before the candidate registered were kept: route them now.
-    replayed = c.intake.replay(f"EMAIL#{recipient_key(str(candidate.email))}", now=now())
-    return {**candidate.model_dump(mode="json"), "replayed_events": replayed}
+    answer["replayed_events"] = c.intake.replay(f"EMAIL#{recipient_key(str(candidate.email))}", now=now())
+    return _json(201 if created else 200, answer)
 
 
 @app.get("/candidates/<candidate_id>")
 def get_candidate(candidate_id: str) -> dict[str, Any]:
-    candidate = bootstrap.container().store.get_candidate(_id(candidate_id, "candidate_id"))
+    store = bootstrap.container().store
+    candidate = store.get_candidate(_id(candidate_id, "candidate_id"))
     if candidate is None:
         raise NotFoundError("no such candidate")
-    return candidate.model_dump(mode="json")
+    applications = store.list_applications(candidate.candidate_id)  # type: ignore[attr-defined]
+    return {**candidate.model_dump(mode="json"), "applications": [a.application_id for a in applications]}
 
 
+@app.post("/candidates/<candidate_id>/api-key")
+def rotate_key(candidate_id: str) -> dict[str, str]:
+    """A new key for the candidate; the old one stops working at once."""
+    c = bootstrap.container()
+    cid = _id(candidate_id, "candidate_id")
+    if c.store.get_candidate(cid) is None:
+        raise NotFoundError("no such candidate")
+    key = new_candidate_key(cid)
+    c.store.set_candidate_key(cid, _hash(key))  # type: ignore[attr-defined]
+    return {"api_key": key}
+
+
+@app.delete("/candidates/<candidate_id>")
+def delete_candidate(candidate_id: str) -> dict[str, Any]:
+    """Delete the candidate and everything that is theirs, now (not at the retention horizon)."""
+    c = bootstrap.container()
+    cid = _id(candidate_id, "candidate_id")
+    if c.store.get_candidate(cid) is None:
+        raise NotFoundError("no such candidate")
+    removed = c.store.delete_candidate(cid)  # type: ignore[attr-defined]
+    logger.info("candidate deleted", extra={"items": removed})
+    return {"deleted": True, "items": removed}
+
+
+# ---- applications --------------------------------------------------------------------------------
 @app.put("/candidates/<candidate_id>/applications/<application_id>")
 def put_application(candidate_id: str, application_id: str, body: ApplicationIn) -> dict[str, Any]:
     c = bootstrap.container()
@@ -187,33 +260,48 @@ def put_application(candidate_id: str, application_id: str, body: ApplicationIn)
     return {**application.model_dump(mode="json"), "replayed_events": replayed}
 
 
-def _existing(candidate_id: str, application_id: str) -> tuple[str, str]:
+def _existing(candidate_id: str, application_id: str) -> tuple[Candidate, Application]:
     cid, aid = _id(candidate_id, "candidate_id"), _id(application_id, "application_id")
     candidate, application = bootstrap.container().store.load(cid, aid)
     if candidate is None or application is None:
         raise NotFoundError("no such application")
-    return cid, aid
+    return candidate, application
+
+
+@app.get("/candidates/<candidate_id>/applications/<application_id>")
+def get_application(candidate_id: str, application_id: str) -> dict[str, Any]:
+    return _existing(candidate_id, application_id)[1].model_dump(mode="json")
 
 
 @app.post("/candidates/<candidate_id>/applications/<application_id>/rejection")
 def report_rejection(candidate_id: str, application_id: str, body: RejectionIn) -> Response[Any]:
-    cid, aid = _existing(candidate_id, application_id)
+    """Report a rejection by hand: the playbook counts from when you were told (default: now)."""
+    candidate, application = _existing(candidate_id, application_id)
     told = body.rejected_at or now()
     event = ApplicationRejected(
-        candidate_id=cid, application_id=aid, rejected_at=told, learned_at=told, reason=body.reason
+        candidate_id=candidate.candidate_id,
+        application_id=application.application_id,
+        rejected_at=told,
+        learned_at=told,
+        reason=body.reason,
     )
     bootstrap.container().publisher.publish([event], source="api")
-    return _json_error(202, {"status": "accepted", "event": event.detail_type})
+    return _json(202, {"status": "accepted", "event": event.detail_type})
 
 
 def _report_stop(
     kind: type[ApplicationReopened | CandidateHired | PlaybookCancelled], cid: str, aid: str, body: StopIn
 ) -> Response[Any]:
-    cid, aid = _existing(cid, aid)
+    candidate, application = _existing(cid, aid)
     extra = {"reason": body.reason} if kind is PlaybookCancelled else {}
-    event = kind(candidate_id=cid, application_id=aid, occurred_at=body.occurred_at or now(), **extra)
+    event = kind(
+        candidate_id=candidate.candidate_id,
+        application_id=application.application_id,
+        occurred_at=body.occurred_at or now(),
+        **extra,
+    )
     bootstrap.container().publisher.publish([event], source="api")
-    return _json_error(202, {"status": "accepted", "event": event.detail_type})
+    return _json(202, {"status": "accepted", "event": event.detail_type})
 
 
 @app.post("/candidates/<candidate_id>/applications/<application_id>/reopened")
@@ -233,132 +321,92 @@ def cancel_playbook(candidate_id: str, application_id: str, body: StopIn) -> Res
 
 @app.get("/candidates/<candidate_id>/applications/<application_id>/timeline")
 def get_timeline(candidate_id: str, application_id: str) -> dict[str, Any]:
-    from dataclasses import asdict
-
     from nearmiss.service.playbooks import timeline
 
-    cid, aid = _id(candidate_id, "candidate_id"), _id(application_id, "application_id")
-    entries = timeline(bootstrap.container().store, cid, aid)
-    return {"candidate_id": cid, "application_id": aid, "steps": [asdict(e) for e in entries]}
-
-
-# ---- pages: review decisions and stop links ---------------------------------------------------------
-@lru_cache(maxsize=1)
-def _pages() -> Any:
-    from nearmiss.domain.compose import _environment
-
-    return _environment().get_template("page.html.j2")
-
-
-def _page(status: int, title: str, message: str, **extra: Any) -> Response[str]:
-    html = _pages().render(title=title, message=message, **extra)
-    headers = {
-        "Cache-Control": "no-store",
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-        "Referrer-Policy": "no-referrer",
-    }
-    return Response(status_code=status, content_type="text/html; charset=utf-8", body=html, headers=headers)
-
-
-def _token() -> str:
-    return app.current_event.get_query_string_value("token", "") or ""
-
-
-_DECISIONS = {"approve": "Approve and send", "skip": "Skip this message", "review": "Review"}
-
-
-@app.get("/steps/<decision>")
-def show_decision(decision: str) -> Response[str]:
     c = bootstrap.container()
-    if decision not in _DECISIONS:
-        return _page(404, "Not found", "There is no such page.")
-    try:
-        ref = c.links.read_decision(_token(), decision, now=now())  # type: ignore[arg-type]
-    except TokenError as exc:
-        return _page(400, "This link cannot be used", exc.reason)
-    step = c.store.get_step(ref.candidate_id, ref.application_id, ref.step_id)
-    if step is None:
-        return _page(404, "Not found", "This message no longer exists.")
-    from nearmiss.domain import compose
+    cid, aid = _id(candidate_id, "candidate_id"), _id(application_id, "application_id")
+    entries = timeline(c.store, cid, aid)
+    return {
+        "candidate_id": cid,
+        "application_id": aid,
+        "page_url": c.links.timeline(cid, aid, now=now()),
+        "steps": [asdict(e) for e in entries],
+    }
 
-    draft = compose.compose_step(step.context, stop_url=None)
-    actions = []
-    if step.state.value == "awaiting_approval":
-        actions = [
-            {"label": _DECISIONS["approve"], "url": c.links.decision_path(step, "approve"), "primary": True},
-            {"label": _DECISIONS["skip"], "url": c.links.decision_path(step, "skip"), "primary": False},
-        ]
-        if decision != "review":
-            actions = [a for a in actions if a["label"] == _DECISIONS[decision]]
-    state = step.state.value.replace("_", " ")
-    return _page(
+
+@app.get("/candidates/<candidate_id>/applications/<application_id>/preview")
+def get_preview(candidate_id: str, application_id: str) -> dict[str, Any]:
+    """Every message as it will go out, with its real send instant; before a rejection, simulated
+    from `?rejected_at=` (ISO 8601, default now)."""
+    from nearmiss.service.playbooks import preview
+
+    c = bootstrap.container()
+    candidate, application = _existing(candidate_id, application_id)
+    raw = app.current_event.get_query_string_value("rejected_at", "") or ""
+    rejected_at = None
+    if raw:
+        try:
+            rejected_at = TypeAdapter(Instant).validate_python(raw)
+        except ValidationError as exc:
+            raise InvalidInputError("query", [("rejected_at", r) for _, r in field_errors(exc)]) from None
+    simulated, entries = preview(
+        c.store, c.links, c.senders, candidate, application, rejected_at=rejected_at, now=now()
+    )
+    return {"simulated": simulated, "steps": [asdict(e) for e in entries]}
+
+
+# ---- the candidate's decisions on a step -----------------------------------------------------------
+def _step_ref(candidate_id: str, application_id: str, step_id: str) -> Any:
+    from nearmiss.service.links import StepRef
+
+    if not re.fullmatch(r"[a-z_0-9]{1,40}\.[0-9a-f]{20}", step_id):
+        raise InvalidInputError("path", [("step_id", "not a step id (see the timeline)")])
+    return StepRef(_id(candidate_id, "candidate_id"), _id(application_id, "application_id"), step_id)
+
+
+def _decision_error(reason: str) -> Response[Any]:
+    return _json(409, {"error": reason})
+
+
+@app.put("/candidates/<candidate_id>/applications/<application_id>/steps/<step_id>/draft")
+def put_draft(candidate_id: str, application_id: str, step_id: str, body: DraftIn) -> Response[Any]:
+    """Rewrite a message before it goes (subject, text, or both)."""
+    from nearmiss.service.playbooks import DecisionError, edit_draft
+
+    ref = _step_ref(candidate_id, application_id, step_id)
+    try:
+        step = edit_draft(bootstrap.container().store, ref, subject=body.subject, text=body.text, now=now())
+    except DecisionError as exc:
+        return _decision_error(exc.reason)
+    return _json(
         200,
-        f"Your note to {step.recipient_name}",
-        f"Planned for {step.planned_at.strftime('%Y-%m-%d %H:%M UTC')}. Current state: {state}.",
-        subject=step.edited_subject or draft.subject,
-        text=step.edited_text or draft.text,
-        actions=actions,
+        {
+            "step_id": step.step_id,
+            "state": step.state.value,
+            "subject": step.edited_subject,
+            "text": step.edited_text,
+        },
     )
 
 
-@app.post("/steps/<decision>")
-def take_decision(decision: str) -> Response[str]:
+@app.post("/candidates/<candidate_id>/applications/<application_id>/steps/<step_id>/<decision>")
+def post_decision(candidate_id: str, application_id: str, step_id: str, decision: str) -> Response[Any]:
+    """Approve or skip a step in review mode (also before its draft was emailed)."""
     from nearmiss.service.playbooks import DecisionError, decide
 
-    c = bootstrap.container()
     if decision not in ("approve", "skip"):
-        return _page(404, "Not found", "There is no such page.")
+        raise NotFoundError("no such decision: use approve or skip")
+    ref = _step_ref(candidate_id, application_id, step_id)
     try:
-        ref = c.links.read_decision(_token(), decision, now=now())  # type: ignore[arg-type]
-        step = decide(c.store, ref, decision, now=now())  # type: ignore[arg-type]
-    except TokenError as exc:
-        return _page(400, "This link cannot be used", exc.reason)
+        step = decide(bootstrap.container().store, ref, decision, now=now())  # type: ignore[arg-type]
     except DecisionError as exc:
-        return _page(409, "Nothing was changed", exc.reason)
-    if step.state.value == "lapsed":
-        return _page(
-            200,
-            "Too late to send",
-            "This note was not sent: its moment has passed, and a late note does more harm than none.",
-        )
-    if step.state.value == "skipped":
-        return _page(200, "Skipped", f"Your note to {step.recipient_name} will not be sent.")
-    when: datetime = step.due_at or step.planned_at
-    return _page(
-        200, "Approved", f"Your note to {step.recipient_name} goes out {when.strftime('%Y-%m-%d %H:%M UTC')}."
+        return _decision_error(exc.reason)
+    due = step.due_at.isoformat() if step.due_at else None
+    return _json(
+        200, {"step_id": step.step_id, "state": step.state.value, "send_at": due, "reason": step.reason}
     )
 
 
-@app.get("/stop")
-def show_stop() -> Response[str]:
-    try:
-        bootstrap.container().links.read_stop(_token(), now=now())
-    except TokenError as exc:
-        return _page(400, "This link cannot be used", exc.reason)
-    return _page(
-        200,
-        "Stop these notes?",
-        "Press the button and you will not receive any further messages from this person through us.",
-        actions=[{"label": "Yes, stop", "url": "/stop?" + urlencode({"token": _token()}), "primary": True}],
-    )
+from nearmiss import pages  # noqa: E402  (the HTML routes register on `app`)
 
-
-@app.post("/stop")
-def take_stop() -> Response[str]:
-    """Also the RFC 8058 one-click target (body 'List-Unsubscribe=One-Click')."""
-    from nearmiss.service.ports import Suppression
-
-    c = bootstrap.container()
-    try:
-        candidate_id, recipient = c.links.read_stop(_token(), now=now())
-    except TokenError as exc:
-        return _page(400, "This link cannot be used", exc.reason)
-    c.store.suppress(
-        Suppression(recipient_key=recipient, reason="asked to stop", candidate_id=candidate_id), now()
-    )
-    logger.info("recipient stop", extra={"recipient_key": recipient})
-    return _page(
-        200,
-        "Done",
-        "You will not receive further messages from this person through us. Sorry to have bothered you.",
-    )
+app.include_router(pages.router)

@@ -19,7 +19,7 @@ APP = f"{ADA}/applications/northwind-staff-platform"
 def register(stack: Any, *, mode: str = "auto", **candidate: Any) -> None:
     body = load_event("api/put_candidate.json")["body"]
     status, _, text = stack.http("PUT", ADA, body={**json.loads(body), "mode": mode, **candidate})
-    assert status == 200, text
+    assert status == 201, text
     status, _, text = stack.http("PUT", APP, body=json.loads(load_event("api/put_application.json")["body"]))
     assert status == 200, text
 

@@ -54,7 +54,7 @@ def register_for(stack: Any, source: str) -> tuple[str, str]:
     status, _, text = stack.http(
         "PUT", "/candidates/cand-1", body={"name": "Casey Candidate", "email": email, "mode": "auto"}
     )
-    assert status == 200, text
+    assert status == 201, text
     application = {
         "company": event.company or "Acme",
         "job_title": event.job_title or "Engineer",

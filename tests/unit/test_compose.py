@@ -111,6 +111,7 @@ def test_the_draft_carries_the_message_and_the_three_decisions() -> None:
         review_url="https://x/r",
         approve_url="https://x/a",
         skip_url="https://x/s",
+        timeline_url="https://x/t",
     )
     assert message.subject == "Draft for your review: thank-you to Grace Park (Northwind Data)"
     for piece in (

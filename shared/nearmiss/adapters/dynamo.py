@@ -231,22 +231,9 @@ class DynamoStore:
             )
 
     def list_steps(self, candidate_id: str, application_id: str) -> list[StepRecord]:
-        steps: list[StepRecord] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :step)",
-            "ExpressionAttributeValues": {
-                ":pk": _s(self._app_pk(candidate_id, application_id)),
-                ":step": _s("STEP#"),
-            },
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self.client.query(**kwargs)
-            steps += [self._step_from(i) for i in page["Items"]]
-            if "LastEvaluatedKey" not in page:
-                return steps
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [
+            self._step_from(i) for i in self._query_all(self._app_pk(candidate_id, application_id), "STEP#")
+        ]
 
     def get_step(self, candidate_id: str, application_id: str, step_id: str) -> StepRecord | None:
         key = {"pk": _s(self._app_pk(candidate_id, application_id)), "sk": _s(f"STEP#{step_id}")}
@@ -350,18 +337,122 @@ class DynamoStore:
 
     # ---- recipients --------------------------------------------------------------------------
     def suppress(self, suppression: Suppression, at: datetime) -> None:
+        """Block a recipient (for one candidate, or for all); a candidate's blocks are also listed
+        under the candidate, so deleting the candidate finds them."""
         sk = "BLOCK#ALL" if suppression.candidate_id is None else f"BLOCK#CAND#{suppression.candidate_id}"
-        self.client.put_item(
-            TableName=self.table,
-            Item={
+        items = [
+            {
                 "pk": _s(f"RCPT#{suppression.recipient_key}"),
                 "sk": _s(sk),
                 "kind": _s("suppression"),
                 "reason": _s(suppression.reason),
                 "at": _s(_iso(at)),
                 "expires_at_epoch": self._expiry(at),
+            }
+        ]
+        if suppression.candidate_id is not None:
+            items.append(
+                {
+                    "pk": _s(f"CAND#{suppression.candidate_id}"),
+                    "sk": _s(f"SUPPRESSED#{suppression.recipient_key}"),
+                    "kind": _s("suppression-ref"),
+                    "expires_at_epoch": self._expiry(at),
+                }
+            )
+        self.client.transact_write_items(
+            TransactItems=[{"Put": {"TableName": self.table, "Item": i}} for i in items]
+        )
+
+    def is_suppressed(self, recipient_key: str, candidate_id: str) -> bool:
+        keys = [
+            {"pk": _s(f"RCPT#{recipient_key}"), "sk": _s("BLOCK#ALL")},
+            {"pk": _s(f"RCPT#{recipient_key}"), "sk": _s(f"BLOCK#CAND#{candidate_id}")},
+        ]
+        got = self.client.batch_get_item(RequestItems={self.table: {"Keys": keys}})
+        return bool(got["Responses"].get(self.table))
+
+    # ---- candidates: keys, listing, deletion ---------------------------------------------------
+    def _query_all(self, pk: str, prefix: str | None = None) -> list[dict[str, Any]]:
+        kwargs: dict[str, Any] = {"TableName": self.table, "ConsistentRead": True}
+        if prefix is None:
+            kwargs["KeyConditionExpression"] = "pk = :pk"
+            kwargs["ExpressionAttributeValues"] = {":pk": _s(pk)}
+        else:
+            kwargs["KeyConditionExpression"] = "pk = :pk AND begins_with(sk, :prefix)"
+            kwargs["ExpressionAttributeValues"] = {":pk": _s(pk), ":prefix": _s(prefix)}
+        items: list[dict[str, Any]] = []
+        while True:
+            page = self.client.query(**kwargs)
+            items += page["Items"]
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def set_candidate_key(self, candidate_id: str, key_hash: str) -> None:
+        self.client.put_item(
+            TableName=self.table,
+            Item={
+                "pk": _s(f"CAND#{candidate_id}"),
+                "sk": _s("KEY"),
+                "kind": _s("api-key"),
+                "key_hash": _s(key_hash),
+                "expires_at_epoch": self._expiry(datetime.now(UTC)),
             },
         )
+
+    def candidate_key_hash(self, candidate_id: str) -> str | None:
+        item = self._lookup(f"CAND#{candidate_id}", "KEY")
+        return item["key_hash"]["S"] if item else None
+
+    def list_applications(self, candidate_id: str) -> list[Application]:
+        items = self._query_all(f"CAND#{candidate_id}", "APP#")
+        return [Application.model_validate_json(i["doc"]["S"]) for i in items]
+
+    def delete_candidate(self, candidate_id: str) -> int:
+        """Everything of the candidate: profile, key, applications, playbooks, steps, stops, lookups,
+        the suppressions they caused, and webhooks kept for them. Returns how many items went."""
+        own = self._query_all(f"CAND#{candidate_id}")
+        keys: list[tuple[str, str]] = [(i["pk"]["S"], i["sk"]["S"]) for i in own]
+        for item in own:
+            sk = item["sk"]["S"]
+            if sk == "PROFILE":
+                email = Candidate.model_validate_json(item["doc"]["S"]).email
+                lookup = f"LOOKUP#EMAIL#{recipient_key(str(email))}"
+                found = self._lookup(lookup, "CANDIDATE")
+                if found and found["candidate_id"]["S"] == candidate_id:
+                    keys.append((lookup, "CANDIDATE"))
+                keys += [
+                    (i["pk"]["S"], i["sk"]["S"])
+                    for i in self._query_all(f"UNMATCHED#EMAIL#{recipient_key(str(email))}")
+                ]
+            elif sk.startswith("APP#"):
+                application = Application.model_validate_json(item["doc"]["S"])
+                pk = self._app_pk(candidate_id, application.application_id)
+                app_items = self._query_all(pk)
+                keys += [(i["pk"]["S"], i["sk"]["S"]) for i in app_items]
+                # The one-message-a-day locks its steps took (they name the application).
+                for rcpt in {
+                    self._step_from(i).recipient_key for i in app_items if i["sk"]["S"].startswith("STEP#")
+                }:
+                    keys += [
+                        (d["pk"]["S"], d["sk"]["S"])
+                        for d in self._query_all(f"RCPT#{rcpt}", "DAY#")
+                        if d.get("owner", {}).get("S", "").startswith(f"{pk}#")
+                    ]
+                if application.ats_application_id:
+                    keys.append((f"LOOKUP#ATS#{application.ats_application_id}", "APPLICATION"))
+            elif sk.startswith("SUPPRESSED#"):
+                keys.append((f"RCPT#{sk.removeprefix('SUPPRESSED#')}", f"BLOCK#CAND#{candidate_id}"))
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 25):  # BatchWriteItem takes at most 25 requests
+            requests = [
+                {"DeleteRequest": {"Key": {"pk": _s(pk), "sk": _s(sk)}}}
+                for pk, sk in unique[start : start + 25]
+            ]
+            pending: dict[str, Any] = {self.table: requests}
+            while pending:
+                pending = self.client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+        return len(unique)
 
     # ---- webhook intake --------------------------------------------------------------------------
     #   DELIVERY#<dedupe key>        EVENT                    seen once (TTL 30 days)

@@ -55,7 +55,7 @@ class OutgoingMessage:
 
 
 @lru_cache(maxsize=1)
-def _environment() -> Environment:
+def environment() -> Environment:
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
     return Environment(
@@ -91,14 +91,12 @@ def from_text(subject: str, text: str) -> Rendered:
     """A message from a subject and plain text: the HTML part is the same words, escaped."""
     subject = _one_line(subject)
     text = text.strip() + "\n"
-    html = (
-        _environment().get_template("_layout.html.j2").render(paragraphs=_paragraphs(text), subject=subject)
-    )
+    html = environment().get_template("_layout.html.j2").render(paragraphs=_paragraphs(text), subject=subject)
     return Rendered(subject=subject, text=text, html=html)
 
 
 def render(name: str, context: dict[str, Any]) -> Rendered:
-    env = _environment()
+    env = environment()
     subject = env.get_template(f"{name}.subject.j2").render(context)
     return from_text(subject, env.get_template(f"{name}.txt.j2").render(context))
 
@@ -141,6 +139,7 @@ def compose_draft(
     review_url: str,
     approve_url: str,
     skip_url: str,
+    timeline_url: str,
 ) -> Rendered:
     """The email to the candidate that carries a draft and its one-click decisions."""
     return render(
@@ -155,5 +154,6 @@ def compose_draft(
             "review_url": review_url,
             "approve_url": approve_url,
             "skip_url": skip_url,
+            "timeline_url": timeline_url,
         },
     )

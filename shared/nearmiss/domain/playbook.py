@@ -34,7 +34,7 @@ def recipient_key(address: str) -> str:
 
 def step_id(kind: StepKind, contact: Contact, offset_days: int | None = None) -> str:
     label = f"{kind.value}_{offset_days}" if offset_days is not None else kind.value
-    return f"{label}#{recipient_key(contact.key)}"
+    return f"{label}.{recipient_key(contact.key)}"  # URL-safe: it appears in API paths
 
 
 def merge_contacts(registered: tuple[Contact, ...], from_ats: tuple[Contact, ...]) -> tuple[Contact, ...]:

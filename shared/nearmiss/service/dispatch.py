@@ -60,6 +60,14 @@ def backoff(attempt: int, rng: random.Random | None = None) -> timedelta:
     return BASE_BACKOFF + timedelta(seconds=(rng or random).uniform(0, spread))
 
 
+def render_step(step: StepRecord, stop_url: str | None) -> compose.Rendered:
+    """The message of a step exactly as it goes out: the template, or the candidate's own edit."""
+    rendered = compose.compose_step(step.context, stop_url=stop_url)
+    if step.edited_subject or step.edited_text:  # the candidate's own words win
+        return compose.from_text(step.edited_subject or rendered.subject, step.edited_text or rendered.text)
+    return rendered
+
+
 def _local(instant: datetime, zone: str) -> str:
     return instant.astimezone(ZoneInfo(zone)).strftime("%A %d %B, %H:%M %Z")
 
@@ -138,7 +146,7 @@ class Dispatcher:
         )
         if not self.store.replace_step(step, claimed):
             return "lost_race"
-        stop_url = self.links.stop(step.candidate_id, step.recipient_key, now=now)
+        stop_url = self.links.stop(step.candidate_id, step.recipient_key, anchor=step.planned_at)
         draft = self._render_for_recipient(step, stop_url)
         links = self.links
         message = compose.compose_draft(
@@ -147,6 +155,7 @@ class Dispatcher:
             send_local=_local(step.planned_at, step.time_zone),
             expires_local=_local(step.expires_at, step.time_zone),
             review_url=links.decision(step, "review"),
+            timeline_url=links.timeline(step.candidate_id, step.application_id, now=now),
             approve_url=links.decision(step, "approve"),
             skip_url=links.decision(step, "skip"),
         )
@@ -205,7 +214,7 @@ class Dispatcher:
             )
             return "deferred_one_day" if self.store.replace_step(step, moved) else "lost_race"
 
-        stop_url = self.links.stop(step.candidate_id, step.recipient_key, now=now)
+        stop_url = self.links.stop(step.candidate_id, step.recipient_key, anchor=step.planned_at)
         rendered = self._render_for_recipient(step, stop_url)
         # RFC 8058 one-click unsubscribe: mail clients show "Unsubscribe" and POST to the link.
         headers = {"List-Unsubscribe": f"<{stop_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
@@ -241,12 +250,7 @@ class Dispatcher:
 
     @staticmethod
     def _render_for_recipient(step: StepRecord, stop_url: str) -> compose.Rendered:
-        rendered = compose.compose_step(step.context, stop_url=stop_url)
-        if step.edited_subject or step.edited_text:  # the candidate's own words win
-            return compose.from_text(
-                step.edited_subject or rendered.subject, step.edited_text or rendered.text
-            )
-        return rendered
+        return render_step(step, stop_url)
 
     def _after_failure(
         self, claimed: StepRecord, exc: SendError, now: datetime, *, back_to: StepState

@@ -12,6 +12,7 @@ from nearmiss.domain.records import StepRecord
 
 Decision = Literal["approve", "skip", "review"]
 STOP_LINK_LIFETIME = timedelta(days=3 * 365)  # a stop link must keep working long after the mail
+TIMELINE_LINK_LIFETIME = timedelta(days=365)
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,25 @@ class Links:
         except KeyError as exc:
             raise tokens.TokenError("this link is incomplete or damaged") from exc
 
-    def stop(self, candidate_id: str, recipient_key: str, *, now: datetime) -> str:
+    def stop(self, candidate_id: str, recipient_key: str, *, anchor: datetime) -> str:
+        """The recipient's "please stop" link. Its lifetime counts from `anchor` (the step's planned
+        instant), so the preview shows the very link the message will carry."""
         claims = {"c": candidate_id, "r": recipient_key}
-        token = tokens.sign("stop", claims, expires_at=now + STOP_LINK_LIFETIME, secret=self.secret)
+        token = tokens.sign("stop", claims, expires_at=anchor + STOP_LINK_LIFETIME, secret=self.secret)
         return self._url("/stop", token)
+
+    def timeline(self, candidate_id: str, application_id: str, *, now: datetime) -> str:
+        """A read-only link to an application's timeline page, for the candidate's drafts."""
+        claims = {"c": candidate_id, "a": application_id}
+        token = tokens.sign("timeline", claims, expires_at=now + TIMELINE_LINK_LIFETIME, secret=self.secret)
+        return self._url("/timeline", token)
+
+    def read_timeline(self, token: str, *, now: datetime) -> tuple[str, str]:
+        claims = tokens.verify(token, "timeline", now=now, secret=self.secret)
+        try:
+            return str(claims["c"]), str(claims["a"])
+        except KeyError as exc:
+            raise tokens.TokenError("this link is incomplete or damaged") from exc
 
     def read_stop(self, token: str, *, now: datetime) -> tuple[str, str]:
         claims = tokens.verify(token, "stop", now=now, secret=self.secret)

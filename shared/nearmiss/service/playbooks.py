@@ -12,7 +12,7 @@ from nearmiss.domain.models import Application, Candidate, Mode, Step, StepState
 from nearmiss.domain.playbook import plan, recipient_key
 from nearmiss.domain.records import PlaybookRecord, Sender, StepRecord
 from nearmiss.domain.timing import next_send_instant
-from nearmiss.service.links import Decision, StepRef
+from nearmiss.service.links import Decision, Links, StepRef
 from nearmiss.service.ports import CreateOutcome, Store
 
 
@@ -157,13 +157,20 @@ def stop_playbook(store: Store, event: StopEvent, *, now: datetime) -> int:
     return cancelled
 
 
-def decide(store: Store, ref: StepRef, decision: Decision, *, now: datetime) -> StepRecord:
-    """The candidate approves or skips a draft. An approval after the step's expiry lapses."""
-    step = store.get_step(ref.candidate_id, ref.application_id, ref.step_id)
+def _decidable(step: StepRecord | None) -> StepRecord:
     if step is None:
         raise DecisionError("this message no longer exists")
-    if step.state is not StepState.AWAITING_APPROVAL:
+    # Review mode: a draft can be decided once it reached the candidate, or ahead of it.
+    review = step.expires_at is not None
+    if not (step.state is StepState.AWAITING_APPROVAL or (review and step.state is StepState.SCHEDULED)):
         raise DecisionError(f"this message is already {step.state.value.replace('_', ' ')}")
+    return step
+
+
+def decide(store: Store, ref: StepRef, decision: Decision, *, now: datetime) -> StepRecord:
+    """The candidate approves or skips a draft. An approval after the step's expiry lapses; one
+    after the planned instant goes out in the recipient's next send window."""
+    step = _decidable(store.get_step(ref.candidate_id, ref.application_id, ref.step_id))
     if decision == "skip":
         new = step.moved(StepState.SKIPPED, now=now, due_at=None, reason="skipped by the candidate")
     elif step.expires_at is not None and now >= step.expires_at:
@@ -177,6 +184,31 @@ def decide(store: Store, ref: StepRef, decision: Decision, *, now: datetime) -> 
         new = step.moved(StepState.APPROVED, now=now, due_at=send_at, reason=None)
     if not store.replace_step(step, new):
         raise DecisionError("this message changed while you were deciding; please reload")
+    return new
+
+
+EDITABLE = frozenset({StepState.SCHEDULED, StepState.AWAITING_APPROVAL, StepState.APPROVED})
+
+
+def edit_draft(
+    store: Store, ref: StepRef, *, subject: str | None, text: str | None, now: datetime
+) -> StepRecord:
+    """The candidate rewrites a message before it goes: what they write is what is sent."""
+    step = store.get_step(ref.candidate_id, ref.application_id, ref.step_id)
+    if step is None:
+        raise DecisionError("this message no longer exists")
+    if step.state not in EDITABLE:
+        raise DecisionError(f"this message is already {step.state.value.replace('_', ' ')}")
+    new = step.model_copy(
+        update={
+            "edited_subject": subject if subject is not None else step.edited_subject,
+            "edited_text": text if text is not None else step.edited_text,
+            "version": step.version + 1,
+            "updated_at": now,
+        }
+    )
+    if not store.replace_step(step, new):
+        raise DecisionError("this message changed while you were editing; please reload")
     return new
 
 
@@ -216,3 +248,92 @@ def timeline_entry(step: StepRecord) -> TimelineEntry:
         message_id=step.message_id,
         reason=step.reason,
     )
+
+
+@dataclass(frozen=True)
+class PreviewEntry:
+    step_id: str
+    kind: str
+    recipient: str
+    role: str
+    state: str
+    reason: str | None
+    send_at_utc: str
+    send_at_local: str
+    time_zone: str
+    draft_at_utc: str | None
+    expires_at_utc: str | None
+    subject: str | None
+    text: str | None
+
+
+def preview(
+    store: Store,
+    links: Links,
+    senders: SenderPolicy,
+    candidate: Candidate,
+    application: Application,
+    *,
+    rejected_at: datetime | None,
+    now: datetime,
+) -> tuple[bool, list[PreviewEntry]]:
+    """The whole playbook of an application, each message rendered exactly as it will go out, with
+    its real send instant. Before a rejection: simulated from `rejected_at` (default now). After it:
+    the stored steps, with the candidate's edits. Returns (simulated, entries)."""
+    from nearmiss.service.dispatch import render_step
+
+    stored = store.list_steps(candidate.candidate_id, application.application_id)
+    simulated = not stored
+    if simulated:
+        at = rejected_at or now
+        hypothetical = ApplicationRejected(
+            candidate_id=candidate.candidate_id,
+            application_id=application.application_id,
+            rejected_at=at,
+            learned_at=at,
+        )
+        stored = plan_records(candidate, application, hypothetical, senders.for_candidate(candidate), now=now)
+    entries = []
+    for step in sorted(stored, key=_order):
+        sendable = step.state not in (StepState.SKIPPED,) and step.recipient_address is not None
+        rendered = (
+            render_step(step, links.stop(step.candidate_id, step.recipient_key, anchor=step.planned_at))
+            if sendable
+            else None
+        )
+        entry = timeline_entry(step)
+        entries.append(
+            PreviewEntry(
+                step_id=step.step_id,
+                kind=step.kind.value,
+                recipient=step.recipient_name,
+                role=step.recipient_role,
+                state=step.state.value,
+                reason=step.reason,
+                send_at_utc=step.planned_at.isoformat(),
+                send_at_local=entry.planned_at_local,
+                time_zone=step.time_zone,
+                draft_at_utc=step.draft_at.isoformat() if step.draft_at else None,
+                expires_at_utc=step.expires_at.isoformat() if step.expires_at else None,
+                subject=rendered.subject if rendered else None,
+                text=rendered.text if rendered else None,
+            )
+        )
+    return simulated, entries
+
+
+def stop_recipient(store: Store, candidate_id: str, recipient: str, *, reason: str, now: datetime) -> int:
+    """A recipient asked this candidate to stop (or replied): block them and cancel, at once, every
+    pending message to them from this candidate. The claim checks the block too, so a message
+    being claimed right now cannot slip through."""
+    from nearmiss.service.ports import Suppression
+
+    store.suppress(Suppression(recipient_key=recipient, reason=reason, candidate_id=candidate_id), now)
+    cancelled = 0
+    for application in store.list_applications(candidate_id):
+        for step in store.list_steps(candidate_id, application.application_id):
+            if step.recipient_key != recipient or not step.state.is_pending:
+                continue
+            if store.replace_step(step, step.moved(StepState.CANCELLED, now=now, due_at=None, reason=reason)):
+                cancelled += 1
+    return cancelled
