@@ -187,6 +187,6 @@ def show_timeline() -> Response[str]:
     return page(
         200,
         f"{application.job_title} at {application.company}",
-        "Every note of this application's playbook: when it goes out, on the recipient's clock, and where it stands.",
+        "Every note of this application's playbook: when it goes out (their clock) and where it stands.",
         timeline=timeline(c.store, candidate_id, application_id),
     )
