@@ -120,7 +120,15 @@ def test_the_environment_the_template_gives_each_function_is_a_valid_configurati
     stack = LocalStack()
     stack.names = {
         k: f"local-{k}"
-        for k in ("Table", "EventBus", "LinkSecret", "ApiKeySecret", "WebhookSecrets", "DeadLetterQueue")
+        for k in (
+            "Table",
+            "EventBus",
+            "LinkSecret",
+            "ApiKeySecret",
+            "WebhookSecrets",
+            "DeadLetterQueue",
+            "SesConfigurationSet",
+        )
     }
     stack.names.update(
         SenderDomain="mail.example.org",

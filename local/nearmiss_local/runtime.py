@@ -188,7 +188,9 @@ class LocalStack:
         hooks = sm.create_secret(
             Name="nearmiss-webhook-secrets", SecretString=json.dumps(self.webhook_secrets)
         )["ARN"]
-        self.client("sesv2").create_email_identity(EmailIdentity=SENDER_DOMAIN)
+        ses = self.client("sesv2")
+        ses.create_email_identity(EmailIdentity=SENDER_DOMAIN)
+        ses.create_configuration_set(ConfigurationSetName="nearmiss-local")
         self.names = {
             "Table": table["TableName"],
             "EventBus": bus,
@@ -197,6 +199,7 @@ class LocalStack:
             "ApiKeySecret": key,
             "WebhookSecrets": hooks,
             "SenderDomain": SENDER_DOMAIN,
+            "SesConfigurationSet": "nearmiss-local",
             "PublicBaseUrl": self.base_url,
             "Stage": "dev",
             "RetentionDays": "400",
@@ -260,7 +263,7 @@ class LocalStack:
                 if kind == "EventBridgeRule":
                     rule = f"{logical_id}-{event_name}"
                     pattern = self.resolve(eprops["Pattern"])
-                    bus = self.resolve(eprops["EventBusName"])
+                    bus = self.resolve(eprops.get("EventBusName", "default"))  # SES feedback: the default bus
                     events.put_rule(
                         Name=rule, EventBusName=bus, EventPattern=json.dumps(pattern), State="ENABLED"
                     )

@@ -355,6 +355,32 @@ def get_preview(candidate_id: str, application_id: str) -> dict[str, Any]:
     return {"simulated": simulated, "steps": [asdict(e) for e in entries]}
 
 
+class ReplyIn(Strict):
+    email: str = Field(max_length=320)
+
+
+@app.post("/candidates/<candidate_id>/replies")
+def record_reply(candidate_id: str, body: ReplyIn) -> dict[str, Any]:
+    """Someone on the hiring side replied: no new thread to them from this candidate, ever;
+    every pending message to them is cancelled now. (The candidate carries on the conversation.)"""
+    from pydantic import EmailStr
+
+    from nearmiss.service.playbooks import stop_recipient
+
+    c = bootstrap.container()
+    cid = _id(candidate_id, "candidate_id")
+    if c.store.get_candidate(cid) is None:
+        raise NotFoundError("no such candidate")
+    try:
+        address = TypeAdapter(EmailStr).validate_python(body.email)
+    except ValidationError as exc:
+        raise InvalidInputError("reply", [("email", r) for _, r in field_errors(exc)]) from None
+    cancelled = stop_recipient(
+        c.store, cid, recipient_key(address), reason="the recipient replied", now=now()
+    )
+    return {"recorded": True, "cancelled": cancelled}
+
+
 # ---- the candidate's decisions on a step -----------------------------------------------------------
 def _step_ref(candidate_id: str, application_id: str, step_id: str) -> Any:
     from nearmiss.service.links import StepRef

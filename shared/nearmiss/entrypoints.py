@@ -98,6 +98,19 @@ def _json(status: int, body: dict[str, Any]) -> dict[str, Any]:
     return {"statusCode": status, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}
 
 
+def on_ses_feedback(event: dict[str, Any], c: Container) -> dict[str, Any]:
+    from nearmiss.domain.feedback import SesEvent
+    from nearmiss.service.playbooks import on_ses_feedback
+
+    try:
+        feedback = SesEvent.model_validate(event)
+    except ValidationError as exc:
+        raise invalid("SES event", exc) from None
+    cancelled = on_ses_feedback(c.store, feedback, now=now())
+    logger.info("ses feedback", extra={"type": feedback.detail.eventType, "cancelled": cancelled})
+    return {"cancelled": cancelled}
+
+
 def on_schedule(
     event: dict[str, Any], c: Container, time_left: Callable[[], float] | None = None
 ) -> dict[str, Any]:

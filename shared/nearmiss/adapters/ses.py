@@ -11,7 +11,7 @@ from __future__ import annotations
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import (
     ClientError,
@@ -76,13 +76,15 @@ class SesMailer:
             raw = build_mime(message)
         except ValueError as exc:  # a header the stdlib refuses (line breaks, bad address)
             raise SendError(SendFailure.PERMANENT, f"message could not be built: {exc}") from exc
-        kwargs = {
+        kwargs: dict[str, Any] = {
             "FromEmailAddress": message.from_address,
             "Destination": {"ToAddresses": [message.to_address]},
             "Content": {"Raw": {"Data": raw}},
         }
         if self.configuration_set:
             kwargs["ConfigurationSetName"] = self.configuration_set
+        if message.tags:
+            kwargs["EmailTags"] = [{"Name": k, "Value": v} for k, v in message.tags.items()]
         try:
             response = self.client.send_email(**kwargs)  # type: ignore[arg-type]
         except ClientError as exc:

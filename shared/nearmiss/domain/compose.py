@@ -52,6 +52,9 @@ class OutgoingMessage:
     text: str
     html: str
     headers: dict[str, str] = field(default_factory=dict)
+    # Where the message came from, carried as SES message tags so feedback (a bounce, a complaint)
+    # finds its step again without a lookup table.
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)

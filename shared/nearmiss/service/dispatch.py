@@ -14,6 +14,7 @@ Delivery semantics, per (application, recipient, step):
 
 from __future__ import annotations
 
+import base64
 import random
 import time
 from collections import Counter
@@ -58,6 +59,31 @@ def backoff(attempt: int, rng: random.Random | None = None) -> timedelta:
     ceiling = min(MAX_BACKOFF, BASE_BACKOFF * (2 ** max(0, attempt - 1)))
     spread = (ceiling - BASE_BACKOFF).total_seconds()
     return BASE_BACKOFF + timedelta(seconds=(rng or random).uniform(0, spread))
+
+
+def _tag(value: str) -> str:
+    # SES tag values allow letters, digits, '_', '-', '.', '@': base64url without padding fits.
+    return base64.urlsafe_b64encode(value.encode()).rstrip(b"=").decode()
+
+
+def _untag(value: str) -> str:
+    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+
+
+def step_tags(step: StepRecord) -> dict[str, str]:
+    return {
+        "nm_candidate": _tag(step.candidate_id),
+        "nm_application": _tag(step.application_id),
+        "nm_step": step.step_id,
+    }
+
+
+def step_from_tags(tags: dict[str, list[str]]) -> tuple[str, str, str] | None:
+    """(candidate, application, step) from the tags SES echoes in its feedback events."""
+    try:
+        return _untag(tags["nm_candidate"][0]), _untag(tags["nm_application"][0]), tags["nm_step"][0]
+    except (KeyError, IndexError, ValueError, UnicodeDecodeError):
+        return None
 
 
 def render_step(step: StepRecord, stop_url: str | None) -> compose.Rendered:
@@ -228,6 +254,7 @@ class Dispatcher:
             text=rendered.text,
             html=rendered.html,
             headers=headers,
+            tags=step_tags(step),
         )
         try:
             message_id = self._deliver(outgoing)

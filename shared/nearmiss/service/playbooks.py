@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from nearmiss.domain import compose
 from nearmiss.domain.events import ApplicationRejected, StopEvent
+from nearmiss.domain.feedback import SesEvent
 from nearmiss.domain.models import Application, Candidate, Mode, Step, StepState
 from nearmiss.domain.playbook import plan, recipient_key
 from nearmiss.domain.records import PlaybookRecord, Sender, StepRecord
@@ -336,4 +337,28 @@ def stop_recipient(store: Store, candidate_id: str, recipient: str, *, reason: s
                 continue
             if store.replace_step(step, step.moved(StepState.CANCELLED, now=now, due_at=None, reason=reason)):
                 cancelled += 1
+    return cancelled
+
+
+def on_ses_feedback(store: Store, event: SesEvent, *, now: datetime) -> int:
+    """A permanent bounce or a complaint: nobody writes to that address again (our own suppression
+    list; SES's account-level list also applies in AWS), and what was pending to it from the same
+    application is cancelled now. Other candidates' steps to it are cancelled when they fall due
+    (the claim checks the suppression). Returns how many steps were cancelled now."""
+    from nearmiss.service.dispatch import step_from_tags
+    from nearmiss.service.ports import Suppression
+
+    addresses, reason = event.detail.blocked_addresses()
+    cancelled = 0
+    origin = step_from_tags(event.detail.mail.tags)
+    for address in addresses:
+        key = recipient_key(address)
+        store.suppress(Suppression(recipient_key=key, reason=reason), now)
+        if origin is None:
+            continue
+        candidate_id, application_id, _ = origin
+        for step in store.list_steps(candidate_id, application_id):
+            if step.recipient_key == key and step.state.is_pending:
+                moved = step.moved(StepState.CANCELLED, now=now, due_at=None, reason=reason)
+                cancelled += int(store.replace_step(step, moved))
     return cancelled

@@ -1,0 +1,13 @@
+"""handle_ses_feedback: on an SES bounce or complaint, suppress the address, cancel what is pending."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from nearmiss import bootstrap, entrypoints
+from nearmiss.observability import logger, metrics
+
+
+@logger.inject_lambda_context(correlation_id_path="id")
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return entrypoints.on_ses_feedback(event, bootstrap.container())
