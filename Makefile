@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PYTHON ?= $(shell for p in python3.13 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | sort -V | tail -1) /usr/local/bin/python3.13 /usr/bin/python3.13; do "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null && { command -v "$$p"; break; }; done)
 PORT ?= 8000
 
-.PHONY: help venv demo test browser lint types template unit reliability bench serve clean
+.PHONY: help venv demo test browser lint types template unit reliability bench replay serve clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ reliability: $(STAMP) ## The fault, load and hostile-input suite, with its table
 
 bench: $(STAMP) ## Benchmarks: cold start, requests per rejection, dispatcher scaling (writes bench/results.json)
 	@$(PY) bench/run.py
+
+replay: $(STAMP) ## Replay the dead-letter queue onto the bus (QUEUE=<DeadLetterQueueUrl> BUS=<EventBusName>)
+	@$(PY) -m nearmiss.replay --queue-url "$(QUEUE)" --bus "$(BUS)"
 
 serve: $(STAMP) ## The API on 127.0.0.1:$(PORT) on the embedded default, with the dispatcher ticking
 	@$(PY) -m nearmiss_local.serve --port $(PORT)

@@ -355,9 +355,26 @@ class LocalStack:
             return
         self.invocations.append((fn.logical_id, "dead-lettered"))
         self.dead_letters.append(DeadLetter(fn.logical_id, event, error))
+        # The record Lambda's OnFailure destination writes (the same shape, so replay reads both).
+        record = {
+            "version": "1.0",
+            "timestamp": datetime.now(UTC).isoformat(),
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": f"arn:aws:lambda:{REGION}:123456789012:function:{fn.logical_id}",
+                "condition": "RetriesExhausted",
+                "approximateInvokeCount": MAX_ASYNC_ATTEMPTS,
+            },
+            "requestPayload": event,
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                "functionError": "Unhandled",
+            },
+            "responsePayload": {"errorMessage": error},
+        }
         self.client("sqs").send_message(
-            QueueUrl=self.names["DeadLetterQueue"],
-            MessageBody=json.dumps({"function": fn.logical_id, "error": error, "event": event}),
+            QueueUrl=self.names["DeadLetterQueue"], MessageBody=json.dumps(record)
         )
 
     def tick(self) -> list[Any]:

@@ -237,3 +237,21 @@ def test_bad_requests_get_a_clear_4xx(stack, method, path, body, headers, status
     got, _, text = stack.http(method, path, body=body, headers=headers)
     assert got == status, text
     assert needle in text
+
+
+def test_a_poison_event_lands_in_the_dead_letter_queue_and_replays_once_it_can_be_processed(stack) -> None:  # type: ignore[no-untyped-def]
+    from nearmiss.replay import replay
+
+    # Given a rejection for an application nobody registered yet: it fails, and is dead-lettered
+    stack.client("events").put_events(Entries=[{**_entry(), "EventBusName": stack.names["EventBus"]}])
+    stack.pump()
+    assert len(stack.dead_letters) == 1
+    # When the application is registered and the dead-letter queue is replayed
+    register(stack)
+    sqs, events = stack.client("sqs"), stack.client("events")
+    report = replay(sqs, events, queue_url=stack.names["DeadLetterQueue"], bus_name=stack.names["EventBus"])
+    stack.pump()
+    # Then the playbook starts, the queue is empty, and the replay said what the error had been
+    assert report.replayed == 1 and "no candidate registered" in report.reasons[0]
+    assert states(stack) == {"scheduled": 6, "skipped": 2}
+    assert sqs.receive_message(QueueUrl=stack.names["DeadLetterQueue"]).get("Messages", []) == []
