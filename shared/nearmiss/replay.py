@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         limit=args.limit,
     )
     print(
-        f"replayed {report.replayed}, dropped {report.dropped} scheduler ticks, left {report.unreadable} unreadable"
+        f"replayed {report.replayed}, dropped {report.dropped} scheduler ticks, "
+        f"left {report.unreadable} unreadable"
     )
     for reason in report.reasons[:20]:
         print(f"  was: {reason}")
