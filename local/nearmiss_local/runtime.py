@@ -410,6 +410,9 @@ class LocalStack:
         parts = urlsplit(path)
         fn, route_key, path_parameters = self.route(method, parts.path)
         hdrs = {k.lower(): v for k, v in (headers or {}).items()}
+        base = urlsplit(self.base_url)
+        hdrs.setdefault("host", base.netloc)  # as API Gateway passes them on
+        hdrs.setdefault("x-forwarded-proto", base.scheme)
         if auth:
             hdrs.setdefault("x-api-key", self.api_key)
         raw = body if isinstance(body, str) or body is None else json.dumps(body)

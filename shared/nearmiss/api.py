@@ -101,6 +101,16 @@ def _id(value: str, field: str) -> str:
         raise InvalidInputError("path", [(field, r) for _, r in field_errors(exc)]) from None
 
 
+def links() -> Any:
+    """Links for this request: to the configured public URL, else to the host we were called on."""
+    c = bootstrap.container()
+    if c.settings.public_base_url is not None:
+        return c.links
+    headers = app.current_event.headers
+    host = headers.get("host") or app.current_event.request_context.domain_name
+    return c.links_for(f"{headers.get('x-forwarded-proto', 'https')}://{host}")
+
+
 def _json(status: int, body: dict[str, Any]) -> Response[Any]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
@@ -329,7 +339,7 @@ def get_timeline(candidate_id: str, application_id: str) -> dict[str, Any]:
     return {
         "candidate_id": cid,
         "application_id": aid,
-        "page_url": c.links.timeline(cid, aid, now=now()),
+        "page_url": links().timeline(cid, aid, now=now()),
         "steps": [asdict(e) for e in entries],
     }
 
@@ -350,7 +360,7 @@ def get_preview(candidate_id: str, application_id: str) -> dict[str, Any]:
         except ValidationError as exc:
             raise InvalidInputError("query", [("rejected_at", r) for _, r in field_errors(exc)]) from None
     simulated, entries = preview(
-        c.store, c.links, c.senders, candidate, application, rejected_at=rejected_at, now=now()
+        c.store, links(), c.senders, candidate, application, rejected_at=rejected_at, now=now()
     )
     return {"simulated": simulated, "steps": [asdict(e) for e in entries]}
 

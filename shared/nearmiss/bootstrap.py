@@ -86,9 +86,12 @@ class Container:
     # ---- services ------------------------------------------------------------------------------
     @cached_property
     def links(self) -> Links:
+        return self.links_for(str(self.settings.public_base_url or "http://127.0.0.1:8000"))
+
+    def links_for(self, base_url: str) -> Links:
         from nearmiss.service.links import Links
 
-        return Links(str(self.settings.public_base_url), self.link_secret)
+        return Links(base_url, self.link_secret)
 
     @cached_property
     def senders(self) -> SenderPolicy:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field, HttpUrl
+from pydantic import Field, HttpUrl, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -16,7 +16,15 @@ class Settings(BaseSettings):
     # Platform sending: From "<candidate name>" <notes@sender_domain>, Reply-To the candidate.
     sender_domain: str = Field(min_length=3, pattern=r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
     sender_local_part: str = Field(default="notes", pattern=r"^[A-Za-z0-9._+-]{1,64}$")
-    public_base_url: HttpUrl = HttpUrl("http://127.0.0.1:8000")
+    # Base URL of the links in emails and pages. Unset (or empty): the API answers with links to the
+    # host it was called on; the dispatcher, which has no request, always gets it from the template.
+    public_base_url: HttpUrl | None = None
+
+    @field_validator("public_base_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
     # The key that signs review and stop links: locally from the environment, in AWS from Secrets
     # Manager (the ARN is set by the template; the value is fetched once and cached).
     link_secret: str | None = Field(default=None, min_length=32, repr=False)
