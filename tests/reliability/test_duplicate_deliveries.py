@@ -1,0 +1,234 @@
+"""The same rejection, fifty times at once, starts one playbook, and every step goes out exactly once.
+
+Two layers: the signed Greenhouse webhook posted 50 times concurrently over real HTTP to the local
+server (nearmiss_local.serve.LocalServer on 127.0.0.1, port 0); and the "Application Rejected" event
+handed to start_playbook by 50 threads at once (as EventBridge's at-least-once delivery and Lambda's
+retries can), where only the conditional transaction stands between them and a second playbook.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import io
+import json
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nearmiss_local.serve import LocalServer
+from nearmiss_local.sign_webhook import signed_request
+
+from tests.conftest import NOW
+from tests.helpers import load_event
+from tests.reliability.support import (
+    account,
+    all_steps,
+    atomic_dynamodb,
+    local_stack,
+    mails,
+    ok,
+    run_through,
+    states,
+)
+
+pytestmark = pytest.mark.reliability
+
+DELIVERIES = 50
+SAMPLES = Path(__file__).resolve().parents[2] / "events" / "webhooks" / "greenhouse"
+ATS_ID = "greenhouse:46196263"  # the application in events/webhooks/greenhouse/rejected.json
+
+
+RETRIES: Counter[str] = Counter()
+
+
+def request(
+    port: int, method: str, path: str, body: bytes | None, headers: dict[str, str]
+) -> tuple[int, str]:
+    """One HTTP request; a connection refused or reset is retried, as an ATS retries a failed delivery."""
+    for attempt in range(10):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            connection.request(method, path, body=body, headers={**headers, "connection": "close"})
+            response = connection.getresponse()
+            return response.status, response.read().decode()
+        except (ConnectionResetError, ConnectionRefusedError, http.client.RemoteDisconnected) as exc:
+            RETRIES[type(exc).__name__] += 1
+            time.sleep(0.05 * (attempt + 1))
+        finally:
+            connection.close()
+    raise AssertionError(f"{method} {path}: no answer after 10 attempts")
+
+
+def test_fifty_concurrent_deliveries_of_one_signed_webhook_start_one_playbook_and_send_each_step_once(
+    table: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from http.server import ThreadingHTTPServer
+
+    # socketserver's default listen backlog is 5: fifty simultaneous connects overflow it and the
+    # kernel resets some. API Gateway has no such limit; give the local server a backlog that fits.
+    monkeypatch.setattr(ThreadingHTTPServer, "request_queue_size", 128)
+    RETRIES.clear()
+    access_log = io.StringIO()  # the local server's request lines (stderr), kept out of the report
+    with local_stack() as stack, contextlib.redirect_stderr(access_log):
+        server = LocalServer(stack, port=0, tick_seconds=3600)  # the test moves the clock and ticks itself
+        server.start()
+        try:
+            operator = {"x-api-key": stack.api_key, "content-type": "application/json"}
+            # Given Ada registered (auto mode) with the application Greenhouse will reject
+            profile = {
+                "name": "Ada Quinn",
+                "email": "ada.quinn@example.com",
+                "time_zone": "Europe/London",
+                "mode": "auto",
+            }
+            status, text = request(
+                server.port, "PUT", "/candidates/ada-quinn", json.dumps(profile).encode(), operator
+            )
+            assert status in (200, 201), text
+            application = json.loads(load_event("api/put_application.json")["body"])
+            application.update(source="greenhouse", ats_application_id=ATS_ID)
+            status, text = request(
+                server.port,
+                "PUT",
+                f"/candidates/ada-quinn/applications/{ATS_ID}",
+                json.dumps(application).encode(),
+                operator,
+            )
+            assert status == 200, text
+
+            # When Greenhouse delivers the signed rejection 50 times at once
+            body = (SAMPLES / "rejected.json").read_bytes()
+            headers = json.loads((SAMPLES / "rejected.headers.json").read_text())
+            signature, body = signed_request(
+                "greenhouse", body, stack.webhook_secrets["greenhouse"], datetime.now(UTC)
+            )
+            answers: list[tuple[int, str]] = []
+            start = threading.Barrier(DELIVERIES)
+
+            def deliver() -> None:
+                start.wait()
+                answers.append(
+                    request(server.port, "POST", "/webhooks/greenhouse", body, {**headers, **signature})
+                )
+
+            began = time.perf_counter()
+            threads = [threading.Thread(target=deliver) for _ in range(DELIVERIES)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=120)
+            delivered_in = time.perf_counter() - began
+
+            # Then one is accepted, 49 are acknowledged as duplicates, and one playbook starts
+            verdicts = Counter(f"{s} {json.loads(t).get('status')}" for s, t in answers)
+            with server.lock:
+                started = [o for fn, o in stack.invocations if fn == "StartPlaybookFunction"]
+                steps = all_steps(stack)
+            expected = sum(1 for s in steps if s.state.value == "scheduled")
+            assert verdicts == {"200 accepted": 1, "200 duplicate": DELIVERIES - 1}, verdicts
+            assert started == ["ok"], started
+            assert len(steps) == len({s.step_id for s in steps})
+
+            # and over the months every recipient gets each step exactly once
+            ticks = run_through(stack, NOW + timedelta(days=130), lock=server.lock)
+            status, text = request(server.port, "GET", "/_local/mail", None, {})
+            inbox = json.loads(text)
+            with server.lock:
+                steps = all_steps(stack)
+                books = account(stack, steps)
+            per_message = Counter((m["to"], m["subject"]) for m in inbox)
+        finally:
+            server.stop()
+
+    print(
+        f"\n  {DELIVERIES} concurrent deliveries in {delivered_in:.2f} s "
+        f"(connection retries {dict(RETRIES)}): "
+        f"{dict(verdicts)}; playbooks started "
+        f"{len(started)}; {ticks} dispatcher runs; steps {states(steps)}; messages {len(inbox)}"
+    )
+    table.add(
+        "duplicate webhook x50 (HTTP)",
+        load=f"{DELIVERIES} concurrent signed deliveries, 1 application, 130 days",
+        faults=f"{DELIVERIES - 1} duplicate deliveries",
+        expected=expected,
+        sent=len(inbox),
+        duplicates=books.duplicates + sum(n - 1 for n in per_message.values() if n > 1),
+        lost=expected - books.sent_steps,
+    )
+    assert all(n == 1 for n in per_message.values()), per_message
+    assert books.duplicates == 0 and books.unrecorded == 0
+    assert states(steps).get("sent") == expected == len(inbox)
+
+
+def test_fifty_concurrent_deliveries_of_the_rejection_event_to_start_playbook_create_one_playbook(
+    table: Any,
+) -> None:
+    from nearmiss.entrypoints import on_rejected
+
+    with local_stack() as stack:
+        # Given Ada and her application
+        ok(
+            stack.http(
+                "PUT",
+                "/candidates/ada-quinn",
+                body={**json.loads(load_event("api/put_candidate.json")["body"]), "mode": "auto"},
+            )
+        )
+        ok(
+            stack.http(
+                "PUT",
+                "/candidates/ada-quinn/applications/northwind-staff-platform",
+                body=json.loads(load_event("api/put_application.json")["body"]),
+            )
+        )
+        event = load_event("start_playbook/application_rejected.json")
+        container = stack._container(stack.functions["StartPlaybookFunction"])
+        container.store, container.senders  # noqa: B018  (built once, before the threads share them)
+        outcomes: list[str] = []
+        errors: list[BaseException] = []
+        start = threading.Barrier(DELIVERIES)
+
+        def deliver(n: int) -> None:
+            start.wait()
+            try:
+                outcomes.append(on_rejected({**event, "id": f"delivery-{n}"}, container)["outcome"])
+            except BaseException as exc:
+                errors.append(exc)
+
+        # When 50 deliveries of the event reach start_playbook at once (moto made request-atomic, as
+        # DynamoDB is; see support.atomic_dynamodb)
+        with atomic_dynamodb():
+            threads = [threading.Thread(target=deliver, args=(n,)) for n in range(DELIVERIES)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=120)
+        steps = all_steps(stack)
+        expected = sum(1 for s in steps if s.state.value == "scheduled")
+
+        # Then exactly one created the playbook, and its steps go out once each
+        run_through(stack, NOW + timedelta(days=130))
+        books = account(stack)
+        print(
+            f"\n  start_playbook outcomes: {dict(Counter(outcomes))}; errors {len(errors)}; "
+            f"steps {states(all_steps(stack))}"
+        )
+        table.add(
+            "duplicate event x50 (start_playbook threads)",
+            load=f"{DELIVERIES} concurrent invocations, 130 days",
+            faults=f"{DELIVERIES - 1} duplicate deliveries",
+            expected=expected,
+            sent=books.accepted,
+            duplicates=books.duplicates,
+            lost=expected - books.sent_steps,
+        )
+        assert not errors, errors
+        assert Counter(outcomes) == {"created": 1, "duplicate": DELIVERIES - 1}
+        assert books.duplicates == 0 and books.sent_steps == expected == len(
+            [m for m in mails(stack) if not m.is_draft]
+        )
