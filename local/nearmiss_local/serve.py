@@ -18,6 +18,12 @@ from typing import Any
 from nearmiss_local.runtime import LocalStack
 
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
+JSON = {"content-type": "application/json"}
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # bursts of concurrent deliveries (the stdlib default is 5)
+    daemon_threads = True
 
 
 class LocalServer:
@@ -26,7 +32,7 @@ class LocalServer:
         self.lock = threading.Lock()
         self.tick_seconds = tick_seconds
         self._stop = threading.Event()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self.httpd = _Server(("127.0.0.1", port), self._handler_class())
         self.port = self.httpd.server_address[1]
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -55,11 +61,10 @@ class LocalServer:
                             self.command, self.path, body=body, headers=headers, auth=False
                         )
                     except LookupError:
-                        status, out_headers, text = (
-                            404,
-                            {"content-type": "application/json"},
-                            '{"error": "no route"}',
-                        )
+                        status, out_headers, text = 404, JSON, '{"error": "no route"}'
+                    except Exception as exc:  # what API Gateway answers when a function raises
+                        sys.stderr.write(f"function error: {type(exc).__name__}: {exc}\n")
+                        status, out_headers, text = 500, JSON, '{"message": "Internal Server Error"}'
                     server.stack.pump()
                 self._answer(status, out_headers, text)
 

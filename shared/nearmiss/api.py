@@ -22,7 +22,6 @@ from typing import Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import Field, TypeAdapter, ValidationError
 
@@ -43,6 +42,7 @@ from nearmiss.domain.models import (
     Instant,
     Mode,
     PlaybookSettings,
+    ShortText,
     Strict,
 )
 from nearmiss.domain.playbook import recipient_key
@@ -87,7 +87,7 @@ class StopIn(Strict):
 
 
 class DraftIn(Strict):
-    subject: str | None = Field(default=None, min_length=1, max_length=200)
+    subject: ShortText | None = None  # one line: no line breaks, no encoded-words
     text: str | None = Field(default=None, min_length=1, max_length=10_000)
 
 
@@ -160,28 +160,73 @@ def _candidate_key_holder(authorization: str) -> str | None:
     return candidate_id
 
 
-def _authenticate(resolver: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    event = resolver.current_event
-    if len((event.body or "").encode()) > MAX_BODY_BYTES:
-        return _json(413, {"error": f"body larger than {MAX_BODY_BYTES} bytes"})
-    if event.path.startswith(PUBLIC_PATHS):
-        return next_middleware(resolver)
-    operator_key = event.headers.get("x-api-key") or ""
-    if operator_key:
-        if hmac.compare_digest(operator_key.encode(), bootstrap.container().api_key.encode()):
-            return next_middleware(resolver)
-        return _json(401, {"error": "wrong x-api-key"})
-    holder = _candidate_key_holder(event.headers.get("authorization") or "")
-    if holder is None:
-        logger.info("request refused", extra={"reason": "no valid credential"})
-        return _json(401, {"error": "send x-api-key (operator) or Authorization: Bearer <candidate key>"})
-    target = _CANDIDATE_PATH.match(event.path)
-    if target is None or target.group(1) != holder:
-        return _json(403, {"error": "this key belongs to another candidate"})
-    return next_middleware(resolver)
+MAX_JSON_DEPTH = 32
 
 
-app.use(middlewares=[_authenticate])
+def _json_depth(text: str) -> int:
+    """How deeply brackets nest, strings skipped: checked before any JSON parser recurses into it."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _raw(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    import json
+
+    return {"statusCode": status, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}
+
+
+def _refusal(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The checks that come before anything reads the body: size, credential, nesting. Powertools
+    validates a body before its middlewares run, so these run on the raw event instead."""
+    body = event.get("body") or ""
+    if len(body) > MAX_BODY_BYTES * 2 or len(body.encode()) > MAX_BODY_BYTES:
+        return _raw(413, {"error": f"body larger than {MAX_BODY_BYTES} bytes"})
+    path = str(event.get("rawPath") or "")
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    if not path.startswith(PUBLIC_PATHS):
+        operator_key = headers.get("x-api-key", "")
+        if operator_key:
+            if not hmac.compare_digest(operator_key.encode(), bootstrap.container().api_key.encode()):
+                return _raw(401, {"error": "wrong x-api-key"})
+        else:
+            holder = _candidate_key_holder(headers.get("authorization", ""))
+            if holder is None:
+                logger.info("request refused", extra={"reason": "no valid credential"})
+                return _raw(
+                    401, {"error": "send x-api-key (operator) or Authorization: Bearer <candidate key>"}
+                )
+            target = _CANDIDATE_PATH.match(path)
+            if target is None or target.group(1) != holder:
+                return _raw(403, {"error": "this key belongs to another candidate"})
+    if body and _json_depth(body) > MAX_JSON_DEPTH:
+        return _raw(400, {"error": f"the body nests deeper than {MAX_JSON_DEPTH} levels"})
+    return None
+
+
+def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The API function's one call: refuse early what must be refused, then route."""
+    return _refusal(event) or app.resolve(event, context)
+
+
+@app.exception_handler(RecursionError)
+def _too_deep(exc: RecursionError) -> Response[Any]:
+    return _json(400, {"error": "the body nests too deeply"})
 
 
 @app.get("/health")
@@ -373,8 +418,7 @@ class ReplyIn(Strict):
 def record_reply(candidate_id: str, body: ReplyIn) -> dict[str, Any]:
     """Someone on the hiring side replied: no new thread to them from this candidate, ever;
     every pending message to them is cancelled now. (The candidate carries on the conversation.)"""
-    from pydantic import EmailStr
-
+    from nearmiss.domain.models import EmailAddress
     from nearmiss.service.playbooks import stop_recipient
 
     c = bootstrap.container()
@@ -382,7 +426,7 @@ def record_reply(candidate_id: str, body: ReplyIn) -> dict[str, Any]:
     if c.store.get_candidate(cid) is None:
         raise NotFoundError("no such candidate")
     try:
-        address = TypeAdapter(EmailStr).validate_python(body.email)
+        address = TypeAdapter(EmailAddress).validate_python(body.email)
     except ValidationError as exc:
         raise InvalidInputError("reply", [("email", r) for _, r in field_errors(exc)]) from None
     cancelled = stop_recipient(

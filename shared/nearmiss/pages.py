@@ -52,6 +52,18 @@ def _form() -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
 
 
+def _valid_subject(subject: str) -> bool:
+    from pydantic import TypeAdapter, ValidationError
+
+    from nearmiss.domain.models import ShortText
+
+    try:
+        TypeAdapter(ShortText).validate_python(subject)
+    except ValidationError:
+        return False
+    return True
+
+
 def _refused(exc: TokenError) -> Response[str]:
     return page(400, "This link cannot be used", exc.reason)
 
@@ -107,9 +119,11 @@ def decide_step(decision: str) -> Response[str]:
         if decision == "review":  # the edit form: save the words, then approve if asked to
             form = _form()
             subject, text = form.get("subject", "").strip(), form.get("text", "").strip()
-            if not subject or not text or len(subject) > 200 or len(text) > 10_000:
+            if not text or len(text) > 10_000 or not _valid_subject(subject):
                 return page(
-                    400, "Nothing was changed", "A subject (up to 200 characters) and a text are both needed."
+                    400,
+                    "Nothing was changed",
+                    "A subject (one line, up to 200 characters) and a text (up to 10,000) are both needed.",
                 )
             edit_draft(c.store, ref, subject=subject, text=text, now=now())
             if form.get("action") != "approve":

@@ -225,19 +225,13 @@ def message(**fields: Any) -> OutgoingMessage:
     return OutgoingMessage(**{**base, **fields})
 
 
-# A valid models.Name (85 characters): long enough that the header is folded, and the fold drops the
-# quotes around the display name, so the address inside it becomes the header's address.
+# A valid models.Name (85 characters): long enough that the default policy would fold the header, and
+# the fold would drop the quotes around the display name (the address inside would become the header's).
 LOOKALIKE = "Grace Parkinson-Smythe Hiring Manager Northwind Data Corporation <grace@evil.example>"
-FOLDING_BUG = (
-    "adapters/ses.build_mime: EmailMessage's default policy folds header lines at 78 characters, and "
-    "folding a quoted display name drops its quotes: a valid name (<= 120 characters) holding "
-    "'<other@address>' or a comma becomes To/From's address (one To, two addresses, or a spoofed one)"
-)
 SPECIALS = set('()<>[]:;@\\,."')
 validated = st.text(min_size=1, max_size=120).filter(validated_name).filter(no_encoded_word)
 
 
-@pytest.mark.xfail(strict=True, reason=FOLDING_BUG)
 @PROPERTY
 @given(to_name=text, from_name=text, subject=text)
 @example(to_name=LOOKALIKE, from_name="Ada Quinn", subject="Thank you")
@@ -251,7 +245,6 @@ def test_any_name_or_subject_either_builds_a_well_formed_message_or_is_refused_w
     check_headers(raw, "mei@northwind.example")
 
 
-@pytest.mark.xfail(strict=True, reason=FOLDING_BUG)
 @settings(
     max_examples=EXAMPLES,
     deadline=None,

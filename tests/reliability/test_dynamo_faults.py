@@ -362,7 +362,7 @@ def test_a_transaction_conflict_on_a_claim_is_resolved_without_a_second_send(tab
         raised = None
         try:
             d.run(AT)
-        except Exception as exc:  # today the run gives up on the whole batch; see the xfail below
+        except Exception as exc:  # a step.s error is isolated: the run goes on
             raised = type(exc).__name__
         after_first = len(mailer.sent)
         assert not half_claimed(stored_steps(client))
@@ -384,15 +384,6 @@ def test_a_transaction_conflict_on_a_claim_is_resolved_without_a_second_send(tab
         assert states(steps) == {"sent": DUE} and duplicates == 0 and lost == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "DynamoStore.claim_send re-raises a TransactionCanceledException whose reasons hold no "
-        "ConditionalCheckFailed (TransactionConflict, ThrottlingError) and Dispatcher.run does not "
-        "isolate one step's error: one conflicting claim aborts the whole run (up to 400 due steps "
-        "wait for the next tick, and the invocation fails into the dead-letter queue)"
-    ),
-)
 def test_a_transaction_conflict_on_one_claim_does_not_abort_the_run_for_the_others(table: Any) -> None:
     with moto_table() as client:
         write(client, due_steps(DUE))
@@ -413,7 +404,7 @@ def test_a_transaction_conflict_on_one_claim_does_not_abort_the_run_for_the_othe
             f"sent in that run: {len(mailer.sent)}"
         )
         table.add(
-            "TransactionConflict aborts the run (xfail: bug)",
+            "TransactionConflict aborts the run (bug fixed)",
             load=f"{DUE} due steps, 1 run",
             faults="TransactionCanceled(TransactionConflict) 1",
             expected=DUE - 1,

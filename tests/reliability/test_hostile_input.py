@@ -697,7 +697,10 @@ HOSTILE_CANDIDATES = {
     "html": {"name": "Ada <b>Quinn</b>", "signature": f"Sig {PAYLOAD} javascript:alert(1)"},
     "template": {"name": "Ada {{ 7*7 }}", "signature": "{{ config }} {% include 'x' %}"},
     "unicode": {"name": "Zoë Ångström-李 \u202eevil\u202c 🙂"},
-    "line separators": {"name": "Ada\u2028Bcc: evil@attacker.example\u0085Cc: x@attacker.example"},
+    "line separators": {
+        "name": "Ada Lines",
+        "signature": "Ada\u2028Bcc: evil@attacker.example\u0085Cc: x@attacker.example",
+    },
     "address-like": {"name": "Ada, Quinn <evil@attacker.example>"},
     "review mode": {"name": "Rev <i>Iew</i> {{ x }}", "mode": "review"},
 }
@@ -721,7 +724,7 @@ def hostile_contacts(tag: str) -> list[dict[str, Any]]:
             },
         },
         {
-            "name": f"Mei\u2028Bcc: evil@attacker.example {tag}",
+            "name": f"Mei Bcc: evil@attacker.example {tag}",
             "email": f"mei.{tag}@northwind.example",
             "role": "interviewer",
             "time_zone": "Asia/Kathmandu",
@@ -887,14 +890,6 @@ def test_hostile_but_valid_names_and_texts_never_inject_a_header_or_live_html(ta
 
 
 # ---- what the corpus found: each a bug, kept failing until it is fixed -------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a body nested ~30,000 deep (60 KB, under the 64 KiB limit) makes Powertools' request validation "
-        "raise RecursionError in json.loads: the API function fails (API Gateway answers 500), and it does "
-        "so before the API key is checked"
-    ),
-)
 def test_json_nested_deeper_than_the_parser_allows_gets_a_4xx_not_a_500(table: Any) -> None:
     with local_stack() as stack:
         body = "[" * 30_000 + "]" * 30_000
@@ -905,7 +900,7 @@ def test_json_nested_deeper_than_the_parser_allows_gets_a_4xx_not_a_500(table: A
             status, text = 500, f"RecursionError: {exc}"
         print(f"\n  PUT /candidates/c1 with {len(body)} bytes nested 30,000 deep -> {status} {text[:80]}")
         table.add(
-            "deep JSON on the API (xfail: bug)",
+            "deep JSON on the API (bug fixed)",
             load="1 request, 60 KB",
             faults="nesting 30,000",
             expected="4xx",
@@ -916,20 +911,12 @@ def test_json_nested_deeper_than_the_parser_allows_gets_a_4xx_not_a_500(table: A
         assert 400 <= status < 500 and table_dump(stack) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Powertools runs its request-validation middleware before the app's middlewares, so `_authenticate` "
-        "(API key, candidate key, 64 KiB limit) runs after the body was parsed and validated: a caller with "
-        "no key gets 422 with the schema's field errors instead of 401"
-    ),
-)
 def test_a_request_without_a_key_is_refused_before_its_body_is_read(table: Any) -> None:
     with local_stack() as stack:
         status, _, text = stack.http("PUT", "/candidates/c1", body={"name": 5, "shoe_size": 9}, auth=False)
         print(f"\n  unauthenticated PUT with an invalid body -> {status} {text[:120]}")
         table.add(
-            "auth after body validation (xfail: bug)",
+            "auth after body validation (bug fixed)",
             load="1 request, no key",
             faults="invalid body",
             expected="401",
@@ -940,14 +927,6 @@ def test_a_request_without_a_key_is_refused_before_its_body_is_read(table: Any) 
         assert status == 401, text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "PlaybookSettings.source_delay_hours accepts any float: NaN/Infinity (Python's json accepts "
-        "them) are stored as null, after which every read of the candidate fails (GET 500, webhooks "
-        "503); a huge value overflows timedelta when a webhook arrives (503, so the ATS retries forever)"
-    ),
-)
 @pytest.mark.parametrize("delay", ["NaN", "Infinity", "-Infinity", "1e300", "-1e300"])
 def test_a_source_delay_that_is_not_a_sane_number_of_hours_is_refused(delay: str, table: Any) -> None:
     with local_stack() as stack:
@@ -962,7 +941,7 @@ def test_a_source_delay_that_is_not_a_sane_number_of_hours_is_refused(delay: str
             after = f"500 ({type(exc).__name__})"
         print(f"\n  source_delay_hours {delay}: PUT -> {status}, stored {stored}; then GET -> {after}")
         table.add(
-            f"source delay {delay} (xfail: bug)",
+            f"source delay {delay} (bug fixed)",
             load="1 request",
             faults="out-of-range float",
             expected="4xx",
@@ -973,14 +952,6 @@ def test_a_source_delay_that_is_not_a_sane_number_of_hours_is_refused(delay: str
         assert 400 <= status < 500 and not stored
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a signed webhook whose rejection time is valid for the parser (before 2100) but whose learned_at "
-        "(plus the source's delay) passes 2100 fails ApplicationRejected validation inside Intake.route: "
-        "the exception is answered 503 'please retry', so the ATS retries a request that can never succeed"
-    ),
-)
 def test_a_webhook_rejection_whose_learned_time_passes_2100_gets_a_4xx_not_a_503(table: Any) -> None:
     with local_stack() as stack:
         ok(
@@ -1013,7 +984,7 @@ def test_a_webhook_rejection_whose_learned_time_passes_2100_gets_a_4xx_not_a_503
         )
         print(f"\n  Greenhouse rejection dated 2099-12-31 12:00 (learned +24 h) -> {status} {text[:100]}")
         table.add(
-            "webhook learned after 2100 (xfail: bug)",
+            "webhook learned after 2100 (bug fixed)",
             load="1 signed webhook",
             faults="rejected_at 2099-12-31",
             expected="4xx",
@@ -1024,14 +995,6 @@ def test_a_webhook_rejection_whose_learned_time_passes_2100_gets_a_4xx_not_a_503
         assert 400 <= status < 500 and table_dump(stack) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "EmailStr accepts internationalised local parts (SMTPUTF8) that the MIME builder cannot put in a "
-        "header: registration succeeds, and every message to (or Reply-To) that address then fails for good "
-        "('message could not be built')"
-    ),
-)
 def test_an_address_that_no_message_can_be_built_for_is_refused_at_registration(table: Any) -> None:
     with local_stack() as stack:
         ok(stack.http("PUT", BASE, body=PROFILE))
@@ -1052,7 +1015,7 @@ def test_an_address_that_no_message_can_be_built_for_is_refused_at_registration(
             )
         print(f"\n  contact 李伟@例子.中国 -> {status}; then {outcome}")
         table.add(
-            "unsendable address accepted (xfail: bug)",
+            "unsendable address accepted (bug fixed)",
             load="1 application",
             faults="SMTPUTF8 local part",
             expected="4xx",
@@ -1063,55 +1026,41 @@ def test_an_address_that_no_message_can_be_built_for_is_refused_at_registration(
         assert 400 <= status < 500, outcome
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "an RFC 2047 encoded-word typed into a name or a title ('=?utf-8?q?...=0D=0ABcc:...?=') is "
-        "written into From/To/Subject as is (a malformed one is even rewritten into a valid one), so "
-        "mail clients decode it: the display name or subject turns into a CR LF and a Bcc line "
-        "(Python's own parser refuses the header)"
-    ),
-)
-def test_an_encoded_word_typed_into_a_name_or_title_is_not_decoded_into_a_header_break(table: Any) -> None:
+def test_an_encoded_word_or_a_line_separator_typed_into_a_name_or_title_is_refused_naming_the_field(
+    table: Any,
+) -> None:
+    # Mail clients decode "=?utf-8?q?...=0D=0A...?=" into a line break (a Bcc line), and U+2028 /
+    # U+0085 are line breaks to some of them: names and titles that go into headers refuse both.
     with local_stack() as stack:
-        name = "=?utf-8?q?Ada=0D=0ABcc:_evil@attacker.example?="
-        title = "=??Q?Engineer=0D=0ABcc:_evil@attacker.example?="  # malformed: "repaired", then decoded
-        ok(stack.http("PUT", BASE, body={**PROFILE, "name": name}))
-        contacts = [{"name": f"Pat {name}", "email": "pat@northwind.example", "role": "hiring_manager"}]
-        ok(stack.http("PUT", APP, body={**APPLICATION, "job_title": title, "contacts": contacts}))
-        ok(stack.http("POST", f"{APP}/rejection", body={}), 202)
-        stack.pump()
-        run_through(stack, NOW + timedelta(days=3))
-        decoded = []
-        for mail in mails(stack):
-            for header in ("From", "To", "Subject"):
-                try:
-                    value = mail.parsed[header]
-                    decoded.append(value.addresses[0].display_name if header != "Subject" else str(value))
-                except Exception as exc:
-                    decoded.append(f"unparseable {header}: {type(exc).__name__}")
-        print(f"\n  names typed as encoded-words, as a mail client reads them: {decoded}")
+        encoded = "=?utf-8?q?Ada=0D=0ABcc:_evil@attacker.example?="
+        refused = []
+        for name in (encoded, "Ada\u2028Bcc: evil@attacker.example", "Ada\u0085Cc: x@attacker.example"):
+            status, _, text = stack.http("PUT", BASE, body={**PROFILE, "name": name})
+            refused.append(status)
+            assert status in (400, 422) and '"name"' in text, text
+        ok(stack.http("PUT", BASE, body=PROFILE))
+        for body, field in (
+            ({**APPLICATION, "job_title": "=??Q?Engineer=0D=0ABcc:_evil@attacker.example?="}, "job_title"),
+            (
+                {**APPLICATION, "contacts": [{"name": f"Pat {encoded}", "email": "pat@northwind.example"}]},
+                "contacts.0.name",
+            ),
+        ):
+            status, _, text = stack.http("PUT", APP, body=body)
+            refused.append(status)
+            assert status in (400, 422) and field in text, text
         table.add(
-            "encoded-word in a name (xfail: bug)",
-            load="1 application",
-            faults="=?utf-8?q?...?= names",
-            expected="literal names",
-            sent=len(decoded),
+            "encoded-word or line separator in a name (bug fixed)",
+            load="5 requests",
+            faults="=?utf-8?q?...?=, U+2028, U+0085",
+            expected="5 x 4xx",
+            sent=0,
             duplicates="-",
             lost="-",
         )
-        assert decoded and all(
-            not d.startswith("unparseable") and "\r" not in d and "\n" not in d for d in decoded
-        ), decoded
+        assert len(refused) == 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "adapters/ses.build_mime folds From/To at 78 characters and the fold drops the quotes around the "
-        "display name: a valid name holding '<other@address>' makes that address the header's address"
-    ),
-)
 def test_a_long_name_holding_an_address_does_not_become_the_headers_address(table: Any) -> None:
     lookalike = "Grace Parkinson-Smythe Hiring Manager Northwind Data Corporation <grace@evil.example>"
     with local_stack() as stack:
@@ -1129,7 +1078,7 @@ def test_a_long_name_holding_an_address_does_not_become_the_headers_address(tabl
                 seen.append([f"unparseable: {type(exc).__name__}"])
         print(f"\n  To of the messages for a contact named {lookalike!r}: {seen}")
         table.add(
-            "long name with an address (xfail: bug)",
+            "long name with an address (bug fixed)",
             load="1 application",
             faults="85-character name with <address>",
             expected="To: pat@northwind.example",
@@ -1140,15 +1089,6 @@ def test_a_long_name_holding_an_address_does_not_become_the_headers_address(tabl
         assert seen and all(addresses == ["pat@northwind.example"] for addresses in seen), seen
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Lever signs only token + triggeredAt, never the body, and intake/lever.py marks its events "
-        "needs_enrichment (re-read from Lever's API before acting), but nothing reads that flag: "
-        "Intake.route acts on the unsigned data, so one captured request replayed within its 10-minute "
-        "window with another opportunityId rejects (or re-opens, or hires) any registered Lever application"
-    ),
-)
 def test_a_lever_body_tampered_under_a_replayed_signature_is_not_acted_on(table: Any) -> None:
     with local_stack() as stack:
         ok(stack.http("PUT", BASE, body=PROFILE))
@@ -1170,7 +1110,7 @@ def test_a_lever_body_tampered_under_a_replayed_signature_is_not_acted_on(table:
             f"victim's steps: {len(victim)}"
         )
         table.add(
-            "Lever body forged under a replayed signature (xfail: bug)",
+            "Lever body forged under a replayed signature (bug fixed)",
             load="1 captured request",
             faults="data.opportunityId swapped",
             expected="not acted on",

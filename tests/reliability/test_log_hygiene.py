@@ -217,13 +217,6 @@ def test_a_full_run_logs_no_address_no_name_and_no_secret_unmasked(
     assert not leaks, leaks
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "observability.EMAIL only matches ASCII addresses, and Powertools writes non-ASCII as is: an "
-        "internationalised address the API accepts (EmailStr allows them) passes the log mask unmasked"
-    ),
-)
 def test_the_log_mask_covers_every_address_the_api_accepts(table: Any) -> None:
     from nearmiss.observability import logger
 
@@ -244,7 +237,7 @@ def test_the_log_mask_covers_every_address_the_api_accepts(table: Any) -> None:
     leaked = [a for a in accepted if a in buffer.getvalue()]
     print(f"\n  addresses the API accepted: {accepted}; unmasked in the log: {leaked}")
     table.add(
-        "log mask vs accepted addresses (xfail: bug)",
+        "log mask vs accepted addresses (bug fixed)",
         load=f"{len(accepted)} addresses",
         faults="IDN addresses",
         expected="0 unmasked",

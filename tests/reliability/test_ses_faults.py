@@ -170,15 +170,6 @@ def test_transient_ses_faults_end_sent_and_permanent_ones_failed_with_the_reason
         assert any(e["state"] == "failed" and "MessageRejected" in (e["reason"] or "") for e in timeline)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "LimitExceededException (SES daily quota) is classified transient ('tomorrow will do', "
-        "adapters/ses.py) but the dispatcher retries it with the ordinary backoff (2 min doubling) and "
-        "gives up after 6 attempts, about an hour later: every step due after the quota ran out is "
-        "marked failed the same day instead of going out once the quota frees up"
-    ),
-)
 def test_a_daily_quota_exhausted_defers_sends_to_a_later_day_instead_of_failing_them(
     table: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -204,7 +195,7 @@ def test_a_daily_quota_exhausted_defers_sends_to_a_later_day_instead_of_failing_
             f"steps {states(steps)}; first failure: {failed[0].reason if failed else None}"
         )
         table.add(
-            "SES daily quota exhausted (xfail: bug)",
+            "SES daily quota exhausted (bug fixed)",
             load=f"3 applications, {expected} messages, quota 3/day",
             faults=f"LimitExceededException {ses.injected['LimitExceededException']}",
             expected=expected,

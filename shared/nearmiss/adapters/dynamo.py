@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 DUE_INDEX = "due"
 DELIVERY_MEMORY = timedelta(days=30)  # ATSs retry for hours (Greenhouse ~15 h); a month is ample
+_CONTENDED = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
 # Which condition of the claim transaction failed first, by its position in the transaction.
 _CLAIM_FAILURES = (
     ClaimOutcome.LOST,
@@ -330,9 +331,13 @@ class DynamoStore:
         except self.client.exceptions.TransactionCanceledException as exc:
             reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
             failed = [i for i, code in enumerate(reasons) if code == "ConditionalCheckFailed"]
-            if not failed:
-                raise  # throttling or a conflict with another transaction: the run retries later
-            return _CLAIM_FAILURES[failed[0]]
+            if failed:
+                return _CLAIM_FAILURES[failed[0]]
+            if set(reasons) & _CONTENDED:
+                # Nothing was written: another transaction held an item, or the table throttled.
+                # The step stays as it was, due; this run leaves it to the next.
+                return ClaimOutcome.LOST
+            raise
         return ClaimOutcome.CLAIMED
 
     # ---- recipients --------------------------------------------------------------------------

@@ -8,6 +8,9 @@ name crafted to inject headers fails here even if it slipped past validation.
 
 from __future__ import annotations
 
+import email
+import email.policy
+from datetime import timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -40,6 +43,9 @@ TRANSIENT_CODES = frozenset(
         "InternalServiceError",
     }
 )
+# Out of capacity for a while (SES's 24-hour quota is rolling; a pause is lifted by a person).
+CAPACITY_CODES = frozenset({"LimitExceededException", "SendingPausedException"})
+CAPACITY_WAIT = timedelta(hours=1)
 PERMANENT_CODES = frozenset(
     {
         "MessageRejected",  # e.g. unverified sender, or content SES refuses
@@ -51,8 +57,15 @@ PERMANENT_CODES = frozenset(
 )
 
 
+# Fold no header below 998 characters: folding a long display name drops its quotes, and a name
+# holding "<someone@else.example>" would then read as the address (RFC 5322 allows 998).
+POLICY = email.policy.default.clone(max_line_length=998)
+
+
 def build_mime(message: OutgoingMessage) -> bytes:
-    mime = EmailMessage()
+    """The MIME message, checked by parsing it back: exactly the intended From and To, one-line
+    Subject. Anything else raises ValueError (the step then fails for good, with the reason)."""
+    mime = EmailMessage(policy=POLICY)
     mime["From"] = Address(display_name=message.from_name, addr_spec=message.from_address)
     mime["To"] = Address(display_name=message.to_name, addr_spec=message.to_address)
     if message.reply_to:
@@ -63,7 +76,21 @@ def build_mime(message: OutgoingMessage) -> bytes:
         mime[name] = value
     mime.set_content(message.text)
     mime.add_alternative(message.html, subtype="html")
-    return mime.as_bytes()
+    raw = mime.as_bytes()
+    _check_parses_back(raw, message)
+    return raw
+
+
+def _check_parses_back(raw: bytes, message: OutgoingMessage) -> None:
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    for header, address in (("From", message.from_address), ("To", message.to_address)):
+        found = [a.addr_spec.lower() for a in parsed[header].addresses] if parsed[header] else []
+        if found != [address.lower()]:
+            raise ValueError(f"the {header} header would not read as the intended address")
+    if "\n" in str(parsed["Subject"]) or len(parsed.get_all("Subject") or []) != 1:
+        raise ValueError("the Subject header would not be one line")
+    if parsed.get_all("Bcc") or parsed.get_all("Cc"):
+        raise ValueError("the message would carry Cc or Bcc headers")
 
 
 class SesMailer:
@@ -93,6 +120,8 @@ class SesMailer:
             text = f"{code}: {exc.response.get('Error', {}).get('Message', '')}".strip()
             if code in PERMANENT_CODES:
                 raise SendError(SendFailure.PERMANENT, text) from exc
+            if code in CAPACITY_CODES:  # the account, not this message: wait, do not count it
+                raise SendError(SendFailure.TRANSIENT, text, retry_after=CAPACITY_WAIT) from exc
             if code in TRANSIENT_CODES or status >= 500:
                 raise SendError(SendFailure.TRANSIENT, text) from exc
             raise SendError(SendFailure.PERMANENT, text) from exc

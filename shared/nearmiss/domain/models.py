@@ -16,7 +16,6 @@ from pydantic import (
     AwareDatetime,
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     HttpUrl,
     StringConstraints,
@@ -34,11 +33,28 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
 
+_LINE_BREAKS = frozenset("\x7f\x85\u2028\u2029")
+
+
 def _no_control_characters(value: str) -> str:
-    # Names and subjects end up in mail headers: a CR or LF there is a header injection.
-    if any(ord(ch) < 32 and ch not in "\t" for ch in value) or "\x7f" in value:
+    # Names and subjects end up in mail headers: a CR or LF there is a header injection, and an
+    # RFC 2047 encoded-word ("=?utf-8?q?...?=") typed as text is decoded by mail clients into one.
+    if any(ord(ch) < 32 and ch != "\t" for ch in value) or any(ch in _LINE_BREAKS for ch in value):
         raise ValueError("must not contain line breaks or control characters")
+    if "=?" in value:
+        raise ValueError("must not contain '=?' (it reads as an encoded mail header)")
     return value
+
+
+def sendable_address(value: str) -> str:
+    """An address we can put in a message: ASCII local part (no SMTPUTF8, which SES refuses), a
+    valid domain (international domains are fine), returned normalised."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(value, allow_smtputf8=False, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"not a usable email address: {exc}") from None
 
 
 def _known_time_zone(value: str) -> str:
@@ -63,6 +79,10 @@ LongText = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_known_time_zone)]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$", to_upper=True)]
 Instant = Annotated[AwareDatetime, AfterValidator(_plausible_instant)]
+EmailAddress = Annotated[str, StringConstraints(max_length=254), AfterValidator(sendable_address)]
+SourceName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{1,31}$")]
+DelayHours = Annotated[float, Field(ge=0, le=720, allow_inf_nan=False)]
+GraceHours = Annotated[int, Field(ge=1, le=24 * 30)]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")]
 
 
@@ -116,6 +136,15 @@ class SendWindow(Strict):
     end: time = time(17, 0)
     weekdays: frozenset[int] = Field(default=frozenset({0, 1, 2, 3, 4}), description="0 = Monday")
 
+    @field_validator("start", "end")
+    @classmethod
+    def _wall_clock(cls, value: time) -> time:
+        if value.tzinfo is not None:
+            raise ValueError(
+                "a send-window time is a wall-clock time on the recipient's clock: no UTC offset"
+            )
+        return value
+
     @model_validator(mode="after")
     def _check(self) -> SendWindow:
         if self.end <= self.start:
@@ -136,11 +165,11 @@ class PlaybookSettings(Strict):
     # Review mode: drafts reach the candidate this long before the planned send ...
     review_lead_hours: int = Field(default=20, ge=1, le=24 * 14)
     # ... and an approval later than this after the planned send lapses (a late thank-you is worse than none).
-    approval_grace_hours: dict[StepKind, int] = Field(
+    approval_grace_hours: dict[StepKind, GraceHours] = Field(
         default_factory=lambda: {StepKind.THANK_YOU: 48, StepKind.SHARE_RESOURCE: 96, StepKind.CHECK_IN: 240}
     )
     # When the ATS's rejection time is not when the candidate learned of it (hours added per source).
-    source_delay_hours: dict[str, float] = Field(default_factory=lambda: {"greenhouse": 24.0})
+    source_delay_hours: dict[SourceName, DelayHours] = Field(default_factory=lambda: {"greenhouse": 24.0})
 
     @field_validator("check_in_after_days")
     @classmethod
@@ -158,7 +187,7 @@ class PlaybookSettings(Strict):
 class Candidate(Strict):
     candidate_id: Identifier
     name: Name
-    email: EmailStr
+    email: EmailAddress
     time_zone: TimeZoneName = "UTC"
     country: CountryCode | None = None
     mode: Mode = Mode.REVIEW
@@ -177,7 +206,7 @@ class Resource(Strict):
     url: HttpUrl | None = None
     note: LongText | None = None
     introduce_name: Name | None = Field(default=None, description="for an introduction: who")
-    introduce_email: EmailStr | None = None
+    introduce_email: EmailAddress | None = None
 
     @model_validator(mode="after")
     def _has_value(self) -> Resource:
@@ -190,7 +219,7 @@ class Resource(Strict):
 
 class Contact(Strict):
     name: Name
-    email: EmailStr | None = None  # kept without one so the candidate can complete it
+    email: EmailAddress | None = None  # kept without one so the candidate can complete it
     role: Role = Role.INTERVIEWER
     title: ShortText | None = Field(default=None, description="their job title, e.g. 'Staff Engineer'")
     time_zone: TimeZoneName | None = None
@@ -211,7 +240,7 @@ class Application(Strict):
     company: ShortText
     job_title: ShortText
     contacts: tuple[Contact, ...] = Field(default=(), max_length=MAX_CONTACTS)
-    source: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{1,31}$")] = "manual"
+    source: SourceName = "manual"
     ats_application_id: Identifier | None = None
 
     @field_validator("contacts")

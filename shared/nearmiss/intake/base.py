@@ -23,9 +23,8 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import TypeAdapter, ValidationError
-from pydantic.networks import EmailStr
 
-from nearmiss.domain.models import EARLIEST_INSTANT, LATEST_INSTANT, MAX_CONTACTS, Contact, Role
+from nearmiss.domain.models import EARLIEST_INSTANT, LATEST_INSTANT, MAX_CONTACTS, Contact, EmailAddress, Role
 
 MAX_BODY_BYTES = 1024 * 1024  # Greenhouse bodies with custom fields are tens of KB; 1 MiB is ample
 MAX_DEPTH = 32
@@ -41,7 +40,7 @@ Kind = Literal["rejected", "reopened", "hired", "ignored"]
 _ATS_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,55}$")
 _WORD = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0080-\u009f\u2028\u2029]+")
-_EMAIL: TypeAdapter[str] = TypeAdapter(EmailStr)
+_EMAIL: TypeAdapter[str] = TypeAdapter(EmailAddress)
 
 
 class WebhookError(Exception):
@@ -371,6 +370,7 @@ def text(value: object, limit: int) -> str | None:
     if not isinstance(value, str):
         return None
     cleaned = " ".join(_CONTROL.sub(" ", value).split())
+    cleaned = cleaned.replace("=?", "= ?")  # an encoded-word would be decoded by mail clients
     return cleaned[:limit].rstrip() or None
 
 

@@ -28,10 +28,12 @@ from nearmiss.domain.compose import OutgoingMessage
 from nearmiss.domain.models import StepState
 from nearmiss.domain.records import StepRecord
 from nearmiss.domain.timing import next_send_instant
+from nearmiss.observability import logger
 from nearmiss.service.links import Links
 from nearmiss.service.ports import ClaimOutcome, Mailer, SendError, SendFailure, Store
 
 BASE_BACKOFF = timedelta(minutes=2)
+MAX_CAPACITY_DELAY = timedelta(days=3)  # past this, a note held back by the SES quota is too late
 MAX_BACKOFF = timedelta(hours=6)
 
 
@@ -118,16 +120,22 @@ class Dispatcher:
         self._sleep = sleep
         self._monotonic = monotonic
         self._last_send = float("-inf")
+        self._capacity_until: datetime | None = None  # set when SES says the account is out of capacity
 
     # ---- the run ---------------------------------------------------------------------------
     def run(self, now: datetime, *, time_left: Callable[[], float] | None = None) -> DispatchReport:
         """Handle every step due at `now` (up to max_steps), while time_left() stays above 10 s."""
         report = DispatchReport()
+        self._capacity_until = None
         for step in self.store.due_steps(now, self.settings.max_steps):
             if time_left is not None and time_left() < 10.0:
                 report.add("deferred_to_next_run")
                 continue
-            report.add(self.handle(step, now))
+            try:
+                report.add(self.handle(step, now))
+            except Exception:  # one step's trouble (a throttled table) must not hold up the others
+                logger.exception("step not handled", extra={"step_id": step.step_id})
+                report.add("error")
         return report
 
     def handle(self, step: StepRecord, now: datetime) -> str:
@@ -210,6 +218,8 @@ class Dispatcher:
         return "draft_sent"
 
     def _send(self, step: StepRecord, now: datetime) -> str:
+        if self._capacity_until is not None and now < self._capacity_until:
+            return "deferred_capacity"  # untouched: still due, the next run tries again
         if step.recipient_address is None:
             skipped = step.moved(StepState.SKIPPED, now=now, due_at=None, reason="no email address")
             return "skipped" if self.store.replace_step(step, skipped) else "lost_race"
@@ -282,6 +292,8 @@ class Dispatcher:
     def _after_failure(
         self, claimed: StepRecord, exc: SendError, now: datetime, *, back_to: StepState
     ) -> str:
+        if exc.retry_after is not None:
+            return self._wait_for_capacity(claimed, exc, now, back_to=back_to)
         if exc.failure is SendFailure.UNKNOWN:
             return self._settle(
                 claimed, StepState.NEEDS_REVIEW, now, f"outcome unknown: {exc.reason}", "needs_review"
@@ -314,6 +326,28 @@ class Dispatcher:
             reason=f"retrying: {exc.reason}",
         )
         return "retry_scheduled" if self.store.replace_step(claimed, retry) else "lost_race"
+
+    def _wait_for_capacity(
+        self, claimed: StepRecord, exc: SendError, now: datetime, *, back_to: StepState
+    ) -> str:
+        """The account is out of capacity: this run stops sending; the step waits, uncounted, but
+        not beyond MAX_CAPACITY_DELAY past its planned instant (then it fails, with the reason)."""
+        assert exc.retry_after is not None
+        self._capacity_until = now + exc.retry_after
+        if now - claimed.planned_at > MAX_CAPACITY_DELAY:
+            reason = f"could not be sent within {MAX_CAPACITY_DELAY.days} days of its time: {exc.reason}"
+            return self._settle(claimed, StepState.FAILED, now, reason, "failed")
+        later = next_send_instant(
+            now + exc.retry_after,
+            zone=claimed.time_zone,
+            country=claimed.country,
+            window=claimed.send_window,
+            key=claimed.step_id,
+        )
+        waiting = claimed.moved(
+            back_to, now=now, due_at=later, lease_until=None, reason=f"waiting: {exc.reason}"
+        )
+        return "deferred_capacity" if self.store.replace_step(claimed, waiting) else "lost_race"
 
     def _settle(
         self, step: StepRecord, state: StepState, now: datetime, reason: str, label: str, **changes: object

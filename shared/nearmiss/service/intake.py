@@ -122,6 +122,14 @@ class Intake:
             return WebhookAnswer(ok, {"status": "duplicate"})
         try:
             outcome = self.route(parsed, now=now)
+        except (ValidationError, OverflowError) as exc:
+            # The event parsed but cannot become a canonical one (e.g. a date that the source's delay
+            # pushes past 2100): the ATS's fault, so a 400 it will not retry, and no trace kept.
+            self.store.forget_delivery(parsed.dedupe_key)
+            field = (
+                exc.errors()[0]["loc"][-1] if isinstance(exc, ValidationError) and exc.errors() else "date"
+            )
+            return WebhookAnswer(400, {"error": f"{field}: out of the range Near Miss accepts"})
         except Exception:
             self.store.forget_delivery(parsed.dedupe_key)  # so the ATS's retry is not taken for a duplicate
             raise
@@ -139,6 +147,12 @@ class Intake:
                 "held: the ATS says this candidate may not be emailed; re-save the application to confirm"
             )
             return self._keep(parsed, reason, now)
+        if parsed.needs_enrichment and parsed.kind == "rejected" and not confirmed:
+            # Lever signs its token and timestamp, not the body: a captured request replayed within its
+            # window could carry another opportunity. A forged stop only cancels notes (the safe side);
+            # a forged rejection would send them, so it waits for the candidate to confirm it
+            # (re-saving the application replays it) until the opportunity is re-read from Lever's API.
+            return self._keep(parsed, "held: unsigned body (Lever); re-save the application to confirm", now)
         found = (
             self.store.find_application_by_ats_id(parsed.ats_application_id)
             if parsed.ats_application_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
@@ -85,7 +85,11 @@ class SendFailure(StrEnum):
 
 
 class SendError(Exception):
-    def __init__(self, failure: SendFailure, reason: str) -> None:
+    """`retry_after`: the provider is out of capacity for a while (a daily quota, paused sending);
+    waiting that long is not a failed attempt of this message."""
+
+    def __init__(self, failure: SendFailure, reason: str, *, retry_after: timedelta | None = None) -> None:
         super().__init__(reason)
         self.failure = failure
         self.reason = reason
+        self.retry_after = retry_after

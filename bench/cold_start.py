@@ -1,0 +1,321 @@
+"""1. Cold start, per function: a fresh `import functions.<name>.app` against the floor.
+
+The floor is a fresh interpreter that imports boto3 and creates the boto3 clients that function
+uses (as observed after its first invocation, else as bootstrap.py builds them). Runs are
+interleaved (A, B, A, B, ...) after one discarded warm-up of each, so machine noise hits both
+sides; the ratio is median(A) / median(B).
+
+The first invocation after the import is measured in another fresh interpreter
+(bench/coldstart_child.py) against a moto server: what the handler imports and builds lazily
+(boto3, the clients, the secrets, the use case) is paid there, as in Lambda.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import fixtures
+from common import BENCH, FUNCTIONS, ROOT, Measure, child_env, median
+
+TARGET_RATIO = 1.25
+
+
+def function_names() -> list[str]:
+    return sorted(p.parent.name for p in (ROOT / "functions").glob("*/app.py"))
+
+
+def _wall(code: str, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=ROOT)
+    return time.perf_counter() - started
+
+
+def floor_code(clients: list[str]) -> str:
+    made = "; ".join(f"boto3.client({c!r})" for c in clients)
+    return f"import boto3; {made}"
+
+
+def import_breakdown(name: str, env: dict[str, str], top: int = 8) -> list[tuple[str, float]]:
+    """The heaviest top-level imports (cumulative ms) of the handler module, from -X importtime."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import functions.{name}.app"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = []
+    for line in done.stderr.splitlines():
+        parts = line.split("|")
+        if len(parts) != 3 or not parts[1].strip().isdigit():
+            continue
+        module = parts[2].rstrip()
+        depth = (len(module) - len(module.lstrip())) // 2
+        if depth <= 1:
+            rows.append((module.strip(), int(parts[1]) / 1000))
+    rows.sort(key=lambda r: -r[1])
+    return rows[:top]
+
+
+# ---- first invocation (fresh interpreter, moto server) -------------------------------------------
+def _plans(stack: Any, run: int) -> dict[str, dict[str, Any]]:
+    """Two events per function (first, warm second), with the data they need already stored."""
+    from nearmiss.adapters.dynamo import DynamoStore
+    from nearmiss.service.playbooks import SenderPolicy, plan_records
+
+    store = DynamoStore(stack.client("dynamodb"), stack.names["Table"])
+    ada = fixtures.candidate()
+    store.put_candidate(ada)
+    apps = [f"cold-{run}-{i}" for i in range(8)]
+    for app_id in apps:
+        store.put_application(fixtures.application(application_id=app_id, unique_contacts=app_id))
+    now = datetime.now(UTC)
+    api = f"/candidates/{ada.candidate_id}/applications"
+    key = {"x-api-key": stack.api_key}
+    senders = SenderPolicy(domain=stack.names["SenderDomain"])
+
+    def due_step(app_id: str) -> dict[str, Any]:
+        app = fixtures.application(application_id=app_id, unique_contacts=app_id)
+        records = plan_records(
+            ada, app, fixtures.rejection(ada.candidate_id, app_id, now), senders.for_candidate(ada), now=now
+        )
+        record = next(r for r in records if r.recipient_address and r.state.value == "scheduled")
+        return store._step_item(record.model_copy(update={"due_at": now - timedelta(minutes=1)}))
+
+    first_due = due_step(apps[6])
+    store.client.put_item(TableName=store.table, Item=first_due)
+    plans: dict[str, dict[str, Any]] = {
+        "api": {
+            "events": [
+                fixtures.http_event("POST", f"{api}/{apps[0]}/rejection", {}, key),
+                fixtures.http_event("POST", f"{api}/{apps[1]}/rejection", {}, key),
+            ]
+        },
+        "start_playbook": {
+            "events": [
+                fixtures.bus_event(fixtures.rejection(ada.candidate_id, apps[2], now)),
+                fixtures.bus_event(fixtures.rejection(ada.candidate_id, apps[3], now)),
+            ]
+        },
+        "stop_playbook": {
+            "events": [fixtures.bus_event(_reopened(ada.candidate_id, a, now)) for a in apps[4:6]],
+        },
+        "send_due_steps": {
+            "events": [fixtures.scheduled_event(), fixtures.scheduled_event()],
+            "put_between": [due_step(apps[7])],
+        },
+    }
+    for name in function_names():  # any other function: its own sample events from events/<name>/
+        samples = sorted((fixtures.EVENTS / name).glob("*.json")) if (fixtures.EVENTS / name).is_dir() else []
+        if name not in plans and samples:
+            events = [json.loads(p.read_text()) for p in samples]
+            plans[name] = {"events": [events[0], events[1 % len(events)]], "from_samples": True}
+    webhook = next((f for f in stack.functions.values() if f.module == "functions.receive_webhook.app"), None)
+    if webhook is not None:
+        secret = _webhook_secret(stack, webhook)
+        plans["receive_webhook"] = {
+            "events": [
+                fixtures.webhook_event("greenhouse", *fixtures.greenhouse_rejection(run * 10 + i, secret))
+                for i in range(2)
+            ]
+        }
+    return plans
+
+
+def _reopened(candidate_id: str, application_id: str, at: datetime) -> Any:
+    from nearmiss.domain.events import ApplicationReopened
+
+    return ApplicationReopened(candidate_id=candidate_id, application_id=application_id, occurred_at=at)
+
+
+def _webhook_secret(stack: Any, fn: Any) -> str:
+    """Make sure the webhook secrets hold a Greenhouse secret we know, and return it."""
+    from stacks import WEBHOOK_SECRET
+
+    for name, value in fn.env.items():
+        if "WEBHOOK" in name and name.endswith("_ARN"):
+            stack.client("secretsmanager").put_secret_value(
+                SecretId=value, SecretString=json.dumps({"greenhouse": WEBHOOK_SECRET})
+            )
+    return WEBHOOK_SECRET
+
+
+def lazy_imports(stderr: str, module: str, top: int = 6) -> tuple[float, list[tuple[str, float]]]:
+    """From a child's -X importtime output: the top-level imports made after `module` was imported
+    (that is, during the first invocation), their total and the heaviest, in ms."""
+    rows: list[tuple[str, float]] = []
+    seen_module = False
+    for line in stderr.splitlines():
+        parts = line.split("|")
+        if len(parts) != 3 or not parts[1].strip().isdigit():
+            continue
+        name = parts[2].rstrip()
+        if name.strip() == module and not name.startswith("  "):
+            seen_module = True
+            continue
+        if seen_module and not name.startswith("  "):
+            rows.append((name.strip(), int(parts[1]) / 1000))
+    total = sum(ms for _, ms in rows)
+    return total, sorted(rows, key=lambda r: -r[1])[:top]
+
+
+def first_invocations(names: list[str], runs: int) -> dict[str, list[dict[str, Any]]]:
+    import logging
+
+    from stacks import ServerStack
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the moto server's request log
+    results: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
+    with ServerStack() as stack, tempfile.TemporaryDirectory() as tmp:
+        logical = {f.module.split(".")[1]: f.logical_id for f in stack.functions.values()}
+        for run in range(runs + 1):  # the last run, with -X importtime, only explains the first invocation
+            profile = run == runs
+            plans = _plans(stack, run)
+            for name in names:
+                if name not in plans or name not in logical:
+                    continue
+                plan = {"module": f"functions.{name}.app", **plans[name]}
+                plan.pop("from_samples", None)
+                path = Path(tmp) / f"{name}-{run}.json"
+                path.write_text(json.dumps(plan))
+                env = {**child_env(), **stack.function_env(logical[name])}
+                for k in ("NEARMISS_LINK_SECRET", "NEARMISS_API_KEY"):
+                    env.pop(k, None)  # as deployed: the secrets come from Secrets Manager
+                done = subprocess.run(
+                    [
+                        sys.executable,
+                        *(["-X", "importtime"] if profile else []),
+                        str(BENCH / "coldstart_child.py"),
+                        str(path),
+                    ],
+                    env=env,
+                    cwd=ROOT,
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                )
+                if done.returncode != 0 or not done.stdout.strip():
+                    if not profile:
+                        results[name].append({"error": (done.stderr or done.stdout)[-800:]})
+                    continue
+                answer = json.loads(done.stdout.strip().splitlines()[-1])
+                if profile:
+                    total, heaviest = lazy_imports(done.stderr, f"functions.{name}.app")
+                    results[name].append(
+                        {"profile": True, "lazy_import_ms": total, "heaviest_lazy_imports_ms": heaviest}
+                    )
+                else:
+                    results[name].append(answer)
+    return results
+
+
+def run(quick: bool = False) -> tuple[list[Measure], dict[str, Any]]:
+    names = function_names()
+    runs = 3 if quick else 7
+    first = first_invocations(names, 1 if quick else 3)
+    measures: list[Measure] = []
+    notes: dict[str, Any] = {"first_invocation_raw": first}
+    boto3_only: list[float] = []
+    for name in names:
+        ok = [r for r in first.get(name, []) if "error" not in r and "profile" not in r]
+        profile = next((r for r in first.get(name, []) if "profile" in r), None)
+        observed = ok[0]["clients"] if ok else []
+        clients = sorted(set(observed)) if observed else FUNCTIONS.get(name, {}).get("clients", ["dynamodb"])
+        env = child_env()
+        a_code, b_code = f"import functions.{name}.app", floor_code(clients)
+        _wall(a_code, env), _wall(b_code, env)  # warm-ups (file cache), discarded
+        a, b = [], []
+        for _ in range(runs):
+            a.append(_wall(a_code, env))
+            b.append(_wall(b_code, env))
+            if name == names[0]:
+                boto3_only.append(_wall("import boto3", env))
+        ratio = median(a) / median(b)
+        breakdown = import_breakdown(name, env)
+        measures.append(
+            Measure(
+                "1 cold start",
+                f"{name}: import / floor",
+                round(ratio, 3),
+                "x",
+                f"<= {TARGET_RATIO}",
+                ratio <= TARGET_RATIO,
+                f"import {median(a) * 1000:.0f} ms vs floor {median(b) * 1000:.0f} ms "
+                f"(import boto3 + {', '.join(clients)}); median of {runs}, interleaved",
+                {
+                    "import_ms": [round(x * 1000, 1) for x in a],
+                    "floor_ms": [round(x * 1000, 1) for x in b],
+                    "floor_clients": clients,
+                    "clients_source": "observed after the first invocation" if observed else "bootstrap.py",
+                    "heaviest_imports_ms": breakdown,
+                },
+            )
+        )
+        if ok:
+            first_ms = median([r["first_ms"] for r in ok])
+            second_ms = median([r["second_ms"] for r in ok])
+            statuses = sorted({str(r["first_status"]) for r in ok} | {str(r["second_status"]) for r in ok})
+            total = median(a) * 1000 + first_ms
+            measures.append(
+                Measure(
+                    "1 cold start",
+                    f"{name}: first invocation after import",
+                    round(first_ms, 1),
+                    "ms",
+                    "",
+                    None,
+                    f"warm second invocation {second_ms:.1f} ms; import + first = {total:.0f} ms "
+                    f"= {total / (median(b) * 1000):.2f} x floor; against a moto server on loopback; "
+                    f"status {', '.join(statuses)}"
+                    + (
+                        "; imports during it (-X importtime, inflated by the profiler) "
+                        f"{profile['lazy_import_ms']:.0f} ms: "
+                        + ", ".join(f"{m} {ms:.0f}" for m, ms in profile["heaviest_lazy_imports_ms"])
+                        if profile
+                        else ""
+                    ),
+                    {
+                        "runs": ok,
+                        "import_plus_first_over_floor": round(total / (median(b) * 1000), 3),
+                        "profile": profile,
+                    },
+                )
+            )
+        else:
+            errors = [r.get("error", "") for r in first.get(name, [])]
+            measures.append(
+                Measure(
+                    "1 cold start",
+                    f"{name}: first invocation after import",
+                    None,
+                    "ms",
+                    "",
+                    None,
+                    "not measured: "
+                    + (
+                        errors[0].strip().splitlines()[-1]
+                        if errors and errors[0].strip()
+                        else "no plan for this function"
+                    ),
+                )
+            )
+    if boto3_only:
+        notes["import_boto3_ms_median"] = round(median(boto3_only) * 1000, 1)
+    return measures, notes
+
+
+if __name__ == "__main__":
+    sys.path[:0] = [str(ROOT), str(ROOT / "shared"), str(ROOT / "local")]
+    os.chdir(ROOT)
+    ms, notes = run(quick=True)
+    for m in ms:
+        print(m)
