@@ -117,7 +117,19 @@ class Container:
         from nearmiss.service.intake import Intake
 
         unsigned = frozenset(s.strip() for s in self.settings.webhook_unsigned.split(",") if s.strip())
-        return Intake(self.store, self.publisher, self.webhook_secret, unsigned_allowed=unsigned)  # type: ignore[arg-type]
+        confirm = None
+        lever_key = self.webhook_secret("lever_api_key")  # optional, beside the signing secrets
+        if lever_key:
+            from nearmiss.adapters.lever import LeverEnricher
+
+            confirm = LeverEnricher(lever_key).confirm
+        return Intake(
+            self.store,  # type: ignore[arg-type]
+            self.publisher,
+            self.webhook_secret,
+            unsigned_allowed=unsigned,
+            confirm_unsigned=confirm,
+        )
 
     @cached_property
     def dispatcher(self) -> Dispatcher:

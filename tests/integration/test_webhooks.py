@@ -224,3 +224,54 @@ def test_arbitrary_bodies_and_headers_never_get_a_5xx(stack, source: str) -> Non
         assert status < 500, text
 
     check()
+
+
+def test_a_lever_rejection_confirmed_by_lever_api_starts_the_playbook_and_a_denied_one_stays_held(
+    stack,
+) -> None:  # type: ignore[no-untyped-def]
+    from nearmiss.adapters.lever import LeverEnricher
+
+    cid, aid = register_for(stack, "lever")
+    asked: list[str] = []
+
+    def lever_api(archived: bool) -> Any:
+        def fetch(request: Any, timeout: float) -> dict[str, Any]:
+            asked.append(request.full_url)
+            assert request.get_header("Authorization").startswith("Basic ")
+            return {
+                "data": {
+                    "archived": {"archivedAt": 1795619400000} if archived else None,
+                    "emails": ["c@x.example"],
+                }
+            }
+
+        return fetch
+
+    intake = stack._container(stack.functions["ReceiveWebhookFunction"]).intake
+    # Lever says the opportunity is not archived: the body lied, nothing starts
+    intake.confirm_unsigned = LeverEnricher("lever-key", fetch=lever_api(archived=False)).confirm
+    assert post(stack, "lever", "rejected") == (200, {"status": "kept_unmatched"})
+    stack.pump()
+    assert playbooks(stack) == 0 and asked == [
+        f"https://api.lever.co/v1/opportunities/{aid.removeprefix('lever:')}"
+    ]
+    # Lever confirms it: the (new) rejection starts the playbook
+    intake.confirm_unsigned = LeverEnricher("lever-key", fetch=lever_api(archived=True)).confirm
+    stack.client("dynamodb").delete_item(
+        TableName=stack.names["Table"],
+        Key={"pk": {"S": f"DELIVERY#{parsed('lever', 'rejected').dedupe_key}"}, "sk": {"S": "EVENT"}},
+    )
+    assert post(stack, "lever", "rejected") == (200, {"status": "accepted"})
+    stack.pump()
+    assert playbooks(stack) == 1 and steps_of(stack, cid, aid)
+
+
+def test_a_lever_api_that_cannot_be_reached_confirms_nothing() -> None:
+    import urllib.error
+
+    from nearmiss.adapters.lever import LeverEnricher
+
+    def down(request: Any, timeout: float) -> Any:
+        raise urllib.error.URLError("no route to host")
+
+    assert LeverEnricher("k", fetch=down).confirm(parsed("lever", "rejected")) is None

@@ -89,11 +89,13 @@ class Intake:
         secret_for: Callable[[str], str | None],
         *,
         unsigned_allowed: frozenset[str] = frozenset(),
+        confirm_unsigned: Callable[[Parsed], Parsed | None] | None = None,
     ) -> None:
         self.store = store
         self.publisher = publisher
         self.secret_for = secret_for
         self.unsigned_allowed = unsigned_allowed
+        self.confirm_unsigned = confirm_unsigned  # e.g. Lever: re-read the opportunity from its API
 
     def receive(
         self, source: str, headers: Mapping[str, str], body: bytes, *, now: datetime
@@ -147,6 +149,10 @@ class Intake:
                 "held: the ATS says this candidate may not be emailed; re-save the application to confirm"
             )
             return self._keep(parsed, reason, now)
+        if parsed.needs_enrichment and self.confirm_unsigned is not None:
+            checked = self.confirm_unsigned(parsed)
+            if checked is not None:
+                parsed, confirmed = checked, True
         if parsed.needs_enrichment and parsed.kind == "rejected" and not confirmed:
             # Lever signs its token and timestamp, not the body: a captured request replayed within its
             # window could carry another opportunity. A forged stop only cancels notes (the safe side);
