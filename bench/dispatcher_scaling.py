@@ -17,7 +17,7 @@ c) Informative: one run with the cap lifted to take 300 or 3,000 due steps at on
 (awscount.MotoClock): it is what would run in Lambda. What DynamoDB would do is counted too
 (requests, items read, read units). The heap is frozen (gc.freeze) before each run, so the garbage
 collector does not walk moto's stored items, which live in DynamoDB, not in a Lambda's heap.
-moto's TransactWriteItems is patched (bench/moto_patches.py) to stop it from deep-copying the whole
+moto's TransactWriteItems is patched (nearmiss_local/moto_patches.py) to stop it from deep-copying the whole
 table per item, which DynamoDB does not do either.
 """
 
@@ -186,9 +186,9 @@ def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def run(quick: bool = False) -> tuple[list[Measure], dict[str, Any]]:
     import boto3
-    import moto_patches
     from moto import mock_aws
     from nearmiss.adapters.dynamo import DynamoStore
+    from nearmiss_local import moto_patches
     from nearmiss_local.runtime import load_template, set_fake_credentials, table_definition
 
     set_fake_credentials()

@@ -47,8 +47,8 @@ def run(quick: bool = False) -> tuple[list[Measure], dict[str, Any]]:
 
 
 def _measure(n: int) -> tuple[list[Measure], dict[str, Any]]:
-    import moto_patches
     from cold_start import _webhook_secret
+    from nearmiss_local import moto_patches
     from stacks import BenchStack
 
     moto_patches.apply()  # moto deep-copies the table per transaction item otherwise (O(table) per call)

@@ -158,6 +158,9 @@ class LocalStack:
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         from moto import mock_aws
 
+        from nearmiss_local import moto_patches
+
+        moto_patches.apply()  # transactions cost what they cost in DynamoDB, not a copy of the table
         self._mock = mock_aws()
         self._mock.start()
         self._create_resources()

@@ -3,7 +3,6 @@ reading everything back (steps, mail, the whole table), and counting sends per s
 
 from __future__ import annotations
 
-import copy
 import email
 import email.policy
 import json
@@ -213,11 +212,11 @@ def atomic_dynamodb() -> Iterator[threading.Lock]:
     moto also backs up the whole table (`copy.deepcopy`) once per item of every transaction, so a
     5-item claim on a table of N items copies 5N items; DynamoDB's cost does not grow with the table.
     Under the lock it is enough to snapshot the items a transaction names and put those back if it is
-    cancelled (the same as bench/moto_patches.py); conditions, reasons and writes stay moto's own.
+    cancelled (nearmiss_local.moto_patches); conditions, reasons and writes stay moto's own.
     """
-    import moto.dynamodb.models as models
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.responses import DynamoHandler
+    from nearmiss_local import moto_patches
 
     lock = threading.Lock()
     original_call = DynamoHandler.call_action
@@ -227,41 +226,7 @@ def atomic_dynamodb() -> Iterator[threading.Lock]:
         with lock:
             return original_call(self)
 
-    class _NoCopy:
-        @staticmethod
-        def deepcopy(value: Any, memo: Any = None) -> Any:
-            return value
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Any:
-        saved = []
-        for entry in transact_items:
-            op_type, op = next(iter(entry.items()))
-            table_name = op.get("TableName")
-            if table_name not in self.tables:
-                continue
-            table = self.get_table(table_name)
-            if op_type == "Put":
-                key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
-                if table.range_key_attr is not None:
-                    key[table.range_key_attr] = op["Item"][table.range_key_attr]
-            else:
-                key = op["Key"]
-            current = self.get_item(table_name, key)
-            saved.append(
-                (table_name, key, copy.deepcopy(current.to_json()["Attributes"]) if current else None)
-            )
-        models.copy = _NoCopy  # type: ignore[assignment]
-        try:
-            return original_transact(self, transact_items)
-        except Exception:
-            for table_name, key, attrs in reversed(saved):
-                if attrs is None:
-                    self.delete_item(table_name, key)
-                else:
-                    self.put_item(table_name, attrs)
-            raise
-        finally:
-            models.copy = copy  # type: ignore[assignment]
+    transact_write_items = moto_patches.snapshotting(original_transact)
 
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]

@@ -1,21 +1,24 @@
-"""Bench-only: make moto's TransactWriteItems cost what DynamoDB's does, independent of the table size.
+"""moto's TransactWriteItems, made to cost what DynamoDB's does: independent of the table's size.
 
 moto 5.2.5 backs up every table a transaction touches with `copy.deepcopy(table)`, once per item of
 the transaction, so a 5-item claim on a table of 100,000 items deep-copies 500,000 items (seconds
-per claim). DynamoDB's cost for a transaction depends on the items it names, not on the table. This
-patch snapshots only the items a transaction names and restores those if it is cancelled; the
-transaction logic itself (conditions, cancellation reasons, writes) is moto's, unchanged.
+per claim), and the embedded default slows down as its table grows. DynamoDB's cost for a
+transaction depends on the items it names. This patch snapshots only those items and restores them
+if the transaction is cancelled; the transaction logic itself (conditions, cancellation reasons,
+writes) is moto's, unchanged. Used by the local runtime, the benchmarks and the reliability suite.
 
-moto's GSI Query still visits every item of the table (also unlike DynamoDB); that is not patched but
-timed (awscount.MotoClock) and reported apart.
+Not thread-safe on its own (it swaps moto's `copy` module for the call): callers that run requests
+in parallel serialise them (LocalServer's lock, the reliability suite's atomic_dynamodb).
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 _applied = False
+Transact = Callable[[Any, list[dict[str, Any]]], Any]
 
 
 class _NoCopy:
@@ -24,16 +27,11 @@ class _NoCopy:
         return value
 
 
-def apply() -> None:
-    global _applied
-    if _applied:
-        return
+def snapshotting(original: Transact) -> Transact:
+    """`original` (moto's transact_write_items) with per-item snapshots instead of table copies."""
     import moto.dynamodb.models as models
-    from moto.dynamodb.models import DynamoDBBackend
 
-    original = DynamoDBBackend.transact_write_items
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Any:
         saved: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
         for entry in transact_items:
             op_type, op = next(iter(entry.items()))
@@ -51,9 +49,9 @@ def apply() -> None:
             saved.append(
                 (table_name, key, copy.deepcopy(current.to_json()["Attributes"]) if current else None)
             )
-        models.copy = _NoCopy  # type: ignore[assignment]  # moto's "backup" becomes the live table
+        models.copy = _NoCopy  # type: ignore[assignment,attr-defined]  # moto's "backup" becomes the live table
         try:
-            return original(self, transact_items)  # type: ignore[no-any-return]
+            return original(self, transact_items)
         except Exception:
             for table_name, key, attrs in reversed(saved):  # restore only what the transaction named
                 if attrs is None:
@@ -62,7 +60,17 @@ def apply() -> None:
                     self.put_item(table_name, attrs)
             raise
         finally:
-            models.copy = copy  # type: ignore[assignment]
+            models.copy = copy  # type: ignore[assignment,attr-defined]
 
-    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    return transact_write_items
+
+
+def apply() -> None:
+    """Patch moto for this process (once)."""
+    global _applied
+    if _applied:
+        return
+    from moto.dynamodb.models import DynamoDBBackend
+
+    DynamoDBBackend.transact_write_items = snapshotting(DynamoDBBackend.transact_write_items)  # type: ignore[method-assign,assignment]
     _applied = True
