@@ -110,11 +110,11 @@ def test_a_reopen_cancels_the_pending_steps(stack, source: str) -> None:  # type
     assert {s.state.value for s in steps_of(stack, cid, aid)} <= {"cancelled", "skipped"}
 
 
-@pytest.mark.parametrize("source", ALL)
+@pytest.mark.parametrize(
+    "source", [s for s in ALL if (SAMPLES / s / "ping.json").exists()]
+)  # Workable has none
 def test_a_ping_succeeds_so_the_ats_enables_the_webhook(stack, source: str) -> None:  # type: ignore[no-untyped-def]
-    status, body = post(stack, source, "ping") if (SAMPLES / source / "ping.json").exists() else (0, {})
-    if status == 0:
-        pytest.skip(f"{source} sends no ping")
+    status, body = post(stack, source, "ping")
     assert status == SOURCES[source].SUCCESS_STATUS and body["status"] == "ignored"
 
 
