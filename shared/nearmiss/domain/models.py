@@ -106,7 +106,6 @@ class StepKind(StrEnum):
 
 class StepState(StrEnum):
     SCHEDULED = "scheduled"  # waiting for its instant (in review mode: for the draft to go out)
-    DRAFTING = "drafting"  # claimed to send the draft to the candidate
     AWAITING_APPROVAL = "awaiting_approval"  # draft sent; lapses at expires_at
     APPROVED = "approved"  # waiting for its send instant
     SENDING = "sending"  # claimed; the lease says how long the claim holds
@@ -123,7 +122,7 @@ class StepState(StrEnum):
 
     @property
     def is_final(self) -> bool:
-        return not self.is_pending and self not in (StepState.DRAFTING, StepState.SENDING)
+        return not self.is_pending and self is not StepState.SENDING
 
 
 _PENDING = frozenset({StepState.SCHEDULED, StepState.AWAITING_APPROVAL, StepState.APPROVED})

@@ -43,7 +43,6 @@ class StepRecord(BaseModel):
     lease_until: datetime | None = None
     attempts: int = 0
     message_id: str | None = None
-    draft_message_id: str | None = None
     reason: str | None = None
     time_zone: str
     country: str | None = None

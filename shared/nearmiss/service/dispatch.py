@@ -142,9 +142,9 @@ class Dispatcher:
         state = step.state
         if state is StepState.AWAITING_APPROVAL:
             return self._lapse(step, now)
-        if state in (StepState.SENDING, StepState.DRAFTING):
+        if state is StepState.SENDING:
             return self._expired_claim(step, now)
-        if state is StepState.SCHEDULED and step.expires_at is not None and step.draft_message_id is None:
+        if state is StepState.SCHEDULED and step.expires_at is not None:  # review mode, not yet drafted
             return self._send_draft(step, now)
         if state in (StepState.SCHEDULED, StepState.APPROVED):
             return self._send(step, now)
@@ -156,10 +156,6 @@ class Dispatcher:
         return "lapsed" if self.store.replace_step(step, lapsed) else "lost_race"
 
     def _expired_claim(self, step: StepRecord, now: datetime) -> str:
-        if step.state is StepState.DRAFTING:
-            # Only the candidate's own draft is at stake: drafting again is the kinder failure.
-            retry = step.moved(StepState.SCHEDULED, now=now, due_at=now, lease_until=None)
-            return "draft_retried" if self.store.replace_step(step, retry) else "lost_race"
         review = step.moved(
             StepState.NEEDS_REVIEW,
             now=now,
@@ -172,12 +168,10 @@ class Dispatcher:
         assert step.expires_at is not None
         if now >= step.expires_at:
             return self._lapse(step, now)
-        claimed = step.moved(
-            StepState.DRAFTING,
-            now=now,
-            due_at=now + self.settings.lease,
-            lease_until=now + self.settings.lease,
-        )
+        # One write: the step waits for the candidate from now on (and lapses at expires_at). If the
+        # draft cannot be sent, it goes back to scheduled; drafts are the candidate's own mail, so a
+        # draft whose outcome is unknown is left waiting rather than flagged.
+        claimed = step.moved(StepState.AWAITING_APPROVAL, now=now, due_at=step.expires_at, lease_until=None)
         if not self.store.replace_step(step, claimed):
             return "lost_race"
         stop_url = self.links.stop(step.candidate_id, step.recipient_key, anchor=step.planned_at)
@@ -204,17 +198,11 @@ class Dispatcher:
             html=message.html,
         )
         try:
-            message_id = self._deliver(outgoing)
+            self._deliver(outgoing)
         except SendError as exc:
+            if exc.failure is SendFailure.UNKNOWN:
+                return "draft_outcome_unknown"
             return self._after_failure(claimed, exc, now, back_to=StepState.SCHEDULED)
-        waiting = claimed.moved(
-            StepState.AWAITING_APPROVAL,
-            now=now,
-            due_at=step.expires_at,
-            lease_until=None,
-            draft_message_id=message_id,
-        )
-        self.store.replace_step(claimed, waiting)
         return "draft_sent"
 
     def _send(self, step: StepRecord, now: datetime) -> str:
@@ -311,12 +299,8 @@ class Dispatcher:
             window=claimed.send_window,
             key=claimed.step_id,
         )
-        if (
-            claimed.expires_at is not None
-            and back_to is StepState.SCHEDULED
-            and claimed.state is StepState.DRAFTING
-        ):
-            retry_at = min(retry_at, claimed.expires_at)
+        if claimed.state is StepState.AWAITING_APPROVAL and claimed.expires_at is not None:
+            retry_at = min(retry_at, claimed.expires_at)  # a draft retried after its expiry would only lapse
         retry = claimed.moved(
             back_to,
             now=now,
