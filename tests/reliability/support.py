@@ -107,11 +107,11 @@ def all_steps(stack: Any) -> list[StepRecord]:
 
 
 def half_claimed(steps: list[StepRecord]) -> list[StepRecord]:
-    """A claim nobody will ever look at again: `sending`/`drafting` without a lease or a due instant."""
+    """A claim nobody will ever look at again: `sending` without a lease or a due instant."""
     return [
         s
         for s in steps
-        if s.state.value in ("sending", "drafting") and (s.lease_until is None or s.due_at is None)
+        if s.state.value == "sending" and (s.lease_until is None or s.due_at is None)
     ]
 
 
