@@ -255,3 +255,24 @@ def test_a_poison_event_lands_in_the_dead_letter_queue_and_replays_once_it_can_b
     assert report.replayed == 1 and "no candidate registered" in report.reasons[0]
     assert states(stack) == {"scheduled": 6, "skipped": 2}
     assert sqs.receive_message(QueueUrl=stack.names["DeadLetterQueue"]).get("Messages", []) == []
+
+
+def test_the_dispatcher_takes_its_whole_limit_even_when_due_steps_sit_unevenly_in_the_shards(stack) -> None:  # type: ignore[no-untyped-def]
+    from nearmiss.service.playbooks import SenderPolicy, plan_records
+
+    from tests.conftest import make_rejection
+
+    # Given 40 due steps spread unevenly over the due-index's shards
+    register(stack)
+    store = stack._container(stack.functions["SendDueStepsFunction"]).store
+    candidate, application = store.load("ada-quinn", "northwind-staff-platform")
+    rejection = make_rejection(candidate_id="ada-quinn", application_id="northwind-staff-platform")
+    sender = SenderPolicy("x.example").for_candidate(candidate)
+    template = plan_records(candidate, application, rejection, sender, now=NOW)[0]
+    due = [template.model_copy(update={"step_id": f"thank_you.{n:020x}", "due_at": NOW}) for n in range(40)]
+    for step in due:
+        stack.client("dynamodb").put_item(TableName=stack.names["Table"], Item=store._step_item(step))
+    assert len({store._shard(s) for s in due}) > 1
+    # Then a run takes its whole limit, and never more than there is
+    assert len(store.due_steps(NOW, 37)) == 37
+    assert len(store.due_steps(NOW, 100)) == 40

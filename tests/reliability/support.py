@@ -108,11 +108,7 @@ def all_steps(stack: Any) -> list[StepRecord]:
 
 def half_claimed(steps: list[StepRecord]) -> list[StepRecord]:
     """A claim nobody will ever look at again: `sending` without a lease or a due instant."""
-    return [
-        s
-        for s in steps
-        if s.state.value == "sending" and (s.lease_until is None or s.due_at is None)
-    ]
+    return [s for s in steps if s.state.value == "sending" and (s.lease_until is None or s.due_at is None)]
 
 
 def states(steps: list[StepRecord]) -> dict[str, int]:

@@ -242,27 +242,30 @@ class DynamoStore:
         return self._step_from(got["Item"]) if "Item" in got else None
 
     def due_steps(self, now: datetime, limit: int) -> list[StepRecord]:
-        """Steps due at `now`, oldest first per shard: one Query per shard (more only past 1 MB)."""
+        """Up to `limit` steps due at `now`: one Query per shard, each for its share of the limit;
+        shards that had more are asked again for what the others left unused."""
         due: list[StepRecord] = []
-        per_shard = max(1, -(-limit // self.shards))
-        for shard in range(self.shards):
-            kwargs: dict[str, Any] = {
-                "TableName": self.table,
-                "IndexName": DUE_INDEX,
-                "KeyConditionExpression": "due_shard = :shard AND due_at <= :now",
-                "ExpressionAttributeValues": {":shard": _s(f"DUE#{shard}"), ":now": _s(_iso(now))},
-                "Limit": per_shard,
-            }
-            taken = 0
-            while taken < per_shard:
+        cursors: dict[int, dict[str, Any] | None] = dict.fromkeys(range(self.shards))  # None: from the start
+        while cursors and len(due) < limit:
+            share = max(1, -(-(limit - len(due)) // len(cursors)))
+            for shard in list(cursors):
+                kwargs: dict[str, Any] = {
+                    "TableName": self.table,
+                    "IndexName": DUE_INDEX,
+                    "KeyConditionExpression": "due_shard = :shard AND due_at <= :now",
+                    "ExpressionAttributeValues": {":shard": _s(f"DUE#{shard}"), ":now": _s(_iso(now))},
+                    "Limit": share,
+                }
+                if cursors[shard] is not None:
+                    kwargs["ExclusiveStartKey"] = cursors[shard]
                 page = self.client.query(**kwargs)
-                batch = [self._step_from(i) for i in page["Items"]]
-                due += batch
-                taken += len(batch)
-                if "LastEvaluatedKey" not in page:
+                due += [self._step_from(i) for i in page["Items"]]
+                if "LastEvaluatedKey" in page:
+                    cursors[shard] = page["LastEvaluatedKey"]
+                else:
+                    del cursors[shard]  # this shard has nothing more due
+                if len(due) >= limit:
                     break
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-                kwargs["Limit"] = per_shard - taken
         due.sort(key=lambda s: s.due_at or now)
         return due[:limit]
 
