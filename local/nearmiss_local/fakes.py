@@ -11,6 +11,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from nearmiss.domain.compose import OutgoingMessage
 from nearmiss.domain.events import DomainEvent
@@ -28,6 +29,7 @@ class MemoryStore:
     steps: dict[tuple[str, str, str], StepRecord] = field(default_factory=dict)
     blocks: dict[tuple[str, str | None], str] = field(default_factory=dict)
     days: dict[tuple[str, str], str] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
     requests: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -120,6 +122,30 @@ class MemoryStore:
     def list_applications(self, candidate_id: str) -> list[Application]:
         self.requests += 1
         return [a for (c, _), a in self.applications.items() if c == candidate_id]
+
+    def set_candidate_key(self, candidate_id: str, key_hash: str) -> None:
+        self.requests += 1
+        self.keys[candidate_id] = key_hash
+
+    def candidate_key_hash(self, candidate_id: str) -> str | None:
+        self.requests += 1
+        return self.keys.get(candidate_id)
+
+    def delete_candidate(self, candidate_id: str) -> int:
+        with self._lock:
+            self.requests += 1
+            tables: list[dict[Any, Any]] = [self.applications, self.playbooks, self.stops, self.steps]
+            gone = 0
+            for table in tables:
+                for key in [k for k in table if k[0] == candidate_id]:
+                    del table[key]
+                    gone += 1
+            for block in [b for b in self.blocks if b[1] == candidate_id]:
+                del self.blocks[block]
+                gone += 1
+            gone += int(self.candidates.pop(candidate_id, None) is not None)
+            gone += int(self.keys.pop(candidate_id, None) is not None)
+            return gone
 
     def suppress(self, suppression: Suppression, at: datetime) -> None:
         with self._lock:

@@ -154,7 +154,7 @@ def _candidate_key_holder(authorization: str) -> str | None:
     if scheme.lower() != "bearer" or key.count(".") < 2 or not key.startswith(f"{KEY_PREFIX}."):
         return None
     candidate_id = key.removeprefix(f"{KEY_PREFIX}.").rsplit(".", 1)[0]  # ids may contain dots
-    stored = bootstrap.container().store.candidate_key_hash(candidate_id)  # type: ignore[attr-defined]
+    stored = bootstrap.container().store.candidate_key_hash(candidate_id)
     if stored is None or not hmac.compare_digest(stored, _hash(key)):
         return None
     return candidate_id
@@ -254,7 +254,7 @@ def put_candidate(candidate_id: str, body: CandidateIn) -> Response[Any]:
     answer: dict[str, Any] = candidate.model_dump(mode="json")
     if created:
         key = new_candidate_key(candidate.candidate_id)
-        c.store.set_candidate_key(candidate.candidate_id, _hash(key))  # type: ignore[attr-defined]
+        c.store.set_candidate_key(candidate.candidate_id, _hash(key))
         answer["api_key"] = key  # shown once; only its hash is kept
     # Webhooks that arrived before the candidate registered were kept: route them now.
     answer["replayed_events"] = c.intake.replay(f"EMAIL#{recipient_key(str(candidate.email))}", now=now())
@@ -267,7 +267,7 @@ def get_candidate(candidate_id: str) -> dict[str, Any]:
     candidate = store.get_candidate(_id(candidate_id, "candidate_id"))
     if candidate is None:
         raise NotFoundError("no such candidate")
-    applications = store.list_applications(candidate.candidate_id)  # type: ignore[attr-defined]
+    applications = store.list_applications(candidate.candidate_id)
     return {**candidate.model_dump(mode="json"), "applications": [a.application_id for a in applications]}
 
 
@@ -279,7 +279,7 @@ def rotate_key(candidate_id: str) -> dict[str, str]:
     if c.store.get_candidate(cid) is None:
         raise NotFoundError("no such candidate")
     key = new_candidate_key(cid)
-    c.store.set_candidate_key(cid, _hash(key))  # type: ignore[attr-defined]
+    c.store.set_candidate_key(cid, _hash(key))
     return {"api_key": key}
 
 
@@ -290,7 +290,7 @@ def delete_candidate(candidate_id: str) -> dict[str, Any]:
     cid = _id(candidate_id, "candidate_id")
     if c.store.get_candidate(cid) is None:
         raise NotFoundError("no such candidate")
-    removed = c.store.delete_candidate(cid)  # type: ignore[attr-defined]
+    removed = c.store.delete_candidate(cid)
     logger.info("candidate deleted", extra={"items": removed})
     return {"deleted": True, "items": removed}
 

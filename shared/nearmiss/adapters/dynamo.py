@@ -371,14 +371,6 @@ class DynamoStore:
             TransactItems=[{"Put": {"TableName": self.table, "Item": i}} for i in items]
         )
 
-    def is_suppressed(self, recipient_key: str, candidate_id: str) -> bool:
-        keys = [
-            {"pk": _s(f"RCPT#{recipient_key}"), "sk": _s("BLOCK#ALL")},
-            {"pk": _s(f"RCPT#{recipient_key}"), "sk": _s(f"BLOCK#CAND#{candidate_id}")},
-        ]
-        got = self.client.batch_get_item(RequestItems={self.table: {"Keys": keys}})
-        return bool(got["Responses"].get(self.table))
-
     # ---- candidates: keys, listing, deletion ---------------------------------------------------
     def _query_all(self, pk: str, prefix: str | None = None) -> list[dict[str, Any]]:
         kwargs: dict[str, Any] = {"TableName": self.table, "ConsistentRead": True}
@@ -533,13 +525,3 @@ class DynamoStore:
                     TableName=self.table, Key={"pk": _s(f"UNMATCHED#{key}"), "sk": item["sk"]}
                 )
         return documents
-
-    def list_unmatched(self, match_key: str) -> list[dict[str, str]]:
-        page = self.client.query(
-            TableName=self.table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": _s(f"UNMATCHED#{match_key}")},
-        )
-        return [
-            {"reason": i["reason"]["S"], "at": i["at"]["S"], "event": i["sk"]["S"]} for i in page["Items"]
-        ]
