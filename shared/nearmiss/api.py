@@ -46,7 +46,7 @@ from nearmiss.domain.models import (
     Strict,
 )
 from nearmiss.domain.playbook import recipient_key
-from nearmiss.entrypoints import now
+from nearmiss.entrypoints import http_json, now
 from nearmiss.observability import logger
 
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -185,37 +185,31 @@ def _json_depth(text: str) -> int:
     return deepest
 
 
-def _raw(status: int, body: dict[str, Any]) -> dict[str, Any]:
-    import json
-
-    return {"statusCode": status, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}
-
-
 def _refusal(event: dict[str, Any]) -> dict[str, Any] | None:
     """The checks that come before anything reads the body: size, credential, nesting. Powertools
     validates a body before its middlewares run, so these run on the raw event instead."""
     body = event.get("body") or ""
     if len(body) > MAX_BODY_BYTES * 2 or len(body.encode()) > MAX_BODY_BYTES:
-        return _raw(413, {"error": f"body larger than {MAX_BODY_BYTES} bytes"})
+        return http_json(413, {"error": f"body larger than {MAX_BODY_BYTES} bytes"})
     path = str(event.get("rawPath") or "")
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     if not path.startswith(PUBLIC_PATHS):
         operator_key = headers.get("x-api-key", "")
         if operator_key:
             if not hmac.compare_digest(operator_key.encode(), bootstrap.container().api_key.encode()):
-                return _raw(401, {"error": "wrong x-api-key"})
+                return http_json(401, {"error": "wrong x-api-key"})
         else:
             holder = _candidate_key_holder(headers.get("authorization", ""))
             if holder is None:
                 logger.info("request refused", extra={"reason": "no valid credential"})
-                return _raw(
+                return http_json(
                     401, {"error": "send x-api-key (operator) or Authorization: Bearer <candidate key>"}
                 )
             target = _CANDIDATE_PATH.match(path)
             if target is None or target.group(1) != holder:
-                return _raw(403, {"error": "this key belongs to another candidate"})
+                return http_json(403, {"error": "this key belongs to another candidate"})
     if body and _json_depth(body) > MAX_JSON_DEPTH:
-        return _raw(400, {"error": f"the body nests deeper than {MAX_JSON_DEPTH} levels"})
+        return http_json(400, {"error": f"the body nests deeper than {MAX_JSON_DEPTH} levels"})
     return None
 
 

@@ -73,14 +73,14 @@ def on_webhook(event: dict[str, Any], c: Container) -> dict[str, Any]:
     try:
         body = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode()
     except ValueError:
-        return _json(400, {"error": "the body is not valid base64"})
+        return http_json(400, {"error": "the body is not valid base64"})
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     try:
         answer = c.intake.receive(source, headers, body, now=now())
     except Exception:
         # Not the ATS's fault (the bus or the table failed): ask it to retry, and keep the details in our log.
         logger.exception("webhook not recorded", extra={"source": source})
-        return _json(503, {"error": "temporarily unable to record this event; please retry"})
+        return http_json(503, {"error": "temporarily unable to record this event; please retry"})
     logger.info(
         "webhook",
         extra={
@@ -89,10 +89,11 @@ def on_webhook(event: dict[str, Any], c: Container) -> dict[str, Any]:
             "outcome": answer.body.get("status") or answer.body.get("error"),
         },
     )
-    return _json(answer.status, answer.body)
+    return http_json(answer.status, answer.body)
 
 
-def _json(status: int, body: dict[str, Any]) -> dict[str, Any]:
+def http_json(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    """An API Gateway (payload 2.0) answer with a JSON body, for handlers that answer on their own."""
     import json
 
     return {"statusCode": status, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}
