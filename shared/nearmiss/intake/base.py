@@ -113,6 +113,23 @@ def same_hex(expected: str, given: str) -> bool:
     return hmac.compare_digest(expected.encode("ascii"), given_bytes)
 
 
+def check_body_hmac(
+    headers: Mapping[str, str], body: bytes, key: bytes, name: str, *, scheme: str | None = None
+) -> None:
+    """Header `name` must carry the hex HMAC-SHA256 of the raw body: bare, or as `sha256<scheme><hex>`
+    when `scheme` is the separator the ATS puts between the algorithm and the digest."""
+    value = header(headers, name)
+    if value is None:
+        raise WebhookError(401, f"{name}: header missing")
+    digest = value
+    if scheme is not None:
+        algorithm, _, digest = value.partition(scheme)
+        if algorithm.strip().lower() != "sha256" or not digest.strip():
+            raise WebhookError(401, f"{name}: expected 'sha256{scheme}<hex digest>'")
+    if not same_hex(hmac_sha256_hex(key, body), digest):
+        raise WebhookError(401, f"{name}: does not match the body")
+
+
 def header(headers: Mapping[str, str], name: str) -> str | None:
     """The header's value, or None when absent or blank. `name` is lower-case; the caller lower-cases
     the request's names (HTTP API and Function URL events already do), and a mixed-case name is

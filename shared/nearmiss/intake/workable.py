@@ -28,15 +28,13 @@ from nearmiss.intake.base import (
     MAX_REASON_CHARS,
     MAX_SHORT_TEXT_CHARS,
     Parsed,
-    WebhookError,
     ats_id,
     body_digest,
     boolean,
+    check_body_hmac,
     check_size,
     email_address,
     full_name,
-    header,
-    hmac_sha256_hex,
     ignored,
     instant,
     key_time,
@@ -46,7 +44,6 @@ from nearmiss.intake.base import (
     req_instant,
     req_obj,
     require_secret,
-    same_hex,
     string,
     text,
     word,
@@ -62,12 +59,7 @@ _CANDIDATE_EVENTS = frozenset({"candidate_moved", "candidate_created"})
 def verify(headers: Mapping[str, str], body: bytes, secret: str, *, now: datetime) -> None:
     """Check `X-Workable-Signature: <hex>` against the raw body, keyed with the account's API token."""
     check_size(body)
-    key = require_secret(secret)
-    value = header(headers, "x-workable-signature")
-    if value is None:
-        raise WebhookError(401, "x-workable-signature: header missing")
-    if not same_hex(hmac_sha256_hex(key, body), value):
-        raise WebhookError(401, "x-workable-signature: does not match the body")
+    check_body_hmac(headers, body, require_secret(secret), "x-workable-signature")
 
 
 def parse(headers: Mapping[str, str], body: bytes) -> Parsed:
