@@ -56,7 +56,7 @@ class MemoryStore:
             if key in self.playbooks:
                 return CreateOutcome.DUPLICATE
             stopped = self.stops.get(key)
-            if playbook.reason != "stopped" and stopped is not None and not stopped < playbook.rejected_at:
+            if not playbook.stopped_first and stopped is not None and not stopped < playbook.rejected_at:
                 return CreateOutcome.STOPPED
             self.playbooks[key] = playbook
             for step in steps:

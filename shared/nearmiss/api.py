@@ -45,7 +45,7 @@ from nearmiss.domain.models import (
     ShortText,
     Strict,
 )
-from nearmiss.domain.playbook import recipient_key
+from nearmiss.domain.playbook import STEP_ID, recipient_key
 from nearmiss.entrypoints import http_json, now
 from nearmiss.observability import logger
 
@@ -433,7 +433,7 @@ def record_reply(candidate_id: str, body: ReplyIn) -> dict[str, Any]:
 def _step_ref(candidate_id: str, application_id: str, step_id: str) -> Any:
     from nearmiss.service.links import StepRef
 
-    if not re.fullmatch(r"[a-z_0-9]{1,40}\.[0-9a-f]{20}", step_id):
+    if not STEP_ID.fullmatch(step_id):
         raise InvalidInputError("path", [("step_id", "not a step id (see the timeline)")])
     return StepRef(_id(candidate_id, "candidate_id"), _id(application_id, "application_id"), step_id)
 

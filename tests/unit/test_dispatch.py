@@ -165,6 +165,18 @@ def test_one_message_per_recipient_per_day_across_applications() -> None:
     assert all(s.due_at and s.due_at.date() > (NOW + timedelta(days=1)).date() for s in moved)
 
 
+def test_a_stop_that_came_first_writes_the_playbook_cancelled_and_keeps_the_rejection_reason() -> None:
+    store = MemoryStore()
+    store.put_candidate(make_candidate())
+    store.put_application(make_application())
+    store.record_stop("ada", "northwind", NOW + timedelta(hours=1), "the application was re-opened")
+    outcome, scheduled = start_playbook(store, make_rejection(reason="internal hire"), SENDERS, now=NOW)
+    playbook = store.get_playbook("ada", "northwind")
+    assert outcome is CreateOutcome.STOPPED and scheduled == 0
+    assert playbook is not None and playbook.stopped_first and playbook.reason == "internal hire"
+    assert {s.state for s in steps(store)} == {StepState.CANCELLED, StepState.SKIPPED}
+
+
 def test_a_stop_cancels_every_pending_step_and_nothing_is_sent_after_it() -> None:
     store, mailer, dispatcher = world()
     cancelled = stop_playbook(

@@ -107,7 +107,7 @@ def test_the_ats_adds_contacts_and_can_forbid_emailing_someone_but_the_candidate
 
 def test_the_greenhouse_delay_shifts_when_the_candidate_learned_of_the_rejection() -> None:
     at = datetime(2026, 11, 24, 9, 0, tzinfo=ZoneInfo("UTC"))
-    assert learned_at(at, "greenhouse", None) == at + timedelta(days=1)
-    assert learned_at(at, "manual", None) == at
+    assert learned_at(at, "greenhouse", PlaybookSettings()) == at + timedelta(days=1)
+    assert learned_at(at, "manual", PlaybookSettings()) == at
     custom = make_candidate(playbook=PlaybookSettings(source_delay_hours={"lever": 6}))
-    assert learned_at(at, "lever", custom) == at + timedelta(hours=6)
+    assert learned_at(at, "lever", custom.playbook) == at + timedelta(hours=6)

@@ -176,7 +176,7 @@ class DynamoStore:
     def create_playbook(self, playbook: PlaybookRecord, steps: Sequence[StepRecord]) -> CreateOutcome:
         pk = self._app_pk(playbook.candidate_id, playbook.application_id)
         marker = self._doc_item(pk, "PLAYBOOK", "playbook", playbook.model_dump_json(), playbook.started_at)
-        stopped_check = playbook.reason != "stopped"
+        stopped_check = not playbook.stopped_first
         items: list[dict[str, Any]] = [
             {
                 "Put": {

@@ -11,6 +11,7 @@ so the preview shows exactly what `send_due_steps` will later send, at the same 
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime, timedelta
 
 from nearmiss.domain.events import ApplicationRejected
@@ -30,6 +31,10 @@ from nearmiss.domain.timing import add_business_days, next_send_instant, recipie
 def recipient_key(address: str) -> str:
     """A short, stable, non-reversible id for an address: used in keys and logs instead of the address."""
     return hashlib.sha256(address.strip().lower().encode()).hexdigest()[:20]
+
+
+# What step_id() makes: "<kind>[_<offset>].<20 hex>", URL-safe because it appears in API paths.
+STEP_ID = re.compile(r"[a-z_0-9]{1,40}\.[0-9a-f]{20}")
 
 
 def step_id(kind: StepKind, contact: Contact, offset_days: int | None = None) -> str:
@@ -128,7 +133,7 @@ def plan(
     return steps
 
 
-def learned_at(rejected_at: datetime, source: str, candidate: Candidate | None) -> datetime:
-    """When the candidate learned of the rejection: the ATS time plus the source's configured delay."""
-    delays = (candidate.playbook if candidate else PlaybookSettings()).source_delay_hours
-    return rejected_at + timedelta(hours=delays.get(source, 0.0))
+def learned_at(rejected_at: datetime, source: str, settings: PlaybookSettings) -> datetime:
+    """When the candidate learned of the rejection: the ATS time plus the source's configured delay
+    (never negative: DelayHours is bounded to 0..720)."""
+    return rejected_at + timedelta(hours=settings.source_delay_hours.get(source, 0.0))

@@ -84,4 +84,7 @@ class PlaybookRecord(BaseModel):
     learned_at: datetime
     started_at: datetime
     mode: Mode
-    reason: str | None = None
+    reason: str | None = None  # the rejection's reason, as the ATS or the candidate gave it
+    # Written already cancelled: a stop newer than the rejection arrived first. Such a playbook is
+    # created without checking the stop marker again (the stop is the reason it exists this way).
+    stopped_first: bool = False

@@ -175,7 +175,7 @@ class Dispatcher:
         if not self.store.replace_step(step, claimed):
             return "lost_race"
         stop_url = self.links.stop(step.candidate_id, step.recipient_key, anchor=step.planned_at)
-        draft = self._render_for_recipient(step, stop_url)
+        draft = render_step(step, stop_url)
         links = self.links
         message = compose.compose_draft(
             step.context,
@@ -239,7 +239,7 @@ class Dispatcher:
             return "deferred_one_day" if self.store.replace_step(step, moved) else "lost_race"
 
         stop_url = self.links.stop(step.candidate_id, step.recipient_key, anchor=step.planned_at)
-        rendered = self._render_for_recipient(step, stop_url)
+        rendered = render_step(step, stop_url)
         # RFC 8058 one-click unsubscribe: mail clients show "Unsubscribe" and POST to the link.
         headers = {"List-Unsubscribe": f"<{stop_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
         outgoing = OutgoingMessage(
@@ -272,10 +272,6 @@ class Dispatcher:
             # The lease ran out and another run already moved it to needs_review: say so, never resend.
             return "sent_but_unrecorded"
         return "sent"
-
-    @staticmethod
-    def _render_for_recipient(step: StepRecord, stop_url: str) -> compose.Rendered:
-        return render_step(step, stop_url)
 
     def _after_failure(
         self, claimed: StepRecord, exc: SendError, now: datetime, *, back_to: StepState

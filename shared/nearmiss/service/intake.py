@@ -217,7 +217,7 @@ class Intake:
                 **ids,
                 source=parsed.source,
                 rejected_at=at,
-                learned_at=max(learned_at(at, parsed.source, candidate), at),
+                learned_at=learned_at(at, parsed.source, candidate.playbook),
                 reason=parsed.rejection_reason,
                 withdrawn=parsed.withdrawn,
                 contacts=parsed.contacts,

@@ -126,7 +126,7 @@ def start_playbook(
             else r
             for r in records
         ]
-        outcome = store.create_playbook(playbook.model_copy(update={"reason": "stopped"}), cancelled)
+        outcome = store.create_playbook(playbook.model_copy(update={"stopped_first": True}), cancelled)
         return (CreateOutcome.STOPPED if outcome is CreateOutcome.CREATED else outcome), 0
     created = outcome is CreateOutcome.CREATED
     return outcome, sum(1 for r in records if r.state is StepState.SCHEDULED) if created else 0

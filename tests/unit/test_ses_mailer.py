@@ -1,0 +1,90 @@
+"""The SES mailer says which failures may be retried, which never will succeed, and which are unknown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+from nearmiss.adapters.ses import SesMailer, build_mime
+from nearmiss.domain.compose import OutgoingMessage
+from nearmiss.service.ports import SendError, SendFailure
+
+MESSAGE = OutgoingMessage(
+    to_name="Grace Park",
+    to_address="grace@northwind.example",
+    from_name="Ada Quinn",
+    from_address="notes@mail.example.org",
+    reply_to="ada@example.com",
+    subject="Thank you",
+    text="Hi Grace,\n",
+    html="<p>Hi Grace,</p>",
+    headers={"List-Unsubscribe": "<https://x.example/stop>"},
+    tags={"nm_step": "thank_you.0123456789abcdef0123"},
+)
+
+
+class FailingClient:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        self.calls: list[dict[str, Any]] = []
+
+    def send_email(self, **kwargs: Any) -> dict[str, str]:
+        self.calls.append(kwargs)
+        raise self.error
+
+
+def client_error(code: str, status: int) -> ClientError:
+    return ClientError(
+        {"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}}, "SendEmail"
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "failure", "waits"),
+    [
+        (client_error("TooManyRequestsException", 429), SendFailure.TRANSIENT, False),
+        (client_error("InternalFailure", 500), SendFailure.TRANSIENT, False),
+        (client_error("SomethingNewAndBroken", 503), SendFailure.TRANSIENT, False),
+        (client_error("LimitExceededException", 400), SendFailure.TRANSIENT, True),
+        (client_error("SendingPausedException", 400), SendFailure.TRANSIENT, True),
+        (client_error("MessageRejected", 400), SendFailure.PERMANENT, False),
+        (client_error("SomethingNewButOurFault", 400), SendFailure.PERMANENT, False),
+        (
+            EndpointConnectionError(endpoint_url="https://email.eu-west-1.amazonaws.com"),
+            SendFailure.TRANSIENT,
+            False,
+        ),
+        (
+            ConnectTimeoutError(endpoint_url="https://email.eu-west-1.amazonaws.com"),
+            SendFailure.TRANSIENT,
+            False,
+        ),
+        (ReadTimeoutError(endpoint_url="https://email.eu-west-1.amazonaws.com"), SendFailure.UNKNOWN, False),
+    ],
+)
+def test_each_failure_is_classified_for_the_dispatcher(
+    error: Exception, failure: SendFailure, waits: bool
+) -> None:
+    client = FailingClient(error)
+    with pytest.raises(SendError) as raised:
+        SesMailer(client, "nearmiss-dev").send(MESSAGE)  # type: ignore[arg-type]
+    assert raised.value.failure is failure
+    assert (raised.value.retry_after is not None) is waits
+    sent = client.calls[0]
+    assert sent["ConfigurationSetName"] == "nearmiss-dev"
+    assert sent["EmailTags"] == [{"Name": "nm_step", "Value": "thank_you.0123456789abcdef0123"}]
+
+
+def test_a_message_that_cannot_be_built_fails_for_good_before_reaching_ses() -> None:
+    client = FailingClient(AssertionError("never called"))
+    broken = OutgoingMessage(**{**MESSAGE.__dict__, "to_name": "Grace\r\nBcc: all@example.org"})
+    with pytest.raises(SendError) as raised:
+        SesMailer(client).send(broken)  # type: ignore[arg-type]
+    assert raised.value.failure is SendFailure.PERMANENT and client.calls == []
+
+
+def test_the_mime_carries_both_parts_reply_to_and_the_unsubscribe_header() -> None:
+    raw = build_mime(MESSAGE).decode()
+    assert "Reply-To: ada@example.com" in raw and "List-Unsubscribe: <https://x.example/stop>" in raw
+    assert "text/plain" in raw and "text/html" in raw
