@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PYTHON ?= $(shell for p in python3.13 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | sort -V | tail -1) /usr/local/bin/python3.13 /usr/bin/python3.13; do "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null && { command -v "$$p"; break; }; done)
 PORT ?= 8000
 
-.PHONY: help venv demo test browser lint types template unit reliability bench replay serve clean
+.PHONY: help venv demo test browser lint types template unit reliability bench replay serve build validate clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -56,11 +56,32 @@ reliability: $(STAMP) ## The fault, load and hostile-input suite, with its table
 bench: $(STAMP) ## Benchmarks: cold start, requests per rejection, dispatcher scaling (writes bench/results.json)
 	@$(PY) bench/run.py
 
-replay: $(STAMP) ## Replay the dead-letter queue onto the bus (QUEUE=<DeadLetterQueueUrl> BUS=<EventBusName>)
-	@$(PY) -m nearmiss.replay --queue-url "$(QUEUE)" --bus "$(BUS)"
+replay: $(STAMP) ## Replay the dead-letter queue (QUEUE=<DeadLetterQueueUrl> BUS=<EventBusName> FEEDBACK=<FeedbackFunctionName>)
+	@$(PY) -m nearmiss.replay --queue-url "$(QUEUE)" --bus "$(BUS)" $(if $(FEEDBACK),--feedback-function "$(FEEDBACK)")
 
 serve: $(STAMP) ## The API on 127.0.0.1:$(PORT) on the embedded default, with the dispatcher ticking
 	@$(PY) -m nearmiss_local.serve --port $(PORT)
 
-clean: ## Remove the virtualenv and build output
-	rm -rf $(VENV) .aws-sam .mypy_cache .ruff_cache
+# SAM CLI in its own venv: its pins (boto3/botocore 1.43, click 8.1) clash with the test venv's.
+SAM_VENV := .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed
+SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+
+$(SAM_STAMP): tools/sam/requirements.txt
+	@if [ -z "$(PYTHON)" ] || ! "$(PYTHON)" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null; then \
+		echo "error: Python 3.13 (the Lambda runtime) was not found. Install it (e.g. 'pyenv install 3.13') or run 'make PYTHON=/path/to/python3.13 ...'." >&2; exit 1; fi
+	@echo "setting up $(SAM_VENV) (SAM CLI) from tools/sam/requirements.txt"
+	@rm -rf $(SAM_VENV) && "$(PYTHON)" -m venv $(SAM_VENV)
+	@$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r tools/sam/requirements.txt
+	@touch $(SAM_STAMP)
+
+build: $(STAMP) $(SAM_STAMP) ## sam build (no container), then check the layer holds only aarch64 / cp313 code
+	@PATH="$$(dirname "$$(command -v "$(PYTHON)")"):$$PATH" $(SAM) build
+	@$(PY) -m nearmiss_local.build_check .aws-sam/build
+
+validate: $(SAM_STAMP) ## sam validate --lint on template.yaml
+	@$(SAM) validate --lint
+
+clean: ## Remove the virtualenvs and build output
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache

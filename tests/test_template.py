@@ -114,37 +114,177 @@ def test_the_table_in_moto_is_built_from_the_templates_key_schema(stack) -> None
     assert props["TimeToLiveSpecification"]["Enabled"] is True
 
 
-def test_the_environment_the_template_gives_each_function_is_a_valid_configuration() -> None:
-    from nearmiss_local.runtime import LocalStack
+def test_each_function_is_configured_from_its_own_environment_as_lambda_would(stack) -> None:  # type: ignore[no-untyped-def]
+    # Given the stack, each function's settings come from os.environ as the template sets it
+    for logical_id, fn in stack.functions.items():
+        settings = stack._container(fn).settings
+        assert settings.table_name == stack.names["Table"], logical_id
+        assert settings.event_bus_name == "nearmiss-dev", logical_id  # !Sub nearmiss-${Stage}
+    # And only the dispatcher gets the configuration set and the send rate
+    dispatcher = stack._container(stack.functions["SendDueStepsFunction"]).settings
+    assert dispatcher.ses_configuration_set == "nearmiss-dev"
+    assert dispatcher.ses_max_send_rate == 1000
+    assert stack._container(stack.functions["ApiFunction"]).settings.ses_configuration_set is None
 
-    stack = LocalStack()
-    stack.names = {
-        k: f"local-{k}"
-        for k in (
-            "Table",
-            "EventBus",
-            "LinkSecret",
-            "ApiKeySecret",
-            "WebhookSecrets",
-            "DeadLetterQueue",
-            "SesConfigurationSet",
-        )
+
+# ---- production fidelity: what AWS and SAM would do with the template ---------------------------------
+def test_cfn_lint_on_the_sam_template_itself_is_clean() -> None:
+    from nearmiss_local.check_template import lint_sam
+
+    result = lint_sam()
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_dead_letter_config_in_the_wrong_shape_is_caught_before_deploy() -> None:
+    # Given the shape that made SAM create a queue per rule, one nobody watches
+    from nearmiss_local.check_template import dead_letter_problems
+
+    template = load_template()
+    feedback = template["Resources"]["HandleSesFeedbackFunction"]["Properties"]["Events"]["Feedback"]
+    feedback["Properties"]["DeadLetterConfig"] = {
+        "Type": "SQS",
+        "Destination": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]},
     }
-    stack.names.update(
-        SenderDomain="mail.example.org",
-        RetentionDays="400",
-        PublicBaseUrl="https://x.example",
-        SesMaxSendRate="10",
-        HttpApi="h",
-        Stage="dev",
-    )
-    stack.names.update({"AWS::Region": "eu-west-1", "AWS::URLSuffix": "amazonaws.com"})
-    from nearmiss.config import Settings
+    # Then `make template` refuses it (cfn-lint's SAM schemas miss it when the pattern holds a !Ref)
+    problems = dead_letter_problems(translate(template))
+    assert problems and "HandleSesFeedbackFunctionFeedbackQueue" in problems[0]
 
-    for fn in functions(stack.template).values():
-        env = {
-            **stack.resolve(stack.template["Globals"]["Function"]["Environment"]["Variables"]),
-            **stack.resolve(fn["Properties"].get("Environment", {}).get("Variables", {})),
-        }
-        values = {k.removeprefix("NEARMISS_").lower(): v for k, v in env.items() if k.startswith("NEARMISS_")}
-        Settings(**values)  # raises if the template sets something the code does not accept
+
+def test_every_dead_letter_goes_to_the_one_watched_queue(cfn: dict[str, Any]) -> None:
+    # SAM creates no queue of its own: the only queue is ours, in the Outputs, with an alarm on it
+    queues = [k for k, r in cfn["Resources"].items() if r["Type"] == "AWS::SQS::Queue"]
+    assert queues == ["DeadLetterQueue"]
+    for logical_id, resource in cfn["Resources"].items():
+        if resource["Type"] == "AWS::Events::Rule":
+            for target in resource["Properties"]["Targets"]:
+                if "DeadLetterConfig" in target:
+                    assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}
+                else:
+                    assert "Tick" in logical_id  # the schedule: the next tick is its retry
+        if resource["Type"] == "AWS::Lambda::EventInvokeConfig":
+            on_failure = resource["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]
+            assert on_failure == {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}, logical_id
+
+
+def test_the_ses_feedback_rule_takes_only_this_stacks_configuration_set() -> None:
+    rule = load_template()["Resources"]["HandleSesFeedbackFunction"]["Properties"]["Events"]["Feedback"]
+    pattern = rule["Properties"]["Pattern"]
+    assert pattern["detail"]["mail"]["tags"]["ses:configuration-set"] == [{"Ref": "SesConfigurationSet"}]
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value"),
+    [
+        ("PublicBaseUrl", "links.example.org"),  # no scheme
+        ("PublicBaseUrl", "http://links.example.org"),  # plain http off loopback
+        ("PublicBaseUrl", "https://links.example.org/?a=1"),
+        ("SesMaxSendRate", "0"),
+        ("SesMaxSendRate", "fast"),
+        ("DispatchRate", "rate(5 minute)"),
+        ("DispatchRate", "rate(0 minutes)"),
+        ("DispatchRate", "cron(0 * * * ? *)"),
+        ("SenderDomain", "https://mail.example.org"),
+        ("SenderDomain", "notes@mail.example.org"),
+        ("Stage", "production"),
+        ("AlarmEmail", "ops team"),
+        ("RetentionDays", "7"),
+    ],
+)
+def test_a_parameter_outside_its_constraint_is_refused_at_deploy_naming_it(
+    parameter: str, value: str
+) -> None:
+    from nearmiss_local.template_model import TemplateError, check_parameters
+
+    given = {"SenderDomain": "mail.example.org", parameter: value}
+    with pytest.raises(TemplateError, match=f"Parameter '{parameter}'"):
+        check_parameters(load_template(), given)
+
+
+def test_the_parameters_a_real_deploy_uses_are_accepted() -> None:
+    from nearmiss_local.template_model import check_parameters
+
+    values = check_parameters(
+        load_template(),
+        {
+            "SenderDomain": "mail.careers.example.org",
+            "PublicBaseUrl": "https://links.careers.example.org/nm",
+            "DispatchRate": "rate(1 minute)",
+            "SesMaxSendRate": "14",
+            "AlarmEmail": "ops@careers.example.org",
+            "Stage": "prod",
+        },
+    )
+    assert values["CreateSenderIdentity"] == "true" and values["MailFromSubdomain"] == "bounce"
+
+
+def test_the_table_and_the_secrets_survive_a_stack_deletion_and_a_replacement() -> None:
+    resources = load_template()["Resources"]
+    for logical_id in ("Table", "LinkSecret", "ApiKeySecret", "WebhookSecrets"):
+        assert resources[logical_id]["DeletionPolicy"] == "Retain", logical_id
+        assert resources[logical_id]["UpdateReplacePolicy"] == "Retain", logical_id
+    protection = resources["Table"]["Properties"]["DeletionProtectionEnabled"]
+    assert protection == {"Fn::If": ["IsProd", True, False]}
+
+
+def test_no_secret_value_is_written_by_the_template() -> None:
+    # An update of the stack must never reset what the operator stored
+    for logical_id, resource in load_template()["Resources"].items():
+        if resource["Type"] == "AWS::SecretsManager::Secret":
+            assert "SecretString" not in resource["Properties"], logical_id
+            assert "GenerateSecretString" in resource["Properties"], logical_id
+
+
+def test_every_resource_that_can_carry_tags_carries_the_project_tag(cfn: dict[str, Any]) -> None:
+    import json as _json
+
+    import cfnlint
+
+    schemas = Path(cfnlint.__file__).parent / "data" / "schemas"
+    provider = _json.loads((schemas / "providers" / "eu-west-1.json").read_text())
+    # SAM writes no tags on the rules it generates, nor on the HTTP API (they live in its body): the stack
+    # tags in samconfig.toml reach those, as CloudFormation puts stack tags on every taggable resource.
+    untagged_by_sam = {"AWS::Events::Rule", "AWS::ApiGatewayV2::Api"}
+    missing = []
+    for logical_id, resource in cfn["Resources"].items():
+        schema_id = provider.get(resource["Type"])
+        if not schema_id or resource["Type"] in untagged_by_sam:
+            continue
+        schema = _json.loads((schemas / "resources" / f"{schema_id}.json").read_text())
+        if "Tags" in schema.get("properties", {}) and "project" not in str(
+            resource["Properties"].get("Tags")
+        ):
+            missing.append(logical_id)
+    assert missing == []
+    samconfig = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    assert 'project="near-miss"' in samconfig["default"]["deploy"]["parameters"]["tags"]
+
+
+def test_alarms_watch_dead_letters_the_dispatcher_needs_review_and_ses_reputation() -> None:
+    resources = load_template()["Resources"]
+    alarms = {k: r["Properties"] for k, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    watched = {(a["Namespace"], a["MetricName"]): a for a in alarms.values()}
+    assert watched[("AWS/SQS", "ApproximateNumberOfMessagesVisible")]["Threshold"] == 1
+    assert watched[("AWS/Lambda", "Errors")]["Dimensions"][0]["Value"] == {"Ref": "SendDueStepsFunction"}
+    assert ("NearMiss", "Steps_needs_review") in watched
+    # SES reviews an account at 5 % bounces and 0.1 % complaints: the alarms fire before that
+    assert watched[("AWS/SES", "Reputation.BounceRate")]["Threshold"] < 0.05
+    assert watched[("AWS/SES", "Reputation.ComplaintRate")]["Threshold"] < 0.001
+    for name, alarm in alarms.items():
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+        assert alarm["TreatMissingData"] == "notBreaching", name
+
+
+def test_the_platform_identity_signs_with_dkim_and_a_custom_mail_from_and_outputs_its_dns() -> None:
+    template = load_template()
+    identity = template["Resources"]["SenderIdentity"]["Properties"]
+    assert identity["EmailIdentity"] == {"Ref": "SenderDomain"}
+    assert identity["DkimSigningAttributes"]["NextSigningKeyLength"] == "RSA_2048_BIT"
+    assert identity["MailFromAttributes"]["MailFromDomain"] == {
+        "Fn::Sub": "${MailFromSubdomain}.${SenderDomain}"
+    }
+    outputs = template["Outputs"]
+    for n in (1, 2, 3):
+        assert f"DkimDNSTokenName{n}" in str(outputs[f"SesDkimRecord{n}"]["Value"])
+    assert "feedback-smtp.${AWS::Region}.amazonses.com" in str(outputs["SesMailFromMxRecord"]["Value"])
+    assert "include:amazonses.com" in str(outputs["SesMailFromSpfRecord"]["Value"])
+    assert "v=DMARC1" in str(outputs["DmarcRecord"]["Value"])

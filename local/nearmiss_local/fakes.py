@@ -17,7 +17,14 @@ from nearmiss.domain.compose import OutgoingMessage
 from nearmiss.domain.events import DomainEvent
 from nearmiss.domain.models import Application, Candidate
 from nearmiss.domain.records import PlaybookRecord, StepRecord
-from nearmiss.service.ports import ClaimOutcome, CreateOutcome, SendError, Suppression
+from nearmiss.service.ports import (
+    ClaimOutcome,
+    CreateOutcome,
+    IdentityCheck,
+    IdentityLookupError,
+    SendError,
+    Suppression,
+)
 
 
 @dataclass
@@ -168,6 +175,30 @@ class RecordingMailer:
                 raise self.failures.pop(0)
             self.sent.append(message)
             return f"local-{next(self._ids)}"
+
+
+@dataclass
+class FakeIdentities:
+    """SES identities in memory: `verified` holds addresses and domains (a domain covers its
+    subdomains, as in SES); `unavailable` makes every check fail as when SES cannot be asked."""
+
+    verified: set[str] = field(default_factory=set)
+    unavailable: bool = False
+    asked: list[str] = field(default_factory=list)
+
+    def can_send_from(self, address: str) -> IdentityCheck:
+        self.asked.append(address)
+        if self.unavailable:
+            raise IdentityLookupError("could not check the sending identity with SES: ThrottlingException")
+        domain = address.rpartition("@")[2].lower()
+        labels = domain.split(".")
+        for name in [address.lower()] + [".".join(labels[i:]) for i in range(len(labels) - 1)]:
+            if name in self.verified:
+                return IdentityCheck(verified=True, identity=name)
+        return IdentityCheck(
+            verified=False,
+            reason=f"neither the address nor its domain {domain} is a verified SES identity of this account",
+        )
 
 
 @dataclass

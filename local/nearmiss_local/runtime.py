@@ -1,16 +1,22 @@
 """The embedded local default: template.yaml's wiring, on moto, with the real handlers in process.
 
-What `sam local` would do with Docker, done here without it:
-- the table, the bus, the secrets and the dead-letter queue are created in moto from template.yaml;
+What `sam local` would do with Docker, done here without it, with the template as the single source
+of the wiring (nearmiss_local.template_model evaluates it as CloudFormation would):
+- the parameters are checked against their constraints and every Condition is evaluated from them;
+- the table, the bus, the queues, the secrets and the SES identity and configuration set are created
+  in moto from their template resources;
 - each EventBridgeRule event becomes a real rule on the moto bus with the template's own pattern,
-  targeting an SQS queue (moto cannot invoke Lambda targets); `pump()` drains those queues into
-  the function's handler, retrying as Lambda's async invocation would and then dead-lettering
-  the event with its error;
-- each Schedule event becomes a ticker that `tick()` fires;
-- the HttpApi event becomes `http()`, which builds an API Gateway v2 event for the API function.
-
-Every function gets the environment the template gives it (Globals merged with its own), and
-its own composition root, as it would in its own Lambda sandbox.
+  targeting an SQS queue (moto cannot invoke Lambda targets); `pump()` drains those queues into the
+  function's handler as Lambda's asynchronous invocation would: the rule's RetryPolicy and
+  DeadLetterConfig for a delivery that fails, then the function's EventInvokeConfig (its retries and
+  its OnFailure destination) for a handler that fails;
+- each Schedule event becomes a ticker that `tick()` fires; each HttpApi event a route of `http()`;
+- Lambda `Invoke` calls (dead-letter replay) run the real handler of the function they name;
+- each function runs with exactly the environment the template gives it, parsed by the same
+  settings code Lambda runs, and with its execution role's actions enforced (nearmiss_local.iam);
+- every request goes through the AWS contract layer (nearmiss_local.contract), which refuses what
+  AWS refuses and moto would accept.
+A property of a function or event that the runtime cannot honour fails loudly, naming it.
 """
 
 from __future__ import annotations
@@ -27,29 +33,58 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "template.yaml"
+from nearmiss_local.template_model import (
+    TEMPLATE,
+    Resolver,
+    TemplateError,
+    check_parameters,
+    load_template,
+)
+
+__all__ = ["TEMPLATE", "LocalStack", "TemplateError", "load_template", "set_fake_credentials"]
+
 REGION = "eu-west-1"
+ACCOUNT = "123456789012"
 SENDER_DOMAIN = "mail.nearmiss.example"
-MAX_ASYNC_ATTEMPTS = 3
-WEBHOOK_SOURCES = (
-    "greenhouse",
-    "lever",
-    "ashby",
-    "workable",
-    "recruitee",
-    "generic",
-)  # Lambda's asynchronous invocation: the first try and two retries
+WEBHOOK_SOURCES = ("greenhouse", "lever", "ashby", "workable", "recruitee", "generic")
+# Lambda's defaults when the template says nothing (asynchronous invocation: two retries).
+DEFAULT_ASYNC_RETRIES = 2
+DEFAULT_RULE_RETRIES = 185
+
+# What the runtime does with each function property: honoured, or meaningful only in AWS (with why).
+HONOURED = frozenset(
+    {
+        "CodeUri",
+        "Handler",
+        "Environment",
+        "Timeout",
+        "MemorySize",
+        "Events",
+        "EventInvokeConfig",
+        "Description",
+    }
+)
+NOT_EMULATED = {
+    "Runtime": "the handlers run on this interpreter, which make checks is the Lambda runtime's version",
+    "Architectures": "the code is pure Python; `make build` checks the arm64 wheels",
+    "Tracing": "X-Ray segments are written by Lambda itself, not by our code",
+    "Layers": "the layer's packages are on sys.path, as /opt/python is in Lambda",
+    "Policies": "enforced as the execution role's actions by nearmiss_local.iam",
+    "Tags": "cost allocation only",
+    "PropagateTags": "cost allocation only",
+}
+EVENT_PROPERTIES = {
+    "EventBridgeRule": frozenset({"EventBusName", "Pattern", "RetryPolicy", "DeadLetterConfig"}),
+    "Schedule": frozenset({"Schedule", "Description", "Enabled"}),
+    "HttpApi": frozenset({"ApiId", "Path", "Method"}),
+}
 
 
-def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
-    from samtranslator.yaml_helper import yaml_parse
-
-    return yaml_parse(path.read_text())  # type: ignore[no-any-return]
+class UnsupportedTemplateProperty(TemplateError):
+    """The template uses what the local runtime cannot honour: it refuses to run rather than ignore it."""
 
 
 def table_definition(template: dict[str, Any], name: str = "nearmiss-local") -> dict[str, Any]:
@@ -92,7 +127,7 @@ class FakeContext:
 
     @property
     def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:{REGION}:123456789012:function:{self.function_name}"
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
 
     @property
     def function_version(self) -> str:
@@ -111,6 +146,24 @@ class FakeContext:
 
 
 @dataclass
+class Rule:
+    """An EventBridgeRule event: its rule on the bus, the queue standing in for the Lambda target."""
+
+    name: str
+    event_name: str
+    bus: str
+    pattern: dict[str, Any]
+    queue_url: str
+    retry_attempts: int = DEFAULT_RULE_RETRIES
+    dead_letter_url: str | None = None
+
+    @property
+    def arn(self) -> str:
+        bus = "" if self.bus == "default" else f"{self.bus}/"
+        return f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{bus}{self.name}"
+
+
+@dataclass
 class Function:
     logical_id: str
     module: str
@@ -118,10 +171,15 @@ class Function:
     env: dict[str, str]
     timeout: int
     memory: int
-    rules: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (event name, pattern)
+    rules: list[Rule] = field(default_factory=list)
     schedules: list[str] = field(default_factory=list)
     routes: list[tuple[str, str]] = field(default_factory=list)  # (method, path template) of HttpApi events
-    queue_url: str | None = None
+    async_retries: int = DEFAULT_ASYNC_RETRIES  # EventInvokeConfig.MaximumRetryAttempts
+    on_failure_url: str | None = None  # EventInvokeConfig.DestinationConfig.OnFailure (an SQS queue)
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.logical_id}"
 
     def handler(self) -> Callable[[dict[str, Any], Any], Any]:
         return getattr(importlib.import_module(self.module), self.handler_name)  # type: ignore[no-any-return]
@@ -135,18 +193,43 @@ class DeadLetter:
 
 
 class LocalStack:
-    """template.yaml on moto. Use as a context manager: `with LocalStack() as stack: ...`."""
+    """template.yaml on moto. Use as a context manager: `with LocalStack() as stack: ...`.
 
-    def __init__(self, *, base_url: str = "http://127.0.0.1:8000", quiet: bool = True) -> None:
-        self.template = load_template()
+    `parameters` are the template parameters (checked as CloudFormation checks them); the local
+    defaults are the platform domain below, the base URL of the local server and an SES rate the
+    simulated clock never waits for.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str = "http://127.0.0.1:8000",
+        quiet: bool = True,
+        parameters: dict[str, str] | None = None,
+        template: dict[str, Any] | None = None,
+    ) -> None:
+        self.template = template if template is not None else load_template()
         self.base_url = base_url
         self.quiet = quiet
+        self.parameters = check_parameters(
+            self.template,
+            {
+                "SenderDomain": SENDER_DOMAIN,
+                "PublicBaseUrl": base_url,
+                "SesMaxSendRate": "1000",  # the simulated clock does not wait; pacing is tested on its own
+                **(parameters or {}),
+            },
+        )
+        self.resolver = Resolver(self.template, self.parameters)
+        self.names: dict[str, str] = self.resolver.names  # Ref of each resource the runtime created
         self.functions: dict[str, Function] = {}
         self.dead_letters: list[DeadLetter] = []
         self.invocations: list[tuple[str, str]] = []  # (function, outcome)
+        # Tests set this to make EventBridge's delivery to a function fail: (function, event) -> error.
+        self.delivery_fault: Callable[[str, dict[str, Any]], str | None] | None = None
         self._mock: Any = None
         self._containers: dict[str, Any] = {}
-        self.names: dict[str, str] = {}
+        self._queue_urls: dict[str, str] = {}  # queue ARN -> URL
         self.api_key = pysecrets.token_urlsafe(24)
         # One signing secret per ATS, as an operator would store them (see events/webhooks and sign_webhook).
         self.webhook_secrets = {source: f"local-{source}-signing-secret" for source in WEBHOOK_SOURCES}
@@ -158,19 +241,28 @@ class LocalStack:
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         from moto import mock_aws
 
-        from nearmiss_local import moto_patches
+        from nearmiss_local import hooks, moto_patches
 
         moto_patches.apply()  # transactions cost what they cost in DynamoDB, not a copy of the table
+        hooks.install()
+        hooks.use_stack(self)
         self._mock = mock_aws()
         self._mock.start()
-        self._create_resources()
-        self._wire_functions()
+        try:
+            self._create_resources()
+            self._wire_functions()
+        except BaseException:
+            self.__exit__()  # a template the runtime refuses leaves nothing behind
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
         from nearmiss import bootstrap
 
+        from nearmiss_local import hooks
+
         bootstrap.use(None)
+        hooks.use_stack(None)
         if self._mock is not None:
             self._mock.stop()
 
@@ -179,77 +271,109 @@ class LocalStack:
 
         return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
 
+    def condition(self, name: str) -> bool:
+        return self.resolver.condition(name)
+
+    def resolve(self, value: Any, *, where: str = "template") -> Any:
+        return self.resolver.resolve(value, where=where)
+
+    def _resources(self, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The template's resources of one type whose Condition (if any) holds."""
+        for logical_id, resource in self.template["Resources"].items():
+            if resource["Type"] != kind:
+                continue
+            if "Condition" in resource and not self.condition(resource["Condition"]):
+                continue
+            yield logical_id, resource.get("Properties", {})
+
     def _create_resources(self) -> None:
         ddb, events, sqs, sm = (self.client(s) for s in ("dynamodb", "events", "sqs", "secretsmanager"))
+        names, attributes = self.resolver.names, self.resolver.attributes
+        names.update(
+            {
+                "AWS::Region": REGION,
+                "AWS::URLSuffix": "amazonaws.com",
+                "AWS::AccountId": ACCOUNT,
+                "AWS::Partition": "aws",
+                "AWS::StackName": "nearmiss-local",
+            }
+        )
         table = table_definition(self.template)
-        ddb.create_table(**table)
-        bus = "nearmiss-local"
-        events.create_event_bus(Name=bus)
-        dlq = sqs.create_queue(QueueName="nearmiss-dlq")["QueueUrl"]
-        link = sm.create_secret(Name="nearmiss-link-secret", SecretString=pysecrets.token_urlsafe(48))["ARN"]
-        key = sm.create_secret(Name="nearmiss-api-key", SecretString=self.api_key)["ARN"]
-        hooks = sm.create_secret(
-            Name="nearmiss-webhook-secrets", SecretString=json.dumps(self.webhook_secrets)
-        )["ARN"]
+        arn = ddb.create_table(**table)["TableDescription"]["TableArn"]
+        names["Table"], attributes["Table.Arn"] = table["TableName"], arn
+        for logical_id, props in self._resources("AWS::Events::EventBus"):
+            bus = self.resolve(props["Name"], where=f"{logical_id}.Name")
+            names[logical_id] = bus
+            attributes[f"{logical_id}.Arn"] = events.create_event_bus(Name=bus)["EventBusArn"]
+        for logical_id, _props in self._resources("AWS::SQS::Queue"):
+            url = sqs.create_queue(QueueName=f"nearmiss-local-{logical_id}")["QueueUrl"]
+            queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+                "QueueArn"
+            ]
+            names[logical_id] = url
+            attributes[f"{logical_id}.Arn"] = queue_arn
+            attributes[f"{logical_id}.QueueName"] = queue_arn.rsplit(":", 1)[-1]
+            self._queue_urls[queue_arn] = url
+        for logical_id, props in self._resources("AWS::SecretsManager::Secret"):
+            names[logical_id] = sm.create_secret(
+                Name=f"nearmiss-local-{logical_id}", SecretString=self._secret_value(logical_id, props)
+            )["ARN"]
         ses = self.client("sesv2")
-        ses.create_email_identity(EmailIdentity=SENDER_DOMAIN)
-        ses.create_configuration_set(ConfigurationSetName="nearmiss-local")
-        self.names = {
-            "Table": table["TableName"],
-            "EventBus": bus,
-            "DeadLetterQueue": dlq,
-            "LinkSecret": link,
-            "ApiKeySecret": key,
-            "WebhookSecrets": hooks,
-            "SenderDomain": SENDER_DOMAIN,
-            "SesConfigurationSet": "nearmiss-local",
-            "PublicBaseUrl": self.base_url,
-            "Stage": "dev",
-            "RetentionDays": "400",
-            "SesMaxSendRate": "1000",  # the simulated clock does not wait; pacing is tested on its own
-            "DispatchRate": "rate(5 minutes)",
-            "HttpApi": "local",
-            "AWS::Region": REGION,
-            "AWS::URLSuffix": "amazonaws.com",
-            "AWS::AccountId": "123456789012",
-            "AWS::Partition": "aws",
-        }
+        for logical_id, props in self._resources("AWS::SES::ConfigurationSet"):
+            name = self.resolve(props["Name"], where=f"{logical_id}.Name")
+            ses.create_configuration_set(ConfigurationSetName=name)
+            names[logical_id] = name
+        # The platform's identity: created by the stack, or (CreateSenderIdentity false) already in the
+        # account; either way SES can send from it here. moto verifies it at once; DNS does that in AWS.
+        domain = self.parameters["SenderDomain"]
+        ses.create_email_identity(EmailIdentity=domain)
+        for logical_id, _props in self._resources("AWS::SES::EmailIdentity"):
+            names[logical_id] = domain
+        for logical_id, resource in self.template["Resources"].items():
+            if resource["Type"] == "AWS::Serverless::Function":
+                names[logical_id] = logical_id  # the function's name
+        names["HttpApi"] = "local"
 
-    # ---- the template's intrinsic functions, as far as the wiring uses them -----------------------------
-    def _condition(self, name: str) -> bool:
-        return {"IsProd": False, "HasPublicBaseUrl": True}[name]
+    def _secret_value(self, logical_id: str, props: dict[str, Any]) -> str:
+        """What the secret holds once the operator has set it up: generated values as CloudFormation
+        generates them; the webhook secrets as an operator stores them, one per source."""
+        if logical_id == "ApiKeySecret":
+            return self.api_key
+        if logical_id == "WebhookSecrets":
+            return json.dumps(self.webhook_secrets)
+        if "SecretString" in props:
+            return str(self.resolve(props["SecretString"], where=f"{logical_id}.SecretString"))
+        spec = props.get("GenerateSecretString", {})
+        return pysecrets.token_urlsafe(int(spec.get("PasswordLength", 32)))[
+            : int(spec.get("PasswordLength", 32))
+        ]
 
-    def resolve(self, value: Any) -> Any:
-        if isinstance(value, dict) and len(value) == 1:
-            ((fn, arg),) = value.items()
-            if fn == "Ref":
-                return self.names[arg]
-            if fn == "Fn::If":
-                cond, yes, no = arg
-                return self.resolve(yes if self._condition(cond) else no)
-            if fn == "Fn::Sub":
-                text = arg if isinstance(arg, str) else arg[0]
-                for key, val in self.names.items():
-                    text = text.replace("${" + key + "}", str(val))
-                return text
-            if fn == "Fn::GetAtt":
-                return f"arn:local:{arg[0]}"
-        if isinstance(value, dict):
-            return {k: self.resolve(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.resolve(v) for v in value]
-        return value
+    # ---- the wiring ------------------------------------------------------------------------------
+    def _check_properties(self, where: str, props: dict[str, Any]) -> None:
+        for name in props:
+            if name not in HONOURED and name not in NOT_EMULATED:
+                raise UnsupportedTemplateProperty(
+                    f"{where}.{name}: the local runtime cannot honour this property; teach "
+                    "nearmiss_local.runtime what it means before using it"
+                )
+
+    def _queue_url(self, arn: str, *, where: str) -> str:
+        if arn not in self._queue_urls:
+            raise UnsupportedTemplateProperty(f"{where}: {arn} is not an SQS queue of this template")
+        return self._queue_urls[arn]
 
     def _wire_functions(self) -> None:
-        glob = self.template["Globals"]["Function"]
-        events, sqs = self.client("events"), self.client("sqs")
+        glob = self.template.get("Globals", {}).get("Function", {})
+        self._check_properties("Globals.Function", glob)
         for logical_id, resource in self.template["Resources"].items():
             if resource["Type"] != "AWS::Serverless::Function":
                 continue
             props = resource["Properties"]
+            where = f"Resources.{logical_id}.Properties"
+            self._check_properties(where, props)
             env = {
-                **self.resolve(glob["Environment"]["Variables"]),
-                **self.resolve(props.get("Environment", {}).get("Variables", {})),
+                **self.resolve(glob.get("Environment", {}).get("Variables", {}), where="Globals"),
+                **self.resolve(props.get("Environment", {}).get("Variables", {}), where=where),
             }
             code = props["CodeUri"].strip("/").replace("/", ".")
             module_name, handler_name = props["Handler"].rsplit(".", 1)
@@ -261,58 +385,113 @@ class LocalStack:
                 timeout=int(props.get("Timeout", glob.get("Timeout", 3))),
                 memory=int(props.get("MemorySize", glob.get("MemorySize", 128))),
             )
+            self._wire_invoke_config(fn, props.get("EventInvokeConfig"), where=f"{where}.EventInvokeConfig")
             for event_name, event in props.get("Events", {}).items():
-                kind, eprops = event["Type"], event["Properties"]
-                if kind == "EventBridgeRule":
-                    rule = f"{logical_id}-{event_name}"
-                    pattern = self.resolve(eprops["Pattern"])
-                    bus = self.resolve(eprops.get("EventBusName", "default"))  # SES feedback: the default bus
-                    events.put_rule(
-                        Name=rule, EventBusName=bus, EventPattern=json.dumps(pattern), State="ENABLED"
-                    )
-                    if fn.queue_url is None:
-                        fn.queue_url = sqs.create_queue(QueueName=f"fn-{logical_id}")["QueueUrl"]
-                    arn = sqs.get_queue_attributes(QueueUrl=fn.queue_url, AttributeNames=["QueueArn"])[
-                        "Attributes"
-                    ]["QueueArn"]
-                    events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "fn", "Arn": arn}])
-                    fn.rules.append((event_name, pattern))
-                elif kind in ("Schedule", "ScheduleV2"):
-                    fn.schedules.append(self.resolve(eprops.get("Schedule") or eprops["ScheduleExpression"]))
-                elif kind == "HttpApi":
-                    fn.routes.append((str(eprops.get("Method", "ANY")).upper(), str(eprops["Path"])))
+                self._wire_event(fn, event_name, event, where=f"{where}.Events.{event_name}")
             self.functions[logical_id] = fn
 
+    def _wire_invoke_config(self, fn: Function, config: dict[str, Any] | None, *, where: str) -> None:
+        if config is None:
+            return
+        for name in config:
+            if name not in ("MaximumRetryAttempts", "DestinationConfig", "MaximumEventAgeInSeconds"):
+                raise UnsupportedTemplateProperty(f"{where}.{name}: not honoured by the local runtime")
+        fn.async_retries = int(config.get("MaximumRetryAttempts", DEFAULT_ASYNC_RETRIES))
+        destinations = config.get("DestinationConfig", {})
+        for name, target in destinations.items():
+            if name != "OnFailure" or target.get("Type") != "SQS":
+                raise UnsupportedTemplateProperty(
+                    f"{where}.DestinationConfig.{name}: only an SQS OnFailure destination is honoured locally"
+                )
+            arn = self.resolve(target["Destination"], where=where)
+            fn.on_failure_url = self._queue_url(arn, where=f"{where}.DestinationConfig.OnFailure")
+
+    def _wire_event(self, fn: Function, event_name: str, event: dict[str, Any], *, where: str) -> None:
+        kind, eprops = event["Type"], event.get("Properties", {})
+        if kind not in EVENT_PROPERTIES:
+            raise UnsupportedTemplateProperty(f"{where}.Type: {kind} events are not honoured locally")
+        for name in eprops:
+            if name not in EVENT_PROPERTIES[kind]:
+                raise UnsupportedTemplateProperty(
+                    f"{where}.Properties.{name}: not honoured by the local runtime"
+                )
+        if kind == "EventBridgeRule":
+            self._wire_rule(fn, event_name, eprops, where=f"{where}.Properties")
+        elif kind == "Schedule":
+            if eprops.get("Enabled", True):
+                fn.schedules.append(self.resolve(eprops["Schedule"], where=where))
+        else:
+            fn.routes.append((str(eprops.get("Method", "ANY")).upper(), str(eprops["Path"])))
+
+    def _wire_rule(self, fn: Function, event_name: str, eprops: dict[str, Any], *, where: str) -> None:
+        events, sqs = self.client("events"), self.client("sqs")
+        name = f"{fn.logical_id}{event_name}"  # SAM's logical id of the rule
+        pattern = self.resolve(eprops["Pattern"], where=f"{where}.Pattern")
+        bus = self.resolve(eprops.get("EventBusName", "default"), where=where)
+        events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern), State="ENABLED")
+        queue_url = sqs.create_queue(QueueName=f"rule-{name}")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "fn", "Arn": queue_arn}])
+        rule = Rule(name=name, event_name=event_name, bus=bus, pattern=pattern, queue_url=queue_url)
+        retry = eprops.get("RetryPolicy", {})
+        for key in retry:
+            if key not in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds"):
+                raise UnsupportedTemplateProperty(
+                    f"{where}.RetryPolicy.{key}: not honoured by the local runtime"
+                )
+        rule.retry_attempts = int(retry.get("MaximumRetryAttempts", DEFAULT_RULE_RETRIES))
+        dlq = eprops.get("DeadLetterConfig")
+        if dlq is not None:
+            if set(dlq) != {"Arn"}:
+                # SAM's `Type: SQS` makes a new queue per rule (one nobody watches); name ours with Arn.
+                raise UnsupportedTemplateProperty(
+                    f"{where}.DeadLetterConfig: only {{Arn: <queue arn>}} is honoured (got {sorted(dlq)})"
+                )
+            arn = self.resolve(dlq["Arn"], where=f"{where}.DeadLetterConfig.Arn")
+            rule.dead_letter_url = self._queue_url(arn, where=f"{where}.DeadLetterConfig.Arn")
+        fn.rules.append(rule)
+
     # ---- invoking ------------------------------------------------------------------------------------
+    @contextmanager
+    def _environment(self, fn: Function) -> Iterator[None]:
+        """os.environ as the function's sandbox has it: the template's variables for this function
+        (and none of another's), beside the process's own AWS settings."""
+        saved = dict(os.environ)
+        for key in [k for k in os.environ if k.startswith(("NEARMISS_", "POWERTOOLS_"))]:
+            if key not in fn.env and not key.startswith("NEARMISS_WEBHOOK_SECRET_"):
+                del os.environ[key]
+        os.environ.update(fn.env)
+        os.environ["AWS_LAMBDA_FUNCTION_NAME"] = fn.logical_id
+        os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = str(fn.memory)
+        try:
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
     def _container(self, fn: Function) -> Any:
         from nearmiss.bootstrap import Container
         from nearmiss.config import Settings
 
         if fn.logical_id not in self._containers:
-            values = {
-                k.removeprefix("NEARMISS_").lower(): v for k, v in fn.env.items() if k.startswith("NEARMISS_")
-            }
-            self._containers[fn.logical_id] = Container(Settings(**values))  # type: ignore[arg-type]
+            with self._environment(fn):
+                settings = Settings()  # type: ignore[call-arg]  # from the environment, as in Lambda
+            self._containers[fn.logical_id] = Container(settings)
         return self._containers[fn.logical_id]
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
-        """Call a function's real handler as Lambda would: its environment, its container, a context."""
+        """Call a function's real handler as Lambda would: its environment, its container, its role."""
         from nearmiss import bootstrap
 
+        from nearmiss_local import iam
+
         fn = self.functions[logical_id]
-        bootstrap.use(self._container(fn))
-        powertools = {k: v for k, v in fn.env.items() if k.startswith("POWERTOOLS_")}
-        saved = {k: os.environ.get(k) for k in powertools}
-        os.environ.update(powertools)
-        try:
-            with self._quiet():
-                return fn.handler()(event, FakeContext(fn.logical_id, fn.memory, fn.timeout))
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+        container = self._container(fn)
+        bootstrap.use(container)
+        with self._environment(fn), iam.acting_as(logical_id), self._quiet():
+            return fn.handler()(event, FakeContext(fn.logical_id, fn.memory, fn.timeout))
 
     @contextmanager
     def _quiet(self) -> Iterator[None]:
@@ -333,22 +512,53 @@ class LocalStack:
         while True:
             moved = 0
             for fn in self.functions.values():
-                if fn.queue_url is None:
-                    continue
-                got = sqs.receive_message(QueueUrl=fn.queue_url, MaxNumberOfMessages=10)
-                for message in got.get("Messages", []):
-                    event = json.loads(message["Body"])
-                    event.setdefault("account", "123456789012")  # moto's delivery omits it
-                    self._invoke_async(fn, event)
-                    sqs.delete_message(QueueUrl=fn.queue_url, ReceiptHandle=message["ReceiptHandle"])
-                    moved += 1
+                for rule in fn.rules:
+                    got = sqs.receive_message(QueueUrl=rule.queue_url, MaxNumberOfMessages=10)
+                    for message in got.get("Messages", []):
+                        event = json.loads(message["Body"])
+                        event.setdefault("account", ACCOUNT)  # moto's delivery omits it
+                        self._deliver(fn, rule, event)
+                        sqs.delete_message(QueueUrl=rule.queue_url, ReceiptHandle=message["ReceiptHandle"])
+                        moved += 1
             delivered += moved
             if not moved:
                 return delivered
 
+    def _deliver(self, fn: Function, rule: Rule, event: dict[str, Any]) -> None:
+        """EventBridge hands the event to Lambda's asynchronous invocation, retrying a delivery that
+        fails (RetryPolicy) and then putting the event on the rule's dead-letter queue."""
+        error = None
+        for _ in range(1 + rule.retry_attempts):
+            error = self.delivery_fault(fn.logical_id, event) if self.delivery_fault else None
+            if error is None:
+                self._invoke_async(fn, event)
+                return
+        self.invocations.append((fn.logical_id, "undeliverable"))
+        self.dead_letters.append(DeadLetter(fn.logical_id, event, f"delivery failed: {error}"))
+        if rule.dead_letter_url is None:
+            return  # EventBridge drops it: the template test makes sure every rule has a queue
+        # What EventBridge writes to a rule's dead-letter queue: the event, and why, as attributes.
+        # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
+        attributes = {
+            "RULE_ARN": rule.arn,
+            "TARGET_ARN": fn.arn,
+            "ERROR_CODE": "SDK_CLIENT_ERROR",
+            "ERROR_MESSAGE": str(error),
+            "EXHAUSTED_RETRY_CONDITION": "MaximumRetryAttempts",
+            "RETRY_ATTEMPTS": str(rule.retry_attempts),
+        }
+        self.client("sqs").send_message(
+            QueueUrl=rule.dead_letter_url,
+            MessageBody=json.dumps(event),
+            MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
+        )
+
     def _invoke_async(self, fn: Function, event: dict[str, Any]) -> None:
+        """Lambda's asynchronous invocation: the first try, EventInvokeConfig's retries, then the
+        OnFailure destination with the record Lambda writes there."""
         error = ""
-        for _ in range(MAX_ASYNC_ATTEMPTS):
+        attempts = 1 + fn.async_retries
+        for _ in range(attempts):
             try:
                 self.invoke(fn.logical_id, event)
             except Exception as exc:
@@ -358,15 +568,17 @@ class LocalStack:
             return
         self.invocations.append((fn.logical_id, "dead-lettered"))
         self.dead_letters.append(DeadLetter(fn.logical_id, event, error))
-        # The record Lambda's OnFailure destination writes (the same shape, so replay reads both).
+        if fn.on_failure_url is None:
+            return  # Lambda drops it: the template test makes sure every function has a destination
+        # https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
         record = {
             "version": "1.0",
             "timestamp": datetime.now(UTC).isoformat(),
             "requestContext": {
                 "requestId": str(uuid.uuid4()),
-                "functionArn": f"arn:aws:lambda:{REGION}:123456789012:function:{fn.logical_id}",
+                "functionArn": f"{fn.arn}:$LATEST",
                 "condition": "RetriesExhausted",
-                "approximateInvokeCount": MAX_ASYNC_ATTEMPTS,
+                "approximateInvokeCount": attempts,
             },
             "requestPayload": event,
             "responseContext": {
@@ -376,9 +588,22 @@ class LocalStack:
             },
             "responsePayload": {"errorMessage": error},
         }
-        self.client("sqs").send_message(
-            QueueUrl=self.names["DeadLetterQueue"], MessageBody=json.dumps(record)
-        )
+        self.client("sqs").send_message(QueueUrl=fn.on_failure_url, MessageBody=json.dumps(record))
+
+    def function_named(self, name: str) -> Function | None:
+        """The function a Lambda API call names: its name, its ARN (qualified or not), or a partial ARN."""
+        bare = name.split(":function:")[-1].split(":")[0]
+        return self.functions.get(bare)
+
+    def publish_as_aws(self, entry: dict[str, Any]) -> None:
+        """An event an AWS service (SES) puts on the default bus itself: allowed to use its `aws.`
+        source, which PutEvents refuses to anyone else."""
+        from moto.events.models import events_backends
+
+        backend = events_backends[ACCOUNT][REGION]
+        (answer,) = backend.put_events([{"EventBusName": "default", **entry}])
+        if "ErrorCode" in answer:
+            raise RuntimeError(f"the default bus refused {entry.get('DetailType')}: {answer}")
 
     def tick(self) -> list[Any]:
         """Fire every scheduled function once (what EventBridge Scheduler does every few minutes)."""
@@ -390,10 +615,10 @@ class LocalStack:
                     "id": str(uuid.uuid4()),
                     "detail-type": "Scheduled Event",
                     "source": "aws.events",
-                    "account": "123456789012",
+                    "account": ACCOUNT,
                     "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                     "region": REGION,
-                    "resources": [f"arn:aws:events:{REGION}:123456789012:rule/{fn.logical_id}"],
+                    "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{fn.logical_id}"],
                     "detail": {},
                 }
                 results.append(self.invoke(fn.logical_id, event))
@@ -429,7 +654,7 @@ class LocalStack:
             "queryStringParameters": dict(parse_qsl(parts.query)) or None,
             "headers": hdrs,
             "requestContext": {
-                "accountId": "123456789012",
+                "accountId": ACCOUNT,
                 "apiId": "local",
                 "domainName": "127.0.0.1",
                 "http": {

@@ -63,7 +63,12 @@ class CandidateIn(Strict):
     time_zone: str = "UTC"
     country: str | None = None
     mode: Mode = Mode.REVIEW
-    sending_identity: Literal["own_address", "platform"] = "platform"
+    sending_identity: Literal["own_address", "platform"] = Field(
+        default="platform",
+        description='"platform": From the platform\'s domain with your name, Reply-To your address. '
+        '"own_address": From your address; only when it or its domain is a verified SES identity of '
+        "this account (never a free-mail address, whose DMARC policy would refuse the note)",
+    )
     signature: str | None = None
     playbook: PlaybookSettings = PlaybookSettings()
 
@@ -230,8 +235,132 @@ def health() -> dict[str, str]:
 
 @app.get("/openapi.json")
 def openapi() -> Response[Any]:
-    schema = app.get_openapi_json_schema(title="Near Miss", version="1.0.0")
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=schema)
+    return _json(200, openapi_document())
+
+
+# How each source signs its webhooks (README, "Rejections from applicant tracking systems").
+WEBHOOK_SIGNATURES: dict[str, str] = {
+    "greenhouse": "`Signature: sha256 <hex>`: HMAC-SHA256 of the raw body, keyed with your secret",
+    "lever": "no header: the body's `signature` is HMAC-SHA256(`token` + `triggeredAt`) with a 10-minute "
+    "window; Lever does not sign the body, so a rejection waits for confirmation",
+    "ashby": "`Ashby-Signature: sha256=<hex>`: HMAC-SHA256 of the raw body (unsigned only if the operator "
+    "lists ashby in NEARMISS_WEBHOOK_UNSIGNED)",
+    "workable": "`X-Workable-Signature: <hex>`: HMAC-SHA256 of the raw body, keyed with the account's "
+    "API token",
+    "recruitee": "`X-Recruitee-Signature: <hex>`: HMAC-SHA256 of the raw body",
+    "generic": '`X-NearMiss-Signature: sha256=<hex of HMAC(timestamp + "." + body)>` with '
+    "`X-NearMiss-Timestamp` (Unix seconds), 5-minute window",
+}
+WEBHOOK_HEADERS: dict[str, str] = {  # header -> who sends it, and what it holds
+    "Signature": "greenhouse: `sha256 <hex>`",
+    "Ashby-Signature": "ashby: `sha256=<hex>`",
+    "X-Workable-Signature": "workable: `<hex>`",
+    "X-Recruitee-Signature": "recruitee: `<hex>`",
+    "X-NearMiss-Signature": "generic: `sha256=<hex>`",
+    "X-NearMiss-Timestamp": "generic: Unix seconds, within 5 minutes of our clock",
+}
+
+
+def _webhook_path() -> dict[str, Any]:
+    """POST /webhooks/{source}: served by the webhook function (entrypoints.on_webhook), beside this
+    API on the same HTTP API, so the one document describes both."""
+    from nearmiss.intake.registry import SOURCES
+    from nearmiss.service.intake import MAX_WEBHOOK_BYTES
+
+    sources = sorted(SOURCES)
+    refusal = {"$ref": "#/components/schemas/WebhookRefusal"}
+
+    def answer(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+        return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+    signatures = "\n".join(f"- `{source}`: {WEBHOOK_SIGNATURES[source]}" for source in sources)
+    return {
+        "post": {
+            "summary": "POST /webhooks/{source}",
+            "operationId": "receive_webhook",
+            "description": "An ATS's webhook, exactly as it sends it: the signature is checked on the raw "
+            "bytes (no x-api-key), the event becomes the canonical one on the bus, once.\n\n"
+            f"Signatures:\n{signatures}",
+            "parameters": [
+                {
+                    "name": "source",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "enum": sources},
+                },
+                *(
+                    {
+                        "name": name,
+                        "in": "header",
+                        "required": False,
+                        "description": description,
+                        "schema": {"type": "string"},
+                    }
+                    for name, description in WEBHOOK_HEADERS.items()
+                ),
+            ],
+            "requestBody": {
+                "required": True,
+                "description": f"The ATS's own JSON, byte for byte (at most {MAX_WEBHOOK_BYTES} bytes)",
+                "content": {"application/json": {"schema": {"type": "object", "additionalProperties": True}}},
+            },
+            "responses": {
+                "200": answer(
+                    "Recorded (accepted, or kept until the candidate registers), a redelivery, or an event "
+                    "we do not act on (ignored, with the reason)",
+                    {"$ref": "#/components/schemas/WebhookAnswer"},
+                ),
+                "400": answer("A malformed body, naming the field", refusal),
+                "401": answer(
+                    "A missing or bad signature, a stale timestamp, or no secret configured", refusal
+                ),
+                "404": answer(
+                    "An unknown source",
+                    {
+                        "type": "object",
+                        "required": ["error", "sources"],
+                        "properties": {
+                            "error": {"type": "string"},
+                            "sources": {"type": "array", "items": {"type": "string", "enum": sources}},
+                        },
+                    },
+                ),
+                "413": answer(f"A body larger than {MAX_WEBHOOK_BYTES} bytes", refusal),
+                "415": answer("A content type other than JSON", refusal),
+                "503": answer("The event could not be recorded; nothing was kept, retry", refusal),
+            },
+        }
+    }
+
+
+_WEBHOOK_SCHEMAS: dict[str, Any] = {
+    "WebhookAnswer": {
+        "type": "object",
+        "required": ["status"],
+        "properties": {
+            "status": {"type": "string", "enum": ["accepted", "kept_unmatched", "duplicate", "ignored"]},
+            "reason": {"type": "string", "description": "why an event is ignored"},
+        },
+    },
+    "WebhookRefusal": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {"type": "string", "description": "which field or header, and what is wrong"}
+        },
+    },
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document of every route on the HTTP API: this function's, from the code, and the
+    webhook route the webhook function serves."""
+    import json
+
+    document: dict[str, Any] = json.loads(app.get_openapi_json_schema(title="Near Miss", version="1.0.0"))
+    document["paths"]["/webhooks/{source}"] = _webhook_path()
+    document.setdefault("components", {}).setdefault("schemas", {}).update(_WEBHOOK_SCHEMAS)
+    return document
 
 
 # ---- candidates ----------------------------------------------------------------------------------
@@ -243,6 +372,10 @@ def put_candidate(candidate_id: str, body: CandidateIn) -> Response[Any]:
         candidate = Candidate(candidate_id=_id(candidate_id, "candidate_id"), **body.model_dump())
     except ValidationError as exc:
         raise invalid("candidate", exc) from None
+    if candidate.sending_identity == "own_address":  # on every save: the address may have changed
+        unavailable = _check_own_address(str(candidate.email))
+        if unavailable is not None:
+            return unavailable
     created = c.store.get_candidate(candidate.candidate_id) is None
     c.store.put_candidate(candidate)
     answer: dict[str, Any] = candidate.model_dump(mode="json")
@@ -253,6 +386,28 @@ def put_candidate(candidate_id: str, body: CandidateIn) -> Response[Any]:
     # Webhooks that arrived before the candidate registered were kept: route them now.
     answer["replayed_events"] = c.intake.replay(f"EMAIL#{recipient_key(str(candidate.email))}", now=now())
     return _json(201 if created else 200, answer)
+
+
+def _check_own_address(address: str) -> Response[Any] | None:
+    """Refuse (400, naming `sending_identity`) an own address the notes may not go From; None when
+    they may; the 503 to answer when SES cannot be asked now (nothing written either way)."""
+    from nearmiss.service.ports import IdentityLookupError
+
+    c = bootstrap.container()
+    try:
+        refusal = c.senders.own_address_refusal(address, c.identities)
+    except IdentityLookupError:
+        logger.exception("sending identity not checked")
+        return _json(
+            503,
+            {
+                "error": "could not check the sending identity with SES just now; nothing was saved, "
+                'please retry (or use "platform")'
+            },
+        )
+    if refusal is not None:
+        raise InvalidInputError("candidate", [("sending_identity", refusal)])
+    return None
 
 
 @app.get("/candidates/<candidate_id>")

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from nearmiss.service.intake import Intake
     from nearmiss.service.links import Links
     from nearmiss.service.playbooks import SenderPolicy
-    from nearmiss.service.ports import Mailer, Publisher, Store
+    from nearmiss.service.ports import Identities, Mailer, Publisher, Store
 
 
 def _client(service: str, **config: Any) -> Any:
@@ -75,6 +75,17 @@ class Container:
         # dispatcher decides what to retry, and when.
         client = _client("sesv2", retries={"mode": "standard", "max_attempts": 1}, read_timeout=20)
         return SesMailer(client, self.settings.ses_configuration_set)
+
+    @cached_property
+    def identities(self) -> Identities:
+        from nearmiss.adapters.ses_identities import SesIdentities
+
+        # A read, safe to retry (unlike a send), but short: the API answers within its 10 s timeout
+        # even when SES is slow, and a check without an answer is simply tried again later.
+        client = _client(
+            "sesv2", retries={"mode": "standard", "max_attempts": 2}, connect_timeout=1, read_timeout=2
+        )
+        return SesIdentities(client)
 
     @cached_property
     def publisher(self) -> Publisher:
@@ -147,6 +158,7 @@ class Container:
                 max_steps=s.max_steps_per_run,
                 max_send_rate=s.ses_max_send_rate,
             ),
+            identities=self.identities,
         )
 
 

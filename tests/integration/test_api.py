@@ -286,3 +286,144 @@ def test_the_openapi_document_is_served_and_valid(stack) -> None:  # type: ignor
     document = json.loads(text)
     validate(document)
     assert "/candidates/{candidate_id}/applications/{application_id}/preview" in document["paths"]
+
+
+def test_the_openapi_document_describes_the_webhook_route_the_other_function_serves(stack) -> None:  # type: ignore[no-untyped-def]
+    from nearmiss.intake.registry import SOURCES
+
+    document = json.loads(stack.http("GET", "/openapi.json", auth=False)[2])
+    operation = document["paths"]["/webhooks/{source}"]["post"]
+    parameters = {(p["in"], p["name"]): p for p in operation["parameters"]}
+    assert parameters[("path", "source")]["schema"]["enum"] == sorted(SOURCES)
+    assert {name for where, name in parameters if where == "header"} == {
+        "Signature",
+        "Ashby-Signature",
+        "X-Workable-Signature",
+        "X-Recruitee-Signature",
+        "X-NearMiss-Signature",
+        "X-NearMiss-Timestamp",
+    }
+    assert all(f"`{source}`" in operation["description"] for source in SOURCES)
+    assert set(operation["requestBody"]["content"]) == {"application/json"}
+    assert set(operation["responses"]) == {"200", "400", "401", "404", "413", "415", "503"}
+    assert all("application/json" in answer["content"] for answer in operation["responses"].values())
+
+
+def test_every_route_of_the_http_api_is_in_the_openapi_document(stack) -> None:  # type: ignore[no-untyped-def]
+    from nearmiss.api import app
+    from nearmiss_local.runtime import load_template
+
+    document = json.loads(stack.http("GET", "/openapi.json", auth=False)[2])
+    documented = {
+        (method.upper(), path) for path, operations in document["paths"].items() for method in operations
+    }
+    # Given the routes template.yaml gives the HTTP API ...
+    served = []
+    for resource in load_template()["Resources"].values():
+        for event in resource.get("Properties", {}).get("Events", {}).values():
+            if event["Type"] == "HttpApi":
+                served.append(
+                    (str(event["Properties"].get("Method", "ANY")).upper(), event["Properties"]["Path"])
+                )
+    assert ("POST", "/webhooks/{source}") in served
+    # ... where a greedy one (/{proxy+}) hands every other path to the API function, whose resolver
+    # has the routes
+    greedy = [path for _, path in served if "+}" in path]
+    assert greedy == ["/{proxy+}"]
+    routes = [
+        (route.method, re.sub(r"<(\w+)>", r"{\1}", route.path))
+        for route in app._static_routes + app._dynamic_routes
+    ]
+    assert len(routes) > 15
+    # Then each is documented
+    for method, path in [r for r in served if r[1] not in greedy] + routes:
+        assert any(path == p and method in ("ANY", m) for m, p in documented), (
+            f"{method} {path} is not documented"
+        )
+
+
+# ---- sending From the candidate's own address -----------------------------------------------------------
+def save(
+    stack: Any, cid: str, email: str, sending_identity: str = "own_address"
+) -> tuple[int, dict[str, Any]]:
+    body = {"name": "Ada Quinn", "email": email, "sending_identity": sending_identity}
+    status, _, text = stack.http("PUT", f"/candidates/{cid}", body=body)
+    return status, json.loads(text)
+
+
+def unverified(stack: Any, name: str) -> None:
+    """An identity SES knows but has not verified (its DNS records are not published yet)."""
+    from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
+    from moto.ses.models import ses_backends
+
+    stack.client("sesv2").create_email_identity(EmailIdentity=name)
+    identity = ses_backends[DEFAULT_ACCOUNT_ID]["eu-west-1"].email_identities[name]
+    identity.verified_for_sending_status, identity.verification_status = False, "PENDING"
+
+
+@pytest.mark.parametrize(
+    ("email", "pending", "needle"),
+    [
+        (
+            "ada.quinn@gmail.com",
+            None,
+            "gmail.com is a free-mail domain: SES cannot send From it and pass DMARC",
+        ),
+        ("ada@yahoo.co.uk", None, "yahoo.co.uk is a free-mail domain"),
+        ("ada@mail.nearmiss.example", None, "platform's own sender domain (mail.nearmiss.example)"),
+        (
+            "ada@contoso.example",
+            None,
+            "neither the address nor its domain contoso.example is a verified SES identity of this account",
+        ),
+        (
+            "ada@contoso.example",
+            "contoso.example",
+            "contoso.example is an SES identity of this account but not verified",
+        ),
+    ],
+)
+def test_an_own_address_ses_may_not_send_from_is_refused_naming_the_field_and_nothing_is_written(  # type: ignore[no-untyped-def]
+    stack, email: str, pending: str | None, needle: str
+) -> None:
+    if pending:
+        unverified(stack, pending)
+    status, answer = save(stack, "ada", email)
+    assert status == 400, answer
+    assert answer["error"] == "invalid candidate"
+    (error,) = answer["fields"]
+    assert error["field"] == "sending_identity" and needle in error["reason"], error
+    assert stack.http("GET", "/candidates/ada")[0] == 404
+
+
+@pytest.mark.parametrize(
+    ("identity", "email"),
+    [
+        ("contoso.example", "ada@contoso.example"),
+        ("contoso.example", "ada@eu.contoso.example"),
+        ("ada@fabrikam.example", "ada@fabrikam.example"),
+    ],
+)
+def test_an_own_address_on_a_verified_identity_is_accepted(stack, identity: str, email: str) -> None:  # type: ignore[no-untyped-def]
+    stack.client("sesv2").create_email_identity(EmailIdentity=identity)
+    status, answer = save(stack, "ada", email)
+    assert status == 201 and answer["sending_identity"] == "own_address", answer
+
+
+def test_switching_an_existing_candidate_to_an_unverified_own_address_changes_nothing(stack) -> None:  # type: ignore[no-untyped-def]
+    assert save(stack, "ada", "ada@contoso.example", "platform")[0] == 201
+    status, answer = save(stack, "ada", "ada@contoso.example")
+    assert status == 400 and answer["fields"][0]["field"] == "sending_identity"
+    stored = json.loads(stack.http("GET", "/candidates/ada")[2])
+    assert stored["sending_identity"] == "platform"
+
+
+def test_when_ses_cannot_be_asked_the_save_is_a_503_and_writes_nothing(stack) -> None:  # type: ignore[no-untyped-def]
+    from botocore.stub import Stubber
+
+    identities = stack._container(stack.functions["ApiFunction"]).identities
+    with Stubber(identities.client) as stub:
+        stub.add_client_error("get_email_identity", "AccessDeniedException", "not authorized", 403)
+        status, answer = save(stack, "ada", "ada@contoso.example")
+    assert status == 503 and "nothing was saved" in answer["error"], answer
+    assert stack.http("GET", "/candidates/ada")[0] == 404

@@ -82,6 +82,44 @@ def test_every_recipient_gets_each_step_exactly_once_over_the_months(stack) -> N
     )
 
 
+def test_every_tag_of_every_message_ses_receives_is_in_its_alphabet(stack) -> None:  # type: ignore[no-untyped-def]
+    from nearmiss.service.dispatch import step_from_tags
+
+    # Given every SendEmail request the dispatcher makes is captured as botocore builds it (moto
+    # keeps no tags), in review mode so the drafts to the candidate are among them
+    requests: list[dict[str, Any]] = []
+    client = stack._container(stack.functions["SendDueStepsFunction"]).mailer.client
+    client.meta.events.register(
+        "before-parameter-build.sesv2.SendEmail", lambda params, **_: requests.append(dict(params))
+    )
+    register(stack, mode="review")
+    reject(stack)
+    # When the playbook runs through, every draft approved in time
+    for _ in range(40):
+        due = stack.next_due()
+        if due is None:
+            break
+        stack.traveller.move_to(due)
+        stack.tick()
+        stack.pump()
+        for step in steps_of(stack, "ada-quinn", "northwind-staff-platform"):
+            if step.state.value == "awaiting_approval":
+                status, _, text = stack.http("POST", f"{APP}/steps/{step.step_id}/approve")
+                assert status == 200, text
+    # Then SES received every note, and every tag name and value matched SES's MessageTag alphabet
+    assert len(recipients(stack)) == len(requests) == 12  # 6 drafts and 6 notes
+    tagged = [r["EmailTags"] for r in requests if "EmailTags" in r]
+    assert len(tagged) == 6
+    for tags in tagged:
+        for tag in tags:
+            assert re.fullmatch(r"^[A-Za-z0-9_-]{1,256}$", tag["Name"]), tag
+            assert re.fullmatch(r"^[A-Za-z0-9_-]{1,256}$", tag["Value"]), tag
+        # and SES's feedback events, which echo them, lead back to the step
+        origin = step_from_tags({t["Name"]: [t["Value"]] for t in tags})
+        assert origin is not None and origin[:2] == ("ada-quinn", "northwind-staff-platform")
+        assert origin[2] in {s.step_id for s in steps_of(stack, "ada-quinn", "northwind-staff-platform")}
+
+
 def test_a_reopen_cancels_the_pending_steps(stack) -> None:  # type: ignore[no-untyped-def]
     register(stack)
     reject(stack)
@@ -143,15 +181,81 @@ def test_a_tampered_or_expired_review_link_gets_a_clear_page(stack) -> None:  # 
     )
 
 
-def test_sending_from_an_unverified_own_address_fails_for_good_with_the_reason(stack) -> None:  # type: ignore[no-untyped-def]
-    register(stack, sending_identity="own_address")  # ada.quinn@example.com is not verified in SES
+def test_an_own_address_on_a_verified_domain_sends_from_it_and_is_held_once_unverified(stack) -> None:  # type: ignore[no-untyped-def]
+    # Given Ada's domain is a verified SES identity of the account when she chooses her own address
+    ses = stack.client("sesv2")
+    ses.create_email_identity(EmailIdentity="example.com")
+    register(stack, sending_identity="own_address")
     reject(stack)
-    run_until(stack, NOW + timedelta(days=2))
-    failed = [
-        s for s in steps_of(stack, "ada-quinn", "northwind-staff-platform") if s.state.value == "failed"
+    # When the thank-yous fall due, they go From her own address, with no Reply-To
+    run_until(stack, NOW + timedelta(days=1, hours=1))
+    sent = mails(stack)
+    assert len(sent) == 3
+    assert {(m["From"].addresses[0].addr_spec, m["Reply-To"]) for m in sent} == {
+        ("ada.quinn@example.com", None)
+    }
+    # And when the domain is no longer an identity, the next notes are held with the reason, not failed
+    ses.delete_email_identity(EmailIdentity="example.com")
+    stack.traveller.move_to(NOW + timedelta(days=3))  # past the dispatcher's five-minute cache
+    run_until(stack, NOW + timedelta(days=8))
+    held = [
+        s
+        for s in steps_of(stack, "ada-quinn", "northwind-staff-platform")
+        if s.kind.value == "share_resource" and s.state.value == "scheduled"
     ]
-    assert len(failed) == 3
-    assert all((s.reason or "").startswith("MessageRejected: Did not have authority to send") for s in failed)
+    assert held and len(mails(stack)) == 3
+    why = "held: own From address: neither the address nor its domain example.com is a verified SES"
+    assert all(s.attempts == 0 and (s.reason or "").startswith(why) for s in held)
+
+
+def test_an_own_address_that_ses_cannot_send_from_is_refused_when_it_is_chosen(stack) -> None:  # type: ignore[no-untyped-def]
+    body = json.loads(load_event("api/put_candidate.json")["body"])
+    status, _, text = stack.http("PUT", ADA, body={**body, "sending_identity": "own_address"})
+    assert status == 400, text
+    (error,) = json.loads(text)["fields"]
+    assert error["field"] == "sending_identity"
+    assert "example.com is a verified SES identity" in error["reason"]
+    assert stack.http("GET", ADA)[0] == 404  # nothing written
+
+
+def test_in_the_ses_sandbox_notes_are_held_not_failed_and_go_out_once_production_access_is_granted(
+    stack,
+) -> None:  # type: ignore[no-untyped-def]
+    from botocore.exceptions import ClientError
+
+    class Sandbox:
+        """SES before production access: every recipient refused, named as SES names it."""
+
+        def send_email(self, **kwargs: Any) -> Any:
+            to = kwargs["Destination"]["ToAddresses"][0]
+            message = (
+                "Email address is not verified. The following identities failed the check in region "
+                f"EU-WEST-1: {to}"
+            )
+            error = {"Error": {"Code": "MessageRejected", "Message": message}}
+            raise ClientError({**error, "ResponseMetadata": {"HTTPStatusCode": 400}}, "SendEmail")  # type: ignore[arg-type]
+
+    register(stack)
+    reject(stack)
+    mailer = stack._container(stack.functions["SendDueStepsFunction"]).mailer
+    stack.traveller.move_to(NOW + timedelta(days=1))
+    # Given an account still in the sandbox: SES refuses each recipient, naming it
+    real, mailer.client = mailer.client, Sandbox()
+    stack.tick()
+    mailer.client = real
+    # Then every thank-you waits, uncounted, saying why
+    thank_yous = [
+        s for s in steps_of(stack, "ada-quinn", "northwind-staff-platform") if s.kind.value == "thank_you"
+    ]
+    why = "held: the SES account is in the sandbox; " + (
+        "recipients must be verified until production access is granted"
+    )
+    assert all(s.state.value == "scheduled" and s.attempts == 0 and s.reason == why for s in thank_yous), [
+        (s.state, s.attempts, s.reason) for s in thank_yous
+    ]
+    # And once SES accepts them (production access), they go out
+    run_until(stack, NOW + timedelta(days=3))
+    assert len(recipients(stack)) == 3
 
 
 def test_a_throttled_send_is_retried_later_and_then_sent(stack) -> None:  # type: ignore[no-untyped-def]
@@ -174,7 +278,7 @@ def test_a_throttled_send_is_retried_later_and_then_sent(stack) -> None:  # type
         s.state.value == "scheduled" and s.attempts == 1 and "TooManyRequests" in (s.reason or "")
         for s in scheduled
     )
-    run_until(stack, NOW + timedelta(days=1, hours=3))
+    run_until(stack, NOW + timedelta(days=3))
     assert len(recipients(stack)) == 3
 
 

@@ -110,7 +110,9 @@ def test_a_full_run_logs_no_address_no_name_and_no_secret_unmasked(
                 body={"name": "Grace Park\r\n", "email": "grace.park@@northwind.example"},
             )
             stack.http("GET", "/candidates/nobody-here")
-            # a candidate who sends from an address SES never verified: every send fails with the reason
+            # a candidate who sends from their own address, whose domain SES stops verifying after they
+            # chose it: every note is held with the reason
+            stack.client("sesv2").create_email_identity(EmailIdentity="contoso.example")
             created = json.loads(
                 stack.http(
                     "PUT",
@@ -134,6 +136,7 @@ def test_a_full_run_logs_no_address_no_name_and_no_secret_unmasked(
             )
             stack.http("POST", "/candidates/c-own/applications/a1/rejection", body={})
             stack.pump()
+            stack.client("sesv2").delete_email_identity(EmailIdentity="contoso.example")
             due = stack.next_due()
             if due is not None:
                 stack.traveller.move_to(max(due, datetime.now(UTC)))

@@ -1,20 +1,27 @@
-"""send_due_steps on in-memory fakes: at most once, retries, failures, caps, review mode."""
+"""send_due_steps on in-memory fakes: at most once, retries, failures, holds, caps, review mode, tags."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from nearmiss.domain.compose import OutgoingMessage
 from nearmiss.domain.events import ApplicationReopened
 from nearmiss.domain.models import Mode, StepKind, StepState
+from nearmiss.domain.playbook import step_id
 from nearmiss.domain.records import StepRecord
-from nearmiss.service.dispatch import Dispatcher, DispatchSettings, backoff
+from nearmiss.service.dispatch import Dispatcher, DispatchSettings, backoff, step_from_tags, step_tags
 from nearmiss.service.links import Links
 from nearmiss.service.playbooks import SenderPolicy, decide, start_playbook, stop_playbook
 from nearmiss.service.ports import CreateOutcome, SendError, SendFailure, Suppression
-from nearmiss_local.fakes import MemoryStore, RecordingMailer
+from nearmiss_local.fakes import FakeIdentities, MemoryStore, RecordingMailer
 
 from tests.conftest import NOW, make_application, make_candidate, make_rejection
+from tests.helpers import load_event
 
 LINKS = Links("https://nearmiss.example", b"s" * 32)
 SENDERS = SenderPolicy(domain="mail.example")
@@ -287,3 +294,208 @@ def test_the_dispatcher_stops_taking_steps_when_the_lambda_is_about_to_time_out(
     _, mailer, dispatcher = world()
     report = dispatcher.run(NOW + timedelta(days=1), time_left=lambda: 5.0)
     assert report.outcomes["deferred_to_next_run"] == 3 and mailer.sent == []
+
+
+# ---- what SES is told: tags in its alphabet ----------------------------------------------------------
+SES_TAG = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # SES v2 API reference, MessageTag (Name and Value)
+IDS = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}", fullmatch=True)  # models.Identifier
+
+
+def test_every_step_of_every_kind_and_offset_is_tagged_in_the_ses_alphabet_and_read_back() -> None:
+    # Given a playbook with every kind of step, several check-in offsets, and ids with '.', ':', '@'
+    store = MemoryStore()
+    playbook = {"check_in_after_days": [7, 90, 730]}
+    store.put_candidate(make_candidate(candidate_id="ada.quinn@club:2026", playbook=playbook))
+    store.put_application(make_application(candidate_id="ada.quinn@club:2026", application_id="gh:1.2@x"))
+    rejection = make_rejection(candidate_id="ada.quinn@club:2026", application_id="gh:1.2@x")
+    start_playbook(store, rejection, SENDERS, now=NOW)
+    records = steps(store)
+    assert {s.kind for s in records} == set(StepKind)
+    assert {s.offset_days for s in records if s.kind is StepKind.CHECK_IN} == {7, 90, 730}
+    for step in records:
+        # When it is tagged for SES
+        tags = step_tags(step)
+        # Then every name and value is in SES's alphabet, and the feedback handler reads them back
+        assert all(SES_TAG.fullmatch(name) and SES_TAG.fullmatch(value) for name, value in tags.items()), tags
+        echoed = {name: [value] for name, value in tags.items()}
+        assert step_from_tags(echoed) == (step.candidate_id, step.application_id, step.step_id)
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(candidate_id=IDS, application_id=IDS, kind=st.sampled_from(list(StepKind)), offset=st.integers(7, 730))
+def test_any_ids_the_api_accepts_are_tagged_in_the_ses_alphabet(
+    candidate_id: str, application_id: str, kind: StepKind, offset: int
+) -> None:
+    step = steps(world()[0])[0].model_copy(
+        update={
+            "candidate_id": candidate_id,
+            "application_id": application_id,
+            "step_id": step_id(
+                kind, make_application().contacts[0], offset if kind is StepKind.CHECK_IN else None
+            ),
+        }
+    )
+    tags = step_tags(step)
+    assert all(SES_TAG.fullmatch(name) and SES_TAG.fullmatch(value) for name, value in tags.items()), tags
+    assert step_from_tags({k: [v] for k, v in tags.items()}) == (candidate_id, application_id, step.step_id)
+
+
+@pytest.mark.parametrize("kind", ["bounce", "complaint"])
+def test_the_sample_feedback_events_carry_tags_in_the_ses_alphabet_that_read_back(kind: str) -> None:
+    tags = load_event(f"handle_ses_feedback/{kind}.json")["detail"]["mail"]["tags"]
+    ours = {name: values for name, values in tags.items() if name.startswith("nm_")}
+    assert all(SES_TAG.fullmatch(name) and SES_TAG.fullmatch(v[0]) for name, v in ours.items())
+    assert step_from_tags(tags) == ("ada-quinn", "northwind-staff-platform", "thank_you.0123456789abcdef0123")
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [
+        {},
+        {"nm_candidate": ["YWRh"], "nm_application": ["YWRh"]},
+        {"nm_candidate": ["YWRh"], "nm_application": ["YWRh"], "nm_step": ["thank_you.0123456789abcdef0123"]},
+        {"nm_candidate": ["//8"], "nm_application": ["YWRh"], "nm_step": ["YWRh"]},  # not UTF-8
+        {"nm_candidate": [], "nm_application": ["YWRh"], "nm_step": ["YWRh"]},
+    ],
+)
+def test_tags_that_are_not_ours_name_no_step(tags: dict[str, list[str]]) -> None:
+    assert step_from_tags(tags) is None
+
+
+# ---- held, not failed: the SES sandbox, and an own address no longer verified ---------------------------
+SANDBOX = "the SES account is in the sandbox; recipients must be verified until production access is granted"
+
+
+def test_a_sandbox_hold_waits_uncounted_with_the_reason_and_the_run_goes_on() -> None:
+    # Given three thank-yous due, and SES refusing the first recipient as the sandbox does
+    store, mailer, dispatcher = world()
+    mailer.failures = [SendError(SendFailure.HELD, SANDBOX, retry_after=timedelta(hours=1))]
+    at = NOW + timedelta(days=1)
+    # When the run comes by
+    report = dispatcher.run(at)
+    # Then that step waits with the reason, no attempt counted; the others still go out in this run
+    assert report.outcomes["held"] == 1 and report.outcomes["sent"] == 2
+    held = next(s for s in steps(store, StepKind.THANK_YOU) if s.state is not StepState.SENT)
+    assert held.state is StepState.SCHEDULED and held.attempts == 0
+    assert held.reason == f"held: {SANDBOX}"
+    assert held.due_at is not None and held.due_at >= at + timedelta(hours=1)
+    # And once production access is granted, it goes out
+    dispatcher.run(held.due_at)
+    assert store.steps[(held.candidate_id, held.application_id, held.step_id)].state is StepState.SENT
+
+
+@dataclass
+class SandboxMailer(RecordingMailer):
+    """SES in the sandbox: addresses not in `verified` are refused as SES refuses them there."""
+
+    verified: set[str] = field(default_factory=set)
+
+    def send(self, message: OutgoingMessage) -> str:
+        if message.to_address not in self.verified:
+            raise SendError(SendFailure.HELD, SANDBOX, retry_after=timedelta(hours=1))
+        return super().send(message)
+
+
+def test_a_sandbox_hold_never_fails_for_good_but_a_note_past_its_latest_moment_does() -> None:
+    # Given SES in the sandbox, where only Mei and Sam were verified as recipients
+    store, _, _ = world()
+    mailer = SandboxMailer(verified={"mei@northwind.example", "sam@northwind.example"})
+    dispatcher = Dispatcher(store, mailer, LINKS, platform_address="notes@mail.example", sleep=lambda s: None)
+    step = next(s for s in steps(store, StepKind.THANK_YOU) if s.recipient_name == "Grace Park")
+    key = (step.candidate_id, step.application_id, step.step_id)
+    # When the dispatcher comes by each time Grace's note is due again
+    at = NOW + timedelta(days=1)
+    for _ in range(200):
+        dispatcher.run(at)
+        if store.steps[key].due_at is None:
+            break
+        at = store.steps[key].due_at  # type: ignore[assignment]
+    # Then it was held, uncounted, until three days past its time, and only then given up, saying why
+    final = store.steps[key]
+    assert final.state is StepState.FAILED and final.attempts == 0
+    assert final.reason == f"could not be sent within 3 days of its time: held: {SANDBOX}"
+    assert final.updated_at is not None and final.updated_at - step.planned_at > timedelta(days=3)
+    # And the verified recipients had theirs
+    assert sorted(m.to_address for m in mailer.sent) == ["mei@northwind.example", "sam@northwind.example"]
+
+
+def test_a_draft_held_by_the_sandbox_waits_and_lapses_at_its_expiry_at_the_latest() -> None:
+    store, mailer, dispatcher = world(Mode.REVIEW)
+    step = next(s for s in steps(store, StepKind.THANK_YOU) if s.recipient_name == "Mei Tanaka")
+    assert step.draft_at is not None and step.expires_at is not None
+    mailer.failures = [SendError(SendFailure.HELD, SANDBOX, retry_after=timedelta(days=30))]
+    report = dispatcher.run(step.draft_at)
+    assert report.outcomes["held"] == 1
+    held = next(s for s in steps(store, StepKind.THANK_YOU) if s.state is StepState.SCHEDULED)
+    assert held.attempts == 0 and held.reason == f"held: {SANDBOX}" and held.due_at == held.expires_at
+
+
+def own_address_world(verified: set[str]) -> tuple[MemoryStore, RecordingMailer, FakeIdentities, Dispatcher]:
+    store, mailer, identities = MemoryStore(), RecordingMailer(), FakeIdentities(verified=verified)
+    store.put_candidate(make_candidate(sending_identity="own_address"))
+    store.put_application(make_application())
+    start_playbook(store, make_rejection(), SENDERS, now=NOW)
+    dispatcher = Dispatcher(
+        store,
+        mailer,
+        LINKS,
+        platform_address="notes@mail.example",
+        identities=identities,
+        sleep=lambda s: None,
+    )
+    return store, mailer, identities, dispatcher
+
+
+def test_a_note_from_the_candidates_verified_domain_goes_from_their_own_address() -> None:
+    _, mailer, identities, dispatcher = own_address_world({"example.com"})
+    dispatcher.run(NOW + timedelta(days=1))
+    assert [(m.from_address, m.reply_to) for m in mailer.sent] == [("ada@example.com", None)] * 3
+    assert identities.asked == ["ada@example.com"] * 3
+
+
+def test_a_note_from_an_own_address_that_lost_its_verification_is_held_not_sent_not_failed() -> None:
+    # Given Ada's domain was verified when she chose her own address, and no longer is
+    store, mailer, identities, dispatcher = own_address_world(set())
+    at = NOW + timedelta(days=1)
+    # When her thank-yous fall due
+    report = dispatcher.run(at)
+    # Then none is sent, each waits with the reason, no attempt counted, nobody's day taken
+    assert report.outcomes["held"] == 3 and mailer.sent == [] and store.days == {}
+    held = steps(store, StepKind.THANK_YOU)
+    assert all(s.state is StepState.SCHEDULED and s.attempts == 0 for s in held)
+    why = "held: own From address: neither the address nor its domain example.com is a verified SES"
+    assert all((s.reason or "").startswith(why) for s in held)
+    # And once the domain is verified again, they go out
+    identities.verified.add("example.com")
+    dispatcher.run(max(s.due_at for s in held if s.due_at))
+    assert len(mailer.sent) == 3 and {m.from_address for m in mailer.sent} == {"ada@example.com"}
+
+
+def test_when_ses_cannot_say_whether_the_own_address_is_verified_the_attempt_counts_as_transient() -> None:
+    store, mailer, identities, dispatcher = own_address_world({"example.com"})
+    identities.unavailable = True
+    report = dispatcher.run(NOW + timedelta(days=1))
+    assert report.outcomes["retry_scheduled"] == 3 and mailer.sent == []
+    assert all(
+        s.attempts == 1 and "ThrottlingException" in (s.reason or "")
+        for s in steps(store, StepKind.THANK_YOU)
+    )
+
+
+def test_drafts_go_from_the_platform_and_need_no_identity_check() -> None:
+    store, mailer, identities = MemoryStore(), RecordingMailer(), FakeIdentities()
+    store.put_candidate(make_candidate(sending_identity="own_address", mode=Mode.REVIEW))
+    store.put_application(make_application())
+    start_playbook(store, make_rejection(), SENDERS, now=NOW)
+    dispatcher = Dispatcher(
+        store,
+        mailer,
+        LINKS,
+        platform_address="notes@mail.example",
+        identities=identities,
+        sleep=lambda s: None,
+    )
+    first_draft = min(s.draft_at for s in steps(store) if s.draft_at)
+    dispatcher.run(first_draft)
+    assert mailer.sent and all(m.from_address == "notes@mail.example" for m in mailer.sent)
+    assert identities.asked == []

@@ -20,7 +20,7 @@ MESSAGE = OutgoingMessage(
     text="Hi Grace,\n",
     html="<p>Hi Grace,</p>",
     headers={"List-Unsubscribe": "<https://x.example/stop>"},
-    tags={"nm_step": "thank_you.0123456789abcdef0123"},
+    tags={"nm_step": "dGhhbmtfeW91LjAxMjM0NTY3ODlhYmNkZWYwMTIz"},  # base64url of the step id
 )
 
 
@@ -34,9 +34,10 @@ class FailingClient:
         raise self.error
 
 
-def client_error(code: str, status: int) -> ClientError:
+def client_error(code: str, status: int, message: str = "m") -> ClientError:
     return ClientError(
-        {"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}}, "SendEmail"
+        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}},
+        "SendEmail",
     )
 
 
@@ -73,7 +74,7 @@ def test_each_failure_is_classified_for_the_dispatcher(
     assert (raised.value.retry_after is not None) is waits
     sent = client.calls[0]
     assert sent["ConfigurationSetName"] == "nearmiss-dev"
-    assert sent["EmailTags"] == [{"Name": "nm_step", "Value": "thank_you.0123456789abcdef0123"}]
+    assert sent["EmailTags"] == [{"Name": "nm_step", "Value": "dGhhbmtfeW91LjAxMjM0NTY3ODlhYmNkZWYwMTIz"}]
 
 
 def test_a_message_that_cannot_be_built_fails_for_good_before_reaching_ses() -> None:
@@ -88,3 +89,59 @@ def test_the_mime_carries_both_parts_reply_to_and_the_unsubscribe_header() -> No
     raw = build_mime(MESSAGE).decode()
     assert "Reply-To: ada@example.com" in raw and "List-Unsubscribe: <https://x.example/stop>" in raw
     assert "text/plain" in raw and "text/html" in raw
+
+
+# SES's own wording (SendEmail, MessageRejected), as it names the identities that failed the check.
+NOT_VERIFIED = (
+    "Email address is not verified. The following identities failed the check in region EU-WEST-1: "
+)
+
+
+@pytest.mark.parametrize(
+    "failed",
+    [
+        "grace@northwind.example",
+        "Grace Park <grace@northwind.example>, grace@northwind.example",
+        "GRACE@Northwind.example",
+    ],
+)
+def test_a_sandbox_rejection_of_the_recipient_holds_the_message_without_failing_it(failed: str) -> None:
+    # Given an account still in the SES sandbox, where the recipient is not a verified identity
+    client = FailingClient(client_error("MessageRejected", 400, NOT_VERIFIED + failed))
+    # When the note is sent
+    with pytest.raises(SendError) as raised:
+        SesMailer(client).send(MESSAGE)  # type: ignore[arg-type]
+    # Then it is held, to be tried again later, with the reason the candidate will read
+    assert raised.value.failure is SendFailure.HELD
+    assert raised.value.retry_after is not None
+    assert raised.value.reason == (
+        "the SES account is in the sandbox; recipients must be verified until production access is granted"
+    )
+
+
+@pytest.mark.parametrize(
+    "failed",
+    [
+        "notes@mail.example.org",  # the From
+        "Ada Quinn <notes@mail.example.org>, notes@mail.example.org",
+        "notes@mail.example.org, grace@northwind.example",  # the From and the recipient
+        "mail.example.org",  # the From's domain
+        "someone@else.example",  # not this message's recipient
+    ],
+)
+def test_an_unverified_sender_stays_a_permanent_failure(failed: str) -> None:
+    client = FailingClient(client_error("MessageRejected", 400, NOT_VERIFIED + failed))
+    with pytest.raises(SendError) as raised:
+        SesMailer(client).send(MESSAGE)  # type: ignore[arg-type]
+    assert raised.value.failure is SendFailure.PERMANENT and raised.value.retry_after is None
+    assert raised.value.reason == f"MessageRejected: {NOT_VERIFIED}{failed}"
+
+
+def test_a_tag_outside_the_ses_alphabet_fails_before_reaching_ses() -> None:
+    # SES v2 answers BadRequestException for the whole send; we say which tag, and never call it
+    client = FailingClient(AssertionError("never called"))
+    dotted = OutgoingMessage(**{**MESSAGE.__dict__, "tags": {"nm_step": "thank_you.0123456789abcdef0123"}})
+    with pytest.raises(SendError) as raised:
+        SesMailer(client).send(dotted)  # type: ignore[arg-type]
+    assert raised.value.failure is SendFailure.PERMANENT and "nm_step" in raised.value.reason
+    assert client.calls == []

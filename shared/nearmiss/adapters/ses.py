@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 from datetime import timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -55,6 +56,23 @@ PERMANENT_CODES = frozenset(
         "NotFoundException",  # e.g. a configuration set that does not exist
     }
 )
+# SES v2 MessageTag: names and values only in this alphabet, else BadRequestException for the send.
+SES_TAG = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+# In the SES sandbox every recipient must be a verified identity too. SES then answers
+# MessageRejected "Email address is not verified. The following identities failed the check in
+# region EU-WEST-1: grace@northwind.example" (the list may repeat an address with its display name,
+# "Grace Park <grace@northwind.example>", and ends in "..." when cut short). When every failed
+# identity is a recipient, the account cannot send to them yet: nothing is wrong with the message.
+_NOT_VERIFIED = re.compile(
+    r"Email address is not verified\..*?failed the check in region [^:]*:(?P<failed>.*)", re.S
+)
+_ADDRESS = re.compile(r"[^\s<>\",;]+@[^\s<>\",;]+")
+_DOMAIN = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+SANDBOX_WAIT = timedelta(hours=1)
+SANDBOX_REASON = (
+    "the SES account is in the sandbox; recipients must be verified until production access is granted"
+)
 
 
 # Fold no header below 998 characters: folding a long display name drops its quotes, and a name
@@ -79,6 +97,30 @@ def build_mime(message: OutgoingMessage) -> bytes:
     raw = mime.as_bytes()
     _check_parses_back(raw, message)
     return raw
+
+
+def unverified_identities(error_message: str) -> set[str] | None:
+    """The addresses SES names as failing the verified-identity check (lower-cased), or None when
+    the message is not that check's answer."""
+    match = _NOT_VERIFIED.search(error_message)
+    if match is None:
+        return None
+    failed = match.group("failed").strip().removesuffix("...")
+    found = {a.lower().rstrip(".") for a in _ADDRESS.findall(failed)}
+    # A domain identity is named bare: "...region EU-WEST-1: contoso.example".
+    return found | {t.strip().lower() for t in failed.split(",") if _DOMAIN.fullmatch(t.strip())}
+
+
+def _only_recipients_unverified(error_message: str, message: OutgoingMessage) -> bool:
+    """The sandbox case: every identity SES names is a recipient (an unverified From stays
+    permanent: leaving the sandbox does not verify it)."""
+    failed = unverified_identities(error_message)
+    if not failed:
+        return False
+    sender = message.from_address.lower()
+    if sender in failed or sender.partition("@")[2] in failed:
+        return False
+    return failed <= {message.to_address.lower()}
 
 
 def _check_parses_back(raw: bytes, message: OutgoingMessage) -> None:
@@ -111,13 +153,24 @@ class SesMailer:
         if self.configuration_set:
             kwargs["ConfigurationSetName"] = self.configuration_set
         if message.tags:
+            bad = sorted(
+                k for k, v in message.tags.items() if not (SES_TAG.fullmatch(k) and SES_TAG.fullmatch(v))
+            )
+            if bad:  # SES would refuse the whole send (BadRequestException); say which tag, before it
+                raise SendError(
+                    SendFailure.PERMANENT,
+                    f"message could not be built: tag {bad[0]} is not in SES's tag alphabet [A-Za-z0-9_-]",
+                )
             kwargs["EmailTags"] = [{"Name": k, "Value": v} for k, v in message.tags.items()]
         try:
             response = self.client.send_email(**kwargs)  # type: ignore[arg-type]
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-            text = f"{code}: {exc.response.get('Error', {}).get('Message', '')}".strip()
+            detail = str(exc.response.get("Error", {}).get("Message", ""))
+            text = f"{code}: {detail}".strip()
+            if code == "MessageRejected" and _only_recipients_unverified(detail, message):
+                raise SendError(SendFailure.HELD, SANDBOX_REASON, retry_after=SANDBOX_WAIT) from exc
             if code in PERMANENT_CODES:
                 raise SendError(SendFailure.PERMANENT, text) from exc
             if code in CAPACITY_CODES:  # the account, not this message: wait, do not count it

@@ -190,8 +190,10 @@ class Candidate(Strict):
     time_zone: TimeZoneName = "UTC"
     country: CountryCode | None = None
     mode: Mode = Mode.REVIEW
-    # "own_address": SES sends From the candidate's own verified address.
     # "platform": From the platform's verified domain, with the candidate's name and Reply-To.
+    # "own_address": From the candidate's own address, only where SES may send From it: the address
+    # or its domain is a verified identity of this account, not free mail, not the platform's own
+    # domain (domain.sending; checked when saved and again before each send).
     sending_identity: Literal["own_address", "platform"] = "platform"
     signature: LongText | None = None
     playbook: PlaybookSettings = PlaybookSettings()

@@ -8,6 +8,10 @@ Delivery semantics, per (application, recipient, step):
 - **Transient failures retry** (throttling, 5xx, connection refused: SES did not take the message)
   with exponential backoff and full jitter, inside the recipient's send window, up to a limit;
   **permanent failures** (rejected message, unverified sender) are marked `failed` with the reason.
+- **Held, not failed**: a message that cannot go *yet* through no fault of its own (the SES account
+  is still in the sandbox; the candidate's own address is, for now, no longer a verified identity)
+  waits with the reason and is tried again later without counting an attempt, as when SES is out
+  of capacity; past MAX_CAPACITY_DELAY after its planned instant it fails, since it would be late.
 - The claim also checks, in the same transaction, that the playbook was not stopped, that the
   recipient is not suppressed, and that the recipient gets no other message from us that day.
 """
@@ -30,10 +34,19 @@ from nearmiss.domain.records import StepRecord
 from nearmiss.domain.timing import next_send_instant
 from nearmiss.observability import logger
 from nearmiss.service.links import Links
-from nearmiss.service.ports import ClaimOutcome, Mailer, SendError, SendFailure, Store
+from nearmiss.service.ports import (
+    ClaimOutcome,
+    Identities,
+    IdentityLookupError,
+    Mailer,
+    SendError,
+    SendFailure,
+    Store,
+)
 
 BASE_BACKOFF = timedelta(minutes=2)
-MAX_CAPACITY_DELAY = timedelta(days=3)  # past this, a note held back by the SES quota is too late
+MAX_CAPACITY_DELAY = timedelta(days=3)  # past this, a note held back (quota, sandbox, identity) is too late
+IDENTITY_WAIT = timedelta(hours=1)  # how often a note from an address SES no longer verifies is retried
 MAX_BACKOFF = timedelta(hours=6)
 
 
@@ -64,28 +77,39 @@ def backoff(attempt: int, rng: random.Random | None = None) -> timedelta:
 
 
 def _tag(value: str) -> str:
-    # SES tag values allow letters, digits, '_', '-', '.', '@': base64url without padding fits.
+    # SES v2 MessageTag names and values may hold only ASCII letters, digits, '_' and '-' (1 to 256
+    # characters); anything else is a 400 for the whole send. Ids carry '.', ':' and '@', so every
+    # value is sent as base64url without padding, which is exactly that alphabet (a 128-character
+    # id becomes 171 characters).
     return base64.urlsafe_b64encode(value.encode()).rstrip(b"=").decode()
 
 
 def _untag(value: str) -> str:
-    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+    # Strict: a value with characters outside the alphabet is not ours (the lenient decoder would
+    # skip them and read something else).
+    return base64.b64decode(value + "=" * (-len(value) % 4), altchars=b"-_", validate=True).decode()
 
 
 def step_tags(step: StepRecord) -> dict[str, str]:
+    """The tags a message to the hiring side carries; SES echoes them in its bounce and complaint
+    events, so `step_from_tags` can tell which application's pending steps to cancel."""
     return {
         "nm_candidate": _tag(step.candidate_id),
         "nm_application": _tag(step.application_id),
-        "nm_step": step.step_id,
+        "nm_step": _tag(step.step_id),
     }
 
 
 def step_from_tags(tags: dict[str, list[str]]) -> tuple[str, str, str] | None:
-    """(candidate, application, step) from the tags SES echoes in its feedback events."""
+    """(candidate, application, step) from the tags SES echoes in its feedback events; None when
+    they are missing or are not ours."""
     try:
-        return _untag(tags["nm_candidate"][0]), _untag(tags["nm_application"][0]), tags["nm_step"][0]
+        candidate, application, step = (
+            _untag(tags[name][0]) for name in ("nm_candidate", "nm_application", "nm_step")
+        )
     except (KeyError, IndexError, ValueError, UnicodeDecodeError):
         return None
+    return candidate, application, step
 
 
 def render_step(step: StepRecord, stop_url: str | None) -> compose.Rendered:
@@ -109,6 +133,7 @@ class Dispatcher:
         platform_address: str,
         settings: DispatchSettings | None = None,
         *,
+        identities: Identities | None = None,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -116,6 +141,9 @@ class Dispatcher:
         self.mailer = mailer
         self.links = links
         self.platform_address = platform_address  # drafts go to the candidate from the platform
+        # Checks a candidate's own From address before each send; None: no check (the mailer's
+        # provider refuses an unverified From by itself, for good).
+        self.identities = identities
         self.settings = settings or DispatchSettings()
         self._sleep = sleep
         self._monotonic = monotonic
@@ -211,6 +239,16 @@ class Dispatcher:
         if step.recipient_address is None:
             skipped = step.moved(StepState.SKIPPED, now=now, due_at=None, reason="no email address")
             return "skipped" if self.store.replace_step(step, skipped) else "lost_race"
+        try:
+            unverified = self._own_address_not_verified(step)
+        except IdentityLookupError as exc:  # no verdict: a transient failure of this attempt
+            return self._after_failure(
+                step, SendError(SendFailure.TRANSIENT, str(exc)), now, back_to=step.state
+            )
+        if unverified is not None:  # before the claim: a held note takes nobody's day
+            return self._wait(
+                step, now, wait=IDENTITY_WAIT, reason=f"held: {unverified}", back_to=step.state, label="held"
+            )
         lease_until = now + self.settings.lease
         claimed = step.moved(StepState.SENDING, now=now, due_at=lease_until, lease_until=lease_until)
         day = now.astimezone(ZoneInfo(step.time_zone)).date().isoformat()
@@ -273,11 +311,36 @@ class Dispatcher:
             return "sent_but_unrecorded"
         return "sent"
 
+    def _own_address_not_verified(self, step: StepRecord) -> str | None:
+        """Why SES would not send From the candidate's own address now, if it would not. Checked
+        before every send, not only when the candidate chose it: an identity can lose its
+        verification (DNS records removed, the identity deleted) months later."""
+        if self.identities is None or step.sender.address.lower() == self.platform_address.lower():
+            return None
+        check = self.identities.can_send_from(step.sender.address)
+        if check.verified:
+            return None
+        return f"own From address: {check.reason}; the note goes out once it is verified again"
+
     def _after_failure(
         self, claimed: StepRecord, exc: SendError, now: datetime, *, back_to: StepState
     ) -> str:
+        if exc.failure is SendFailure.HELD:
+            wait = exc.retry_after or IDENTITY_WAIT
+            return self._wait(
+                claimed, now, wait=wait, reason=f"held: {exc.reason}", back_to=back_to, label="held"
+            )
         if exc.retry_after is not None:
-            return self._wait_for_capacity(claimed, exc, now, back_to=back_to)
+            # The account is out of capacity: this run stops sending; the step waits, uncounted.
+            self._capacity_until = now + exc.retry_after
+            return self._wait(
+                claimed,
+                now,
+                wait=exc.retry_after,
+                reason=f"waiting: {exc.reason}",
+                back_to=back_to,
+                label="deferred_capacity",
+            )
         if exc.failure is SendFailure.UNKNOWN:
             return self._settle(
                 claimed, StepState.NEEDS_REVIEW, now, f"outcome unknown: {exc.reason}", "needs_review"
@@ -307,27 +370,26 @@ class Dispatcher:
         )
         return "retry_scheduled" if self.store.replace_step(claimed, retry) else "lost_race"
 
-    def _wait_for_capacity(
-        self, claimed: StepRecord, exc: SendError, now: datetime, *, back_to: StepState
+    def _wait(
+        self, step: StepRecord, now: datetime, *, wait: timedelta, reason: str, back_to: StepState, label: str
     ) -> str:
-        """The account is out of capacity: this run stops sending; the step waits, uncounted, but
-        not beyond MAX_CAPACITY_DELAY past its planned instant (then it fails, with the reason)."""
-        assert exc.retry_after is not None
-        self._capacity_until = now + exc.retry_after
-        if now - claimed.planned_at > MAX_CAPACITY_DELAY:
-            reason = f"could not be sent within {MAX_CAPACITY_DELAY.days} days of its time: {exc.reason}"
-            return self._settle(claimed, StepState.FAILED, now, reason, "failed")
+        """The step cannot go yet, through no fault of its own: it is due again after `wait` (in the
+        recipient's next window), uncounted, but not beyond MAX_CAPACITY_DELAY past its planned
+        instant (then it fails, with the reason)."""
+        if now - step.planned_at > MAX_CAPACITY_DELAY:
+            late = f"could not be sent within {MAX_CAPACITY_DELAY.days} days of its time: {reason}"
+            return self._settle(step, StepState.FAILED, now, late, "failed")
         later = next_send_instant(
-            now + exc.retry_after,
-            zone=claimed.time_zone,
-            country=claimed.country,
-            window=claimed.send_window,
-            key=claimed.step_id,
+            now + wait,
+            zone=step.time_zone,
+            country=step.country,
+            window=step.send_window,
+            key=step.step_id,
         )
-        waiting = claimed.moved(
-            back_to, now=now, due_at=later, lease_until=None, reason=f"waiting: {exc.reason}"
-        )
-        return "deferred_capacity" if self.store.replace_step(claimed, waiting) else "lost_race"
+        if step.state is StepState.AWAITING_APPROVAL and step.expires_at is not None:
+            later = min(later, step.expires_at)  # a draft tried after its expiry would only lapse
+        waiting = step.moved(back_to, now=now, due_at=later, lease_until=None, reason=reason)
+        return label if self.store.replace_step(step, waiting) else "lost_race"
 
     def _settle(
         self, step: StepRecord, state: StepState, now: datetime, reason: str, label: str, **changes: object

@@ -14,7 +14,7 @@ from nearmiss.domain.playbook import plan, recipient_key
 from nearmiss.domain.records import PlaybookRecord, Sender, StepRecord
 from nearmiss.domain.timing import next_send_instant
 from nearmiss.service.links import Decision, Links, StepRef
-from nearmiss.service.ports import CreateOutcome, Store
+from nearmiss.service.ports import CreateOutcome, Identities, Store
 
 
 class UnknownApplicationError(LookupError):
@@ -31,10 +31,30 @@ class DecisionError(ValueError):
 
 @dataclass(frozen=True)
 class SenderPolicy:
-    """How the From line is built when the candidate sends through the platform's domain."""
+    """How the From line is built: the platform's domain with the candidate's name and Reply-To,
+    or the candidate's own address where SES may send From it (see `own_address_refusal`)."""
 
     domain: str
     local_part: str = "notes"
+
+    def own_address_refusal(self, address: str, identities: Identities) -> str | None:
+        """Why the candidate's notes may not go From `address`, or None when they may. The rules
+        that need no SES come first (no SES call for a gmail.com address), then SES itself: the
+        address, or its domain, must be a verified identity of this account. A proof that the
+        candidate owns the address is a further check that belongs here, beside these.
+        Raises IdentityLookupError when SES cannot be asked now."""
+        from nearmiss.domain.sending import own_address_refusal
+
+        refusal = own_address_refusal(address, self.domain)
+        if refusal is not None:
+            return refusal
+        check = identities.can_send_from(address)
+        if check.verified:
+            return None
+        return (
+            f"{check.reason}: SES sends From an address only for a verified identity (verify the "
+            'address or its domain in SES first), or use "platform"'
+        )
 
     def for_candidate(self, candidate: Candidate) -> Sender:
         if candidate.sending_identity == "own_address":

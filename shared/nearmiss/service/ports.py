@@ -77,6 +77,31 @@ class Mailer(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class IdentityCheck:
+    """Whether SES would send From an address for this account, and why not.
+
+    `identity` is the SES identity that covers the address (the address itself, its domain, or a
+    parent domain). SES verification proves the account controls the address or domain, not that
+    the candidate does: proof of the candidate's own ownership is a separate check, beside this one.
+    """
+
+    verified: bool
+    identity: str | None = None
+    reason: str = ""  # for the candidate, when not verified; names the domain, never the address
+
+
+class IdentityLookupError(Exception):
+    """SES could not be asked right now (throttled, unreachable, not permitted): no verdict."""
+
+
+class Identities(Protocol):
+    def can_send_from(self, address: str) -> IdentityCheck:
+        """Is `address`, or its domain, a verified SES identity of this account? Raises
+        IdentityLookupError when there is no answer to be had now."""
+        ...
+
+
 class Publisher(Protocol):
     def publish(
         self, events: Sequence[DomainEvent], *, source: str, correlation_id: str | None = None
@@ -87,11 +112,15 @@ class SendFailure(StrEnum):
     TRANSIENT = "transient"  # not accepted; safe to try again later (throttling, 5xx, connection refused)
     PERMANENT = "permanent"  # will never be accepted as it is (rejected, unverified sender)
     UNKNOWN = "unknown"  # may or may not have been accepted (a timeout after the request went out)
+    # Not accepted, and will not be until someone acts (the account leaves the SES sandbox): the
+    # message itself is fine, so it waits `retry_after`, uncounted, and the run goes on with others.
+    HELD = "held"
 
 
 class SendError(Exception):
-    """`retry_after`: the provider is out of capacity for a while (a daily quota, paused sending);
-    waiting that long is not a failed attempt of this message."""
+    """`retry_after`: how long to wait before trying this message again without counting a failed
+    attempt. With TRANSIENT, the provider is out of capacity (a daily quota, paused sending) and the
+    run stops sending; with HELD, only this message waits."""
 
     def __init__(self, failure: SendFailure, reason: str, *, retry_after: timedelta | None = None) -> None:
         super().__init__(reason)

@@ -1,0 +1,188 @@
+"""The embedded default honours the template as AWS would, and refuses what it cannot honour."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from nearmiss_local.runtime import LocalStack, UnsupportedTemplateProperty, load_template
+
+from tests.helpers import load_event
+
+
+def test_conditions_are_evaluated_from_the_parameters() -> None:
+    # Given a prod stack without a public base URL
+    with LocalStack(parameters={"Stage": "prod", "PublicBaseUrl": ""}) as stack:
+        dispatcher = stack.functions["SendDueStepsFunction"].env
+        api = stack.functions["ApiFunction"].env
+    # Then IsProd and HasPublicBaseUrl are what the parameters say
+    assert dispatcher["POWERTOOLS_LOG_LEVEL"] == "INFO"
+    assert dispatcher["NEARMISS_PUBLIC_BASE_URL"] == "https://local.execute-api.eu-west-1.amazonaws.com"
+    assert api["NEARMISS_PUBLIC_BASE_URL"] == ""
+
+
+def test_a_parameter_outside_its_constraint_stops_the_local_stack_naming_it() -> None:
+    from nearmiss_local.template_model import TemplateError
+
+    with pytest.raises(TemplateError, match="Parameter 'SesMaxSendRate'"):
+        LocalStack(parameters={"SesMaxSendRate": "0"})
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("Properties", "ReservedConcurrentExecutions"), 5),
+        (("Properties", "Events", "Rejected", "Properties", "InputTransformer"), {"InputTemplate": "{}"}),
+        (("Properties", "Events", "Rejected", "Properties", "DeadLetterConfig"), {"Type": "SQS"}),
+        (("Properties", "EventInvokeConfig", "DestinationConfig", "OnSuccess"), {"Type": "SQS"}),
+    ],
+)
+def test_a_property_the_runtime_cannot_honour_fails_loudly_naming_it(
+    path: tuple[str, ...], value: Any
+) -> None:
+    template = load_template()
+    node = template["Resources"]["StartPlaybookFunction"]
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    with pytest.raises(UnsupportedTemplateProperty, match=path[-1]), LocalStack(template=template):
+        pass
+
+
+def test_the_retries_and_the_failure_destination_come_from_the_template(stack) -> None:  # type: ignore[no-untyped-def]
+    start = stack.functions["StartPlaybookFunction"]
+    config = load_template()["Resources"]["StartPlaybookFunction"]["Properties"]["EventInvokeConfig"]
+    assert start.async_retries == config["MaximumRetryAttempts"]
+    assert start.on_failure_url == stack.names["DeadLetterQueue"]
+    assert [r.dead_letter_url for r in start.rules] == [stack.names["DeadLetterQueue"]]
+
+
+def test_an_event_that_cannot_be_delivered_lands_in_the_watched_queue_as_eventbridge_writes_it(stack) -> None:  # type: ignore[no-untyped-def]
+    # Given EventBridge cannot hand events to the stop function (throttled, say)
+    stack.delivery_fault = lambda fn, event: "Lambda throttled" if fn == "StopPlaybookFunction" else None
+    event = load_event("stop_playbook/application_reopened.json")
+    stack.client("events").put_events(
+        Entries=[
+            {
+                "Source": event["source"],
+                "DetailType": event["detail-type"],
+                "Detail": json.dumps(event["detail"]),
+                "EventBusName": stack.names["EventBus"],
+            }
+        ]
+    )
+    stack.pump()
+    # Then the event is in the dead-letter queue with the rule, the target and the error, for replay
+    sqs = stack.client("sqs")
+    got = sqs.receive_message(QueueUrl=stack.names["DeadLetterQueue"], MessageAttributeNames=["All"])
+    (message,) = got["Messages"]
+    attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
+    assert attributes["RULE_ARN"].endswith("rule/nearmiss-dev/StopPlaybookFunctionStopped")
+    assert attributes["TARGET_ARN"].endswith("function:StopPlaybookFunction")
+    assert attributes["ERROR_MESSAGE"] == "Lambda throttled"
+    assert json.loads(message["Body"])["detail-type"] == "Application Reopened"
+
+
+def test_a_function_is_refused_what_its_role_does_not_allow(stack) -> None:  # type: ignore[no-untyped-def]
+    from nearmiss_local import iam
+
+    ddb = stack.client("dynamodb")
+    # Given the stop function's role (Query, GetItem, PutItem, UpdateItem on the table)
+    with iam.acting_as("StopPlaybookFunction"):
+        ddb.query(
+            TableName=stack.names["Table"],
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": "x"}},
+        )
+        # Then a Scan or a DeleteItem is refused as Lambda's execution role refuses it
+        with pytest.raises(ClientError) as refused:
+            ddb.scan(TableName=stack.names["Table"])
+        assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+        assert "dynamodb:Scan" in refused.value.response["Error"]["Message"]
+        with pytest.raises(ClientError, match="dynamodb:DeleteItem"):
+            ddb.delete_item(TableName=stack.names["Table"], Key={"pk": {"S": "x"}, "sk": {"S": "y"}})
+    # And the harness itself (no function running) is not checked
+    ddb.scan(TableName=stack.names["Table"])
+
+
+def test_a_transaction_needs_the_action_of_each_of_its_items(stack) -> None:  # type: ignore[no-untyped-def]
+    from nearmiss_local import iam
+
+    item = {"pk": {"S": "a"}, "sk": {"S": "b"}}
+    # StartPlaybookFunction may Put and ConditionCheck, not Delete
+    with iam.acting_as("StartPlaybookFunction"), pytest.raises(ClientError, match="dynamodb:DeleteItem"):
+        stack.client("dynamodb").transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": stack.names["Table"], "Item": item}},
+                {"Delete": {"TableName": stack.names["Table"], "Key": {"pk": {"S": "c"}, "sk": {"S": "d"}}}},
+            ]
+        )
+
+
+def test_lambda_invoke_runs_the_real_handler_of_the_function_it_names(stack) -> None:  # type: ignore[no-untyped-def]
+    event = copy.deepcopy(load_event("handle_ses_feedback/bounce.json"))
+    event["detail"]["eventType"] = "Delivery"  # not feedback: the handler refuses it
+    answer = stack.client("lambda").invoke(
+        FunctionName="arn:aws:lambda:eu-west-1:123456789012:function:HandleSesFeedbackFunction",
+        Payload=json.dumps(event).encode(),
+    )
+    assert answer["FunctionError"] == "Unhandled"
+    assert "eventType" in json.loads(answer["Payload"].read())["errorMessage"]
+    with pytest.raises(ClientError) as missing:
+        stack.client("lambda").invoke(FunctionName="NoSuchFunction", Payload=b"{}")
+    assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def _ses_event(configuration_set: str) -> dict[str, Any]:
+    event = copy.deepcopy(load_event("handle_ses_feedback/bounce.json"))
+    event["detail"]["mail"]["tags"]["ses:configuration-set"] = [configuration_set]
+    return event
+
+
+def _publish_as_ses(stack: Any, event: dict[str, Any]) -> None:
+    stack.publish_as_aws(
+        {"Source": "aws.ses", "DetailType": event["detail-type"], "Detail": json.dumps(event["detail"])}
+    )
+
+
+def test_ses_feedback_of_another_configuration_set_is_not_ours(stack) -> None:  # type: ignore[no-untyped-def]
+    # Given a bounce from another stage's mail in the same account
+    _publish_as_ses(stack, _ses_event("nearmiss-prod"))
+    # Then the feedback rule does not take it
+    assert stack.pump() == 0
+    _publish_as_ses(stack, _ses_event("nearmiss-dev"))
+    assert stack.pump() == 1
+
+
+def test_an_ses_event_that_failed_is_replayed_by_invoking_its_function(stack) -> None:  # type: ignore[no-untyped-def]
+    from nearmiss.replay import replay
+
+    # Given the feedback function failed on a bounce (its table throttled through every retry)
+    container = stack._container(stack.functions["HandleSesFeedbackFunction"])
+    store = container.store
+    real = store.suppress
+
+    def throttled(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("ProvisionedThroughputExceededException")
+
+    store.suppress = throttled
+    _publish_as_ses(stack, _ses_event("nearmiss-dev"))
+    stack.pump()
+    assert [d.function for d in stack.dead_letters] == ["HandleSesFeedbackFunction"]
+    store.suppress = real
+    # When the operator replays the queue
+    sqs, events = stack.client("sqs"), stack.client("events")
+    report = replay(
+        sqs,
+        events,
+        queue_url=stack.names["DeadLetterQueue"],
+        bus_name=stack.names["EventBus"],
+        lambda_client=stack.client("lambda"),
+    )
+    # Then the function ran with it (PutEvents would have refused the aws.ses source) and the queue is empty
+    assert (report.replayed, report.kept) == (1, 0), report.reasons
+    assert stack.invocations[-1] == ("HandleSesFeedbackFunction", "ok")
+    assert sqs.receive_message(QueueUrl=stack.names["DeadLetterQueue"]).get("Messages", []) == []
