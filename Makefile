@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PYTHON ?= $(shell for p in python3.13 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | sort -V | tail -1) /usr/local/bin/python3.13 /usr/bin/python3.13; do "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null && { command -v "$$p"; break; }; done)
 PORT ?= 8000
 
-.PHONY: help venv demo test browser lint types template unit reliability bench replay serve build validate clean
+.PHONY: help venv demo test browser lint types template unit reliability bench replay serve build validate e2e clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -28,7 +28,7 @@ venv: $(STAMP) ## Create the virtualenv (Python 3.13) with every dependency
 demo: $(STAMP) ## Run the whole playbook offline on the embedded default (moto), months in seconds
 	@$(PY) -m nearmiss_local.demo
 
-test: $(STAMP) browser lint types template unit ## Lint, types, the SAM template check, and the tests (all offline)
+test: $(STAMP) browser lint types template unit build e2e ## Lint, types, the template check, the tests, sam build and the MiniStack end-to-end run
 
 lint: $(STAMP) ## ruff check and format check
 	@$(VENV)/bin/ruff check .
@@ -83,5 +83,21 @@ build: $(STAMP) $(SAM_STAMP) ## sam build (no container), then check the layer h
 validate: $(SAM_STAMP) ## sam validate --lint on template.yaml
 	@$(SAM) validate --lint
 
+# MiniStack, a local AWS emulator, in its own venv (its botocore pin clashes with the test venv's).
+E2E_VENV := .venv-ministack
+E2E_STAMP := $(E2E_VENV)/.installed
+E2E_ARGS ?= --invoke-dispatcher
+
+$(E2E_STAMP): tools/ministack/requirements.txt
+	@if [ -z "$(PYTHON)" ] || ! "$(PYTHON)" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null; then \
+		echo "error: Python 3.13 (the Lambda runtime) was not found; make PYTHON=/path/to/python3.13 e2e" >&2; exit 1; fi
+	@echo "setting up $(E2E_VENV) (MiniStack) from tools/ministack/requirements.txt"
+	@rm -rf $(E2E_VENV) && "$(PYTHON)" -m venv $(E2E_VENV)
+	@$(E2E_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r tools/ministack/requirements.txt
+	@touch $(E2E_STAMP)
+
+e2e: $(SAM_STAMP) $(E2E_STAMP) ## The built template deployed to MiniStack and driven end to end (E2E_ARGS= waits for the real schedule)
+	@$(E2E_VENV)/bin/python local/nearmiss_local/e2e_ministack.py --sam $(SAM_VENV)/bin/sam $(E2E_ARGS)
+
 clean: ## Remove the virtualenvs and build output
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(E2E_VENV) .aws-sam .mypy_cache .ruff_cache
