@@ -45,7 +45,8 @@ def install() -> None:
 
     contract.install()
     BUILTIN_HANDLERS.append(("before-call", _enforce_role))
-    BUILTIN_HANDLERS.append(("before-call.lambda.Invoke", _invoke))
+    # On the service's node, after the contract's own handler there (so payload limits are checked first).
+    BUILTIN_HANDLERS.append(("before-call.lambda", _invoke))
     _installed = True
 
 
@@ -55,11 +56,11 @@ def _enforce_role(model: Any, context: dict[str, Any] | None = None, **kwargs: A
     return _enforcer(model=model, context=context, **kwargs)
 
 
-def _invoke(context: dict[str, Any] | None = None, **_: Any) -> Any:
+def _invoke(model: Any, context: dict[str, Any] | None = None, **_: Any) -> Any:
     """Lambda Invoke on the local stack: the handler runs here, as the template wires it."""
     from nearmiss_local.responses import api_params, error_response, ok_response, streaming
 
-    if _stack is None:
+    if _stack is None or model.name != "Invoke":
         return None
     params = api_params(context)
     fn = _stack.function_named(str(params.get("FunctionName", "")))
