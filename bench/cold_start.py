@@ -81,7 +81,7 @@ def _plans(stack: Any, run: int) -> dict[str, dict[str, Any]]:
     now = datetime.now(UTC)
     api = f"/candidates/{ada.candidate_id}/applications"
     key = {"x-api-key": stack.api_key}
-    senders = SenderPolicy(domain=stack.names["SenderDomain"])
+    senders = SenderPolicy(domain=stack.parameters["SenderDomain"])
 
     def due_step(app_id: str) -> dict[str, Any]:
         app = fixtures.application(application_id=app_id, unique_contacts=app_id)
@@ -213,15 +213,44 @@ def first_invocations(names: list[str], runs: int) -> dict[str, list[dict[str, A
                     results[name].append(
                         {"profile": True, "lazy_import_ms": total, "heaviest_lazy_imports_ms": heaviest}
                     )
-                else:
-                    results[name].append(answer)
+                    continue
+                # Right after it, in the same conditions: the floor doing the same AWS work.
+                answer["floor_ms"] = _floor(stack, env, Path(tmp) / f"{name}-{run}-floor.json", answer)
+                results[name].append(answer)
     return results
+
+
+def _floor(stack: Any, env: dict[str, str], path: Path, answer: dict[str, Any]) -> float | None:
+    """bench/coldstart_floor.py with the clients the handler's first invocation created."""
+    secret = next(
+        (v for k, v in env.items() if k.startswith("NEARMISS_") and k.endswith("SECRET_ARN") and v),
+        next(iter(v for k, v in env.items() if k.endswith("SECRETS_ARN") and v), ""),
+    )
+    plan = {
+        "clients": answer.get("clients") or ["dynamodb"],
+        "table": env["NEARMISS_TABLE_NAME"],
+        "bus": env["NEARMISS_EVENT_BUS_NAME"],
+        "secret": secret,
+        "sender_domain": env["NEARMISS_SENDER_DOMAIN"],
+    }
+    path.write_text(json.dumps(plan))
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "coldstart_floor.py"), str(path)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if done.returncode != 0 or not done.stdout.strip():
+        return None
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["floor_ms"])
 
 
 def run(quick: bool = False) -> tuple[list[Measure], dict[str, Any]]:
     names = function_names()
     runs = 3 if quick else 7
-    first = first_invocations(names, 1 if quick else 3)
+    first = first_invocations(names, 2 if quick else 5)
     measures: list[Measure] = []
     notes: dict[str, Any] = {"first_invocation_raw": first}
     boto3_only: list[float] = []
@@ -241,16 +270,38 @@ def run(quick: bool = False) -> tuple[list[Measure], dict[str, Any]]:
                 boto3_only.append(_wall("import boto3", env))
         ratio = median(a) / median(b)
         breakdown = import_breakdown(name, env)
+        fair = [r for r in ok if r.get("floor_ms")]
+        if fair:
+            ours = median([r["import_ms"] + r["first_ms"] for r in fair])
+            floor = median([r["floor_ms"] for r in fair])
+            measures.append(
+                Measure(
+                    "1 cold start",
+                    f"{name}: (import + first invocation) / floor",
+                    round(ours / floor, 3),
+                    "x",
+                    f"<= {TARGET_RATIO}",
+                    ours / floor <= TARGET_RATIO,
+                    f"import + first invocation {ours:.0f} ms vs floor {floor:.0f} ms (import boto3, "
+                    f"{', '.join(clients)}, one call each, same moto server); "
+                    f"median of {len(fair)}, interleaved",
+                    {
+                        "ours_ms": [round(r["import_ms"] + r["first_ms"], 1) for r in fair],
+                        "floor_ms": [round(r["floor_ms"], 1) for r in fair],
+                    },
+                )
+            )
         measures.append(
             Measure(
                 "1 cold start",
-                f"{name}: import / floor",
+                f"{name}: import alone / import boto3 + clients",
                 round(ratio, 3),
                 "x",
-                f"<= {TARGET_RATIO}",
-                ratio <= TARGET_RATIO,
+                "",
+                None,
                 f"import {median(a) * 1000:.0f} ms vs floor {median(b) * 1000:.0f} ms "
-                f"(import boto3 + {', '.join(clients)}); median of {runs}, interleaved",
+                f"(import boto3 + {', '.join(clients)}, no calls); median of {runs}, interleaved; "
+                "information only: the handlers build boto3 and the use case on first call",
                 {
                     "import_ms": [round(x * 1000, 1) for x in a],
                     "floor_ms": [round(x * 1000, 1) for x in b],

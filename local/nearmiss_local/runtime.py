@@ -477,7 +477,7 @@ class LocalStack:
 
         if fn.logical_id not in self._containers:
             with self._environment(fn):
-                settings = Settings()  # type: ignore[call-arg]  # from the environment, as in Lambda
+                settings = Settings.from_environ()  # from the environment, as in Lambda
             self._containers[fn.logical_id] = Container(settings)
         return self._containers[fn.logical_id]
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from nearmiss.config import Settings, settings
 
 if TYPE_CHECKING:
+    from nearmiss.adapters.secrets import SecretCache
     from nearmiss.service.dispatch import Dispatcher
     from nearmiss.service.intake import Intake
     from nearmiss.service.links import Links
@@ -37,13 +38,18 @@ class Container:
         return self._config or settings()
 
     # ---- secrets -------------------------------------------------------------------------------
+    @cached_property
+    def secrets(self) -> SecretCache:
+        from nearmiss.adapters.secrets import SecretCache
+
+        client = _client("secretsmanager", retries={"mode": "standard", "max_attempts": 3})
+        return SecretCache(client, max_age=300)  # a rotated secret reaches warm containers in 5 minutes
+
     def _secret(self, value: str | None, arn: str | None, what: str) -> str:
         if value:
             return value
         if arn:
-            from aws_lambda_powertools.utilities import parameters
-
-            return str(parameters.get_secret(arn, max_age=300))  # cached for five minutes
+            return self.secrets.get(arn)
         raise RuntimeError(
             f"no {what} configured: set NEARMISS_{what.upper()} or NEARMISS_{what.upper()}_ARN"
         )
@@ -117,9 +123,7 @@ class Container:
         arn = self.settings.webhook_secrets_arn
         if not arn:
             return None
-        from aws_lambda_powertools.utilities import parameters
-
-        secrets = parameters.get_secret(arn, transform="json", max_age=300)  # cached for five minutes
+        secrets = self.secrets.get_json(arn)
         value = secrets.get(source) if isinstance(secrets, dict) else None
         return str(value) if value else None
 

@@ -162,3 +162,12 @@ def test_people_given_validated_contacts_split_them_by_address() -> None:
     )
     assert [c.name for c in people.contacts] == ["Grace Park"]
     assert people.incomplete == ("Mei Tanaka",)
+
+
+def test_every_registered_source_is_the_module_of_that_name() -> None:
+    from nearmiss.intake.registry import SOURCES
+
+    assert sorted(SOURCES) == ["ashby", "generic", "greenhouse", "lever", "recruitee", "workable"]
+    for name, module in SOURCES.items():
+        assert name == module.NAME
+    assert SOURCES.get("smartrecruiters") is None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -94,3 +94,21 @@ def test_the_zone_falls_back_from_the_recipient_to_the_candidate_to_utc() -> Non
     assert recipient_zone(grace, candidate) == ("America/New_York", "US")
     assert recipient_zone(sam, candidate) == ("Europe/London", "GB")
     assert recipient_zone(sam, make_candidate(time_zone="UTC", country=None)) == ("UTC", None)
+
+
+@pytest.mark.parametrize("country", ["US", "GB", "DE", "IN", "IM", "JP", "BR"])
+def test_one_countrys_calendar_is_the_librarys_own_for_that_country(country: str) -> None:
+    # The planner loads only the country's module (not all 250); the days must be the library's.
+    import holidays
+    from nearmiss.domain import timing
+
+    for year in (2026, 2027):
+        ours = timing._holidays(country, year)
+        theirs = holidays.country_holidays(country, years=year)
+        assert sorted(ours) == sorted(theirs)  # type: ignore[call-overload]
+
+
+def test_a_country_the_library_does_not_know_has_no_public_holidays() -> None:
+    from nearmiss.domain import timing
+
+    assert not timing.is_holiday(date(2026, 1, 1), "XX")

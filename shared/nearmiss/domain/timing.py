@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from nearmiss.domain.models import Candidate, Contact, SendWindow
 
 if TYPE_CHECKING:
-    from collections.abc import Container
+    from collections.abc import Callable, Container
 
 MAX_DAYS_AHEAD = 60  # a window always opens within two months, even across long holiday seasons
 MAX_OPENING_JITTER_MINUTES = 40
@@ -35,12 +35,51 @@ def recipient_zone(contact: Contact | None, candidate: Candidate) -> tuple[str, 
 
 @lru_cache(maxsize=256)
 def _holidays(country: str, year: int) -> Container[date]:
-    import holidays  # only the planner needs the calendars; keep them off every cold start
-
-    try:
-        return holidays.country_holidays(country, years=year)
-    except NotImplementedError:  # a country the library does not cover: no public holidays known
+    calendar = _calendar(country.upper())
+    if calendar is None:  # a country the library does not cover: no public holidays known
         return frozenset()
+    holidays: Container[date] = calendar(years=year)  # as holidays.country_holidays(country, years=year)
+    return holidays
+
+
+@lru_cache(maxsize=64)
+def _calendar(country: str) -> Callable[..., Container[date]] | None:
+    """The `holidays` class of one country, importing only that country's module.
+
+    `holidays.country_holidays` imports the package `holidays.countries`, whose __init__ imports all
+    of its 250 countries: about 150 ms of the first invocation that plans a step, for one calendar.
+    Loading the country's own file under its usual module name needs only the library's shared
+    helpers (a country built on another, such as the Isle of Man on the United Kingdom, still imports
+    the package: correct, only slower). Only the planner and the dispatcher's retries need this.
+    """
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    from holidays.registry import COUNTRIES  # the library's own code -> (module, class) table
+
+    found = next(((m, names[0]) for m, names in COUNTRIES.items() if country in names[1:]), None)
+    if found is None:
+        return None
+    module_name, class_name = found
+    qualified = f"holidays.countries.{module_name}"
+    module = sys.modules.get(qualified)
+    if module is None:
+        import holidays
+
+        path = Path(holidays.__file__).parent / "countries" / f"{module_name}.py"
+        spec = importlib.util.spec_from_file_location(qualified, path)
+        if spec is None or spec.loader is None:
+            return None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[qualified] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[qualified]
+            raise
+    calendar: Callable[..., Container[date]] = getattr(module, class_name)
+    return calendar
 
 
 def is_holiday(day: date, country: str | None) -> bool:

@@ -6,12 +6,11 @@ and parse(headers, body); `WebhookSource` states that shape for the type checker
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import importlib
+from collections.abc import Iterator, Mapping
 from datetime import datetime
-from types import MappingProxyType
 from typing import Protocol
 
-from nearmiss.intake import ashby, generic, greenhouse, lever, recruitee, workable
 from nearmiss.intake.base import Parsed
 
 
@@ -28,6 +27,25 @@ class WebhookSource(Protocol):
 # SmartRecruiters is not here on purpose: its application webhooks carry ids only (no status), so
 # telling a rejection apart needs an API call this pure layer does not make; acknowledging them
 # without acting would lose rejections silently.
-SOURCES: Mapping[str, WebhookSource] = MappingProxyType(
-    {module.NAME: module for module in (greenhouse, lever, ashby, workable, recruitee, generic)}
-)
+MODULES = ("greenhouse", "lever", "ashby", "workable", "recruitee", "generic")
+
+
+class _Sources(Mapping[str, WebhookSource]):
+    """Source name -> its parser module, imported when a webhook of that source arrives: a
+    receive_webhook container serves one or two ATSs, and importing all six is cold start for
+    nothing."""
+
+    def __getitem__(self, name: str) -> WebhookSource:
+        if name not in MODULES:
+            raise KeyError(name)
+        module: WebhookSource = importlib.import_module(f"nearmiss.intake.{name}")  # type: ignore[assignment]
+        return module
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(MODULES)
+
+    def __len__(self) -> int:
+        return len(MODULES)
+
+
+SOURCES: Mapping[str, WebhookSource] = _Sources()
