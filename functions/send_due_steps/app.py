@@ -3,8 +3,10 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from nearmiss import bootstrap, entrypoints
+from nearmiss import bootstrap, entrypoints, snapstart
 from nearmiss.observability import logger, metrics
+
+snapstart.register("send_due_steps")  # SnapStart=on: warm imports, fresh clients on restore
 
 
 @logger.inject_lambda_context(correlation_id_path="id")

@@ -258,9 +258,12 @@ def add_http_api_routes(stack: dict[str, str]) -> str:
     for path, operations in paths.items():
         for method, operation in operations.items():
             integration = operation["x-amazon-apigateway-integration"]
-            target = re.search(r"\$\{(\w+)\.Arn\}", json.dumps(integration["uri"]))
+            # ${Fn.Arn}, or ${FnAliaslive} when the function is published behind an alias (AutoPublishAlias)
+            target = re.search(r"\$\{(\w+?)(?:\.Arn|Alias(\w+))\}", json.dumps(integration["uri"]))
             assert target, f"unexpected integration uri {integration['uri']}"
             arn = lam.get_function_configuration(FunctionName=stack[target.group(1)])["FunctionArn"]
+            if target.group(2):
+                arn = f"{arn}:{target.group(2)}"
             made = gw.create_integration(
                 ApiId=api_id,
                 IntegrationType="AWS_PROXY",

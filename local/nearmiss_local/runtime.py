@@ -74,6 +74,8 @@ NOT_EMULATED = {
     "Layers": "the layer's packages are on sys.path, as /opt/python is in Lambda",
     "Policies": "enforced as the execution role's actions by nearmiss_local.iam",
     "Tags": "cost allocation only",
+    "AutoPublishAlias": "versions and aliases exist only in AWS; the local runtime runs $LATEST",
+    "SnapStart": "no snapshots locally; the restore hooks (nearmiss.snapstart) are unit-tested",
     "PropagateTags": "cost allocation only",
 }
 EVENT_PROPERTIES = {
