@@ -241,6 +241,7 @@ def run(quick: bool = False) -> tuple[list[Measure], dict[str, Any]]:
         if ".scan(" in line or '"Scan"' in line or "paginator('scan')" in line
     ]
     budget = EMAIL_BUDGET_PER_EMAIL * s["emails"] + EMAIL_BUDGET_PER_APPLICATION
+    review_budget = EMAIL_BUDGET_PER_EMAIL * r["emails"] + EMAIL_BUDGET_PER_APPLICATION
     total_cost = round(sum(cost.values()), 4)
     measures = [
         Measure(
@@ -330,8 +331,9 @@ def run(quick: bool = False) -> tuple[list[Measure], dict[str, Any]]:
             "review mode: DynamoDB requests per application",
             r["ddb_marginal"],
             "requests",
-            "",
-            None,
+            # The default mode: its drafts to the candidate are messages too (each costs a send).
+            f"<= {EMAIL_BUDGET_PER_EMAIL}/message + {EMAIL_BUDGET_PER_APPLICATION} = {review_budget}",
+            r["ddb_marginal"] <= review_budget,
             f"{r['emails']} SES sends ({r['emails'] - s['emails']} drafts to the candidate) and "
             f"{review['approvals']} approvals through the link; "
             f"+{r['ddb_marginal'] - s['ddb_marginal']} DynamoDB "
