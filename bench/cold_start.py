@@ -190,19 +190,7 @@ def first_invocations(names: list[str], runs: int) -> dict[str, list[dict[str, A
                 env = {**child_env(), **stack.function_env(logical[name])}
                 for k in ("NEARMISS_LINK_SECRET", "NEARMISS_API_KEY"):
                     env.pop(k, None)  # as deployed: the secrets come from Secrets Manager
-                done = subprocess.run(
-                    [
-                        sys.executable,
-                        *(["-X", "importtime"] if profile else []),
-                        str(BENCH / "coldstart_child.py"),
-                        str(path),
-                    ],
-                    env=env,
-                    cwd=ROOT,
-                    capture_output=True,
-                    text=True,
-                    timeout=120,
-                )
+                done = _fresh("coldstart_child.py", path, env, profile=profile)
                 if done.returncode != 0 or not done.stdout.strip():
                     if not profile:
                         results[name].append({"error": (done.stderr or done.stdout)[-800:]})
@@ -220,6 +208,18 @@ def first_invocations(names: list[str], runs: int) -> dict[str, list[dict[str, A
     return results
 
 
+def _fresh(script: str, plan: Path, env: dict[str, str], *, profile: bool = False) -> Any:
+    """One of the bench's child scripts in a fresh interpreter (under -X importtime when profiling)."""
+    return subprocess.run(
+        [sys.executable, *(["-X", "importtime"] if profile else []), str(BENCH / script), str(plan)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def _floor(stack: Any, env: dict[str, str], path: Path, answer: dict[str, Any]) -> float | None:
     """bench/coldstart_floor.py with the clients the handler's first invocation created."""
     secret = next(
@@ -234,14 +234,7 @@ def _floor(stack: Any, env: dict[str, str], path: Path, answer: dict[str, Any]) 
         "sender_domain": env["NEARMISS_SENDER_DOMAIN"],
     }
     path.write_text(json.dumps(plan))
-    done = subprocess.run(
-        [sys.executable, str(BENCH / "coldstart_floor.py"), str(path)],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = _fresh("coldstart_floor.py", path, env)
     if done.returncode != 0 or not done.stdout.strip():
         return None
     return float(json.loads(done.stdout.strip().splitlines()[-1])["floor_ms"])
