@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PYTHON ?= $(shell for p in python3.13 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | sort -V | tail -1) /usr/local/bin/python3.13 /usr/bin/python3.13; do "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null && { command -v "$$p"; break; }; done)
 PORT ?= 8000
 
-.PHONY: help venv demo test browser lint types template unit reliability bench replay serve build validate e2e clean
+.PHONY: help venv demo test browser lint types template unit reliability bench replay serve build validate deploy e2e clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -79,6 +79,15 @@ $(SAM_STAMP): tools/sam/requirements.txt
 build: $(STAMP) $(SAM_STAMP) ## sam build (no container), then check the layer holds only aarch64 / cp313 code
 	@PATH="$$(dirname "$$(command -v "$(PYTHON)")"):$$PATH" $(SAM) build
 	@$(PY) -m nearmiss_local.build_check .aws-sam/build
+
+# A new CodeHash publishes new versions behind the alias "live": SAM's own version hash sees neither the
+# layer (all the code) nor parameter values, so hash the code and the deploy settings.
+CODE_HASH = $(shell cat template.yaml samconfig.toml $$(git ls-files functions shared) 2>/dev/null | sha256sum | cut -c1-16)
+
+# (sam deploy's --parameter-overrides replaces the saved ones, so every parameter is given here: PARAMS.)
+deploy: build ## sam deploy PARAMS="SenderDomain=... AlarmEmail=..." [ARGS=--guided], publishing this code's version
+	@PATH="$$(dirname "$$(command -v "$(PYTHON)")"):$$PATH" $(SAM) deploy $(ARGS) \
+		--parameter-overrides $(PARAMS) CodeHash=$(CODE_HASH)
 
 validate: $(SAM_STAMP) ## sam validate --lint on template.yaml
 	@$(SAM) validate --lint

@@ -74,15 +74,31 @@ NOT_EMULATED = {
     "Layers": "the layer's packages are on sys.path, as /opt/python is in Lambda",
     "Policies": "enforced as the execution role's actions by nearmiss_local.iam",
     "Tags": "cost allocation only",
-    "AutoPublishAlias": "versions and aliases exist only in AWS; the local runtime runs $LATEST",
+    "AutoPublishAlias": "versions exist only in AWS; the alias qualifies the ARNs in the records written",
+    "AutoPublishCodeSha256": "versions exist only in AWS",
     "SnapStart": "no snapshots locally; the restore hooks (nearmiss.snapstart) are unit-tested",
     "PropagateTags": "cost allocation only",
 }
 EVENT_PROPERTIES = {
-    "EventBridgeRule": frozenset({"EventBusName", "Pattern", "RetryPolicy", "DeadLetterConfig"}),
+    "EventBridgeRule": frozenset({"EventBusName", "Pattern", "RetryPolicy", "DeadLetterConfig", "RuleName"}),
     "Schedule": frozenset({"Schedule", "Description", "Enabled"}),
     "HttpApi": frozenset({"ApiId", "Path", "Method"}),
 }
+
+
+def _age_seconds(event: dict[str, Any]) -> float:
+    """How long ago the event happened (its `time`: ISO 8601 from AWS, an epoch number from moto)."""
+    stamp = event.get("time")
+    try:
+        if isinstance(stamp, int | float):
+            at = datetime.fromtimestamp(float(stamp), UTC)
+        elif isinstance(stamp, str):
+            at = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        else:
+            return 0.0
+    except (ValueError, OverflowError):
+        return 0.0
+    return (datetime.now(UTC) - at).total_seconds()
 
 
 class UnsupportedTemplateProperty(TemplateError):
@@ -157,6 +173,7 @@ class Rule:
     pattern: dict[str, Any]
     queue_url: str
     retry_attempts: int = DEFAULT_RULE_RETRIES
+    max_age_seconds: int = 86400  # RetryPolicy.MaximumEventAgeInSeconds (EventBridge's default: 24 h)
     dead_letter_url: str | None = None
 
     @property
@@ -177,11 +194,17 @@ class Function:
     schedules: list[str] = field(default_factory=list)
     routes: list[tuple[str, str]] = field(default_factory=list)  # (method, path template) of HttpApi events
     async_retries: int = DEFAULT_ASYNC_RETRIES  # EventInvokeConfig.MaximumRetryAttempts
+    async_max_age_seconds: int = 21600  # EventInvokeConfig.MaximumEventAgeInSeconds (Lambda's default: 6 h)
     on_failure_url: str | None = None  # EventInvokeConfig.DestinationConfig.OnFailure (an SQS queue)
+    alias: str | None = None  # AutoPublishAlias: triggers (and the records AWS writes) name the alias
 
     @property
     def arn(self) -> str:
         return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.logical_id}"
+
+    @property
+    def invoked_arn(self) -> str:
+        return f"{self.arn}:{self.alias or '$LATEST'}"
 
     def handler(self) -> Callable[[dict[str, Any], Any], Any]:
         return getattr(importlib.import_module(self.module), self.handler_name)  # type: ignore[no-any-return]
@@ -370,6 +393,8 @@ class LocalStack:
         for logical_id, resource in self.template["Resources"].items():
             if resource["Type"] != "AWS::Serverless::Function":
                 continue
+            if "Condition" in resource and not self.condition(resource["Condition"]):
+                continue
             props = resource["Properties"]
             where = f"Resources.{logical_id}.Properties"
             self._check_properties(where, props)
@@ -386,6 +411,7 @@ class LocalStack:
                 env={k: str(v) for k, v in env.items()},
                 timeout=int(props.get("Timeout", glob.get("Timeout", 3))),
                 memory=int(props.get("MemorySize", glob.get("MemorySize", 128))),
+                alias=props.get("AutoPublishAlias", glob.get("AutoPublishAlias")),
             )
             self._wire_invoke_config(fn, props.get("EventInvokeConfig"), where=f"{where}.EventInvokeConfig")
             for event_name, event in props.get("Events", {}).items():
@@ -399,6 +425,7 @@ class LocalStack:
             if name not in ("MaximumRetryAttempts", "DestinationConfig", "MaximumEventAgeInSeconds"):
                 raise UnsupportedTemplateProperty(f"{where}.{name}: not honoured by the local runtime")
         fn.async_retries = int(config.get("MaximumRetryAttempts", DEFAULT_ASYNC_RETRIES))
+        fn.async_max_age_seconds = int(config.get("MaximumEventAgeInSeconds", fn.async_max_age_seconds))
         destinations = config.get("DestinationConfig", {})
         for name, target in destinations.items():
             if name != "OnFailure" or target.get("Type") != "SQS":
@@ -427,7 +454,7 @@ class LocalStack:
 
     def _wire_rule(self, fn: Function, event_name: str, eprops: dict[str, Any], *, where: str) -> None:
         events, sqs = self.client("events"), self.client("sqs")
-        name = f"{fn.logical_id}{event_name}"  # SAM's logical id of the rule
+        name = str(self.resolve(eprops.get("RuleName", f"{fn.logical_id}{event_name}"), where=where))
         pattern = self.resolve(eprops["Pattern"], where=f"{where}.Pattern")
         bus = self.resolve(eprops.get("EventBusName", "default"), where=where)
         events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern), State="ENABLED")
@@ -444,6 +471,7 @@ class LocalStack:
                     f"{where}.RetryPolicy.{key}: not honoured by the local runtime"
                 )
         rule.retry_attempts = int(retry.get("MaximumRetryAttempts", DEFAULT_RULE_RETRIES))
+        rule.max_age_seconds = int(retry.get("MaximumEventAgeInSeconds", rule.max_age_seconds))
         dlq = eprops.get("DeadLetterConfig")
         if dlq is not None:
             if set(dlq) != {"Arn"}:
@@ -529,12 +557,18 @@ class LocalStack:
     def _deliver(self, fn: Function, rule: Rule, event: dict[str, Any]) -> None:
         """EventBridge hands the event to Lambda's asynchronous invocation, retrying a delivery that
         fails (RetryPolicy) and then putting the event on the rule's dead-letter queue."""
-        error = None
-        for _ in range(1 + rule.retry_attempts):
-            error = self.delivery_fault(fn.logical_id, event) if self.delivery_fault else None
-            if error is None:
-                self._invoke_async(fn, event)
-                return
+        error, exhausted = None, "MaximumRetryAttempts"
+        if _age_seconds(event) > rule.max_age_seconds:
+            error, exhausted = (
+                "the event is older than the rule's MaximumEventAgeInSeconds",
+                "MaximumEventAgeInSeconds",
+            )
+        else:
+            for _ in range(1 + rule.retry_attempts):
+                error = self.delivery_fault(fn.logical_id, event) if self.delivery_fault else None
+                if error is None:
+                    self._invoke_async(fn, event)
+                    return
         self.invocations.append((fn.logical_id, "undeliverable"))
         self.dead_letters.append(DeadLetter(fn.logical_id, event, f"delivery failed: {error}"))
         if rule.dead_letter_url is None:
@@ -543,10 +577,10 @@ class LocalStack:
         # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
         attributes = {
             "RULE_ARN": rule.arn,
-            "TARGET_ARN": fn.arn,
+            "TARGET_ARN": fn.invoked_arn if fn.alias else fn.arn,
             "ERROR_CODE": "SDK_CLIENT_ERROR",
             "ERROR_MESSAGE": str(error),
-            "EXHAUSTED_RETRY_CONDITION": "MaximumRetryAttempts",
+            "EXHAUSTED_RETRY_CONDITION": exhausted,
             "RETRY_ATTEMPTS": str(rule.retry_attempts),
         }
         self.client("sqs").send_message(
@@ -560,6 +594,8 @@ class LocalStack:
         OnFailure destination with the record Lambda writes there."""
         error = ""
         attempts = 1 + fn.async_retries
+        if _age_seconds(event) > fn.async_max_age_seconds:
+            attempts, error = 0, "EventAgeExceeded: older than EventInvokeConfig.MaximumEventAgeInSeconds"
         for _ in range(attempts):
             try:
                 self.invoke(fn.logical_id, event)
@@ -578,8 +614,8 @@ class LocalStack:
             "timestamp": datetime.now(UTC).isoformat(),
             "requestContext": {
                 "requestId": str(uuid.uuid4()),
-                "functionArn": f"{fn.arn}:$LATEST",
-                "condition": "RetriesExhausted",
+                "functionArn": fn.invoked_arn,
+                "condition": "RetriesExhausted" if attempts else "EventAgeExceeded",
                 "approximateInvokeCount": attempts,
             },
             "requestPayload": event,

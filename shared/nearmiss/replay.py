@@ -73,18 +73,26 @@ def replay(
     lambda_client: Any = None,
     feedback_function: str | None = None,
     limit: int = 1000,
+    wait_seconds: int = 1,
 ) -> ReplayReport:
     report = ReplayReport()
-    seen = 0
-    while seen < limit:
+    seen: set[str] = set()
+    while len(seen) < limit:
+        # A short wait: an immediate answer samples only some of SQS's servers and can be empty while
+        # messages remain. What is kept stays invisible for the rest of the run (visibility timeout), and
+        # a message seen twice (it came back anyway) ends the run rather than being tried again.
         got = sqs.receive_message(
-            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0, MessageAttributeNames=["All"]
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=wait_seconds,
+            VisibilityTimeout=900,
+            MessageAttributeNames=["All"],
         )
-        messages = got.get("Messages", [])
+        messages = [m for m in got.get("Messages", []) if m.get("MessageId", m["ReceiptHandle"]) not in seen]
         if not messages:
             break
         for message in messages:
-            seen += 1
+            seen.add(message.get("MessageId", message["ReceiptHandle"]))
             letter = read(message["Body"], message.get("MessageAttributes") or {})
             if letter.error:
                 report.reasons.append(letter.error)
@@ -124,11 +132,16 @@ def _invoke(lambda_client: Any, function: str | None, event: dict[str, Any]) -> 
     """Run the function the event was for, synchronously; None when it succeeded, else why not."""
     if lambda_client is None or not function:
         return "no function to give it to (pass --feedback-function, the stack's FeedbackFunctionName)"
-    answer = lambda_client.invoke(
-        FunctionName=function.removesuffix(":$LATEST"),
-        InvocationType="RequestResponse",
-        Payload=json.dumps(event).encode(),
-    )
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        answer = lambda_client.invoke(
+            FunctionName=function.removesuffix(":$LATEST"),
+            InvocationType="RequestResponse",
+            Payload=json.dumps(event).encode(),
+        )
+    except (ClientError, BotoCoreError) as exc:  # throttled, not found: this one stays, the run goes on
+        return f"the function could not be invoked: {exc}"
     if answer.get("FunctionError"):
         payload = answer["Payload"].read() if answer.get("Payload") is not None else b"{}"
         try:

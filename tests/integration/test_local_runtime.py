@@ -81,7 +81,9 @@ def test_an_event_that_cannot_be_delivered_lands_in_the_watched_queue_as_eventbr
     (message,) = got["Messages"]
     attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
     assert attributes["RULE_ARN"].endswith("rule/nearmiss-dev/StopPlaybookFunctionStopped")
-    assert attributes["TARGET_ARN"].endswith("function:StopPlaybookFunction")
+    assert attributes["TARGET_ARN"].endswith(
+        "function:StopPlaybookFunction:live"
+    )  # the alias the rule targets
     assert attributes["ERROR_MESSAGE"] == "Lambda throttled"
     assert json.loads(message["Body"])["detail-type"] == "Application Reopened"
 
@@ -181,8 +183,45 @@ def test_an_ses_event_that_failed_is_replayed_by_invoking_its_function(stack) ->
         queue_url=stack.names["DeadLetterQueue"],
         bus_name=stack.names["EventBus"],
         lambda_client=stack.client("lambda"),
+        wait_seconds=0,  # the clock is frozen: a long poll would never end
     )
     # Then the function ran with it (PutEvents would have refused the aws.ses source) and the queue is empty
     assert (report.replayed, report.kept) == (1, 0), report.reasons
     assert stack.invocations[-1] == ("HandleSesFeedbackFunction", "ok")
     assert sqs.receive_message(QueueUrl=stack.names["DeadLetterQueue"]).get("Messages", []) == []
+
+
+def test_an_event_older_than_the_rules_maximum_age_is_dead_lettered_not_delivered(stack) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    # Given a re-open that sat in EventBridge longer than the rule's 24 hours (the target was down)
+    event = load_event("stop_playbook/application_reopened.json")
+    stack.client("events").put_events(
+        Entries=[
+            {
+                "Source": event["source"],
+                "DetailType": event["detail-type"],
+                "Detail": json.dumps(event["detail"]),
+                "EventBusName": stack.names["EventBus"],
+            }
+        ]
+    )
+    stack.traveller.shift(timedelta(hours=25))
+    stack.pump()
+    # Then it was not handed to the function, and it waits in the dead-letter queue, saying why
+    assert ("StopPlaybookFunction", "ok") not in stack.invocations
+    got = stack.client("sqs").receive_message(
+        QueueUrl=stack.names["DeadLetterQueue"], MessageAttributeNames=["All"]
+    )
+    (message,) = got["Messages"]
+    assert (
+        message["MessageAttributes"]["EXHAUSTED_RETRY_CONDITION"]["StringValue"] == "MaximumEventAgeInSeconds"
+    )
+
+
+def test_a_function_whose_condition_is_false_is_not_wired() -> None:
+    template = load_template()
+    template["Conditions"]["NeverTrue"] = {"Fn::Equals": ["a", "b"]}
+    template["Resources"]["StopPlaybookFunction"]["Condition"] = "NeverTrue"
+    with LocalStack(template=template) as stack:
+        assert "StopPlaybookFunction" not in stack.functions and "StartPlaybookFunction" in stack.functions

@@ -471,6 +471,22 @@ def test_a_note_from_an_own_address_that_lost_its_verification_is_held_not_sent_
     assert len(mailer.sent) == 3 and {m.from_address for m in mailer.sent} == {"ada@example.com"}
 
 
+def test_a_note_planned_from_a_free_mail_own_address_is_held_without_asking_ses() -> None:
+    # Given a playbook planned when an address identity at gmail.com could still be chosen
+    store, mailer, identities = MemoryStore(), RecordingMailer(), FakeIdentities(verified={"ada@gmail.com"})
+    store.put_candidate(make_candidate(sending_identity="own_address", email="ada@gmail.com"))
+    store.put_application(make_application())
+    start_playbook(store, make_rejection(), SENDERS, now=NOW)
+    dispatcher = Dispatcher(
+        store, mailer, LINKS, platform_address="notes@mail.example", identities=identities, sleep=lambda s: None
+    )
+    # When its notes fall due, SES having verified that address
+    report = dispatcher.run(NOW + timedelta(days=1))
+    # Then none goes From gmail.com (it would fail DMARC), and the reason says why
+    assert report.outcomes["held"] == 3 and mailer.sent == [] and identities.asked == []
+    assert all("free-mail" in (s.reason or "") for s in steps(store, StepKind.THANK_YOU))
+
+
 def test_when_ses_cannot_say_whether_the_own_address_is_verified_the_attempt_counts_as_transient() -> None:
     store, mailer, identities, dispatcher = own_address_world({"example.com"})
     identities.unavailable = True

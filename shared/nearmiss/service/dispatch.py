@@ -317,6 +317,14 @@ class Dispatcher:
         verification (DNS records removed, the identity deleted) months later."""
         if self.identities is None or step.sender.address.lower() == self.platform_address.lower():
             return None
+        from nearmiss.domain.sending import own_address_refusal
+
+        # The rules that need no SES, again: a step planned before they existed (a gmail address SES had
+        # verified as an address identity) must not go out From free mail or the platform's domain.
+        platform_domain = self.platform_address.rsplit("@", 1)[-1]
+        refused = own_address_refusal(step.sender.address, platform_domain)
+        if refused is not None:
+            return f"own From address: {refused}; the candidate must choose another address or platform"
         check = self.identities.can_send_from(step.sender.address)
         if check.verified:
             return None
