@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from nearmiss.service.intake import Intake
     from nearmiss.service.links import Links
     from nearmiss.service.playbooks import SenderPolicy
-    from nearmiss.service.ports import Identities, Mailer, Publisher, Store
+    from nearmiss.service.ports import Identities, Mailer, Publisher, ShardRuns, Store
 
 
 def _client(service: str, **config: Any) -> Any:
@@ -157,9 +157,22 @@ class Container:
                 max_attempts=s.max_send_attempts,
                 max_steps=s.max_steps_per_run,
                 max_send_rate=s.ses_max_send_rate,
+                concurrency=s.send_concurrency,
+                interval=timedelta(seconds=s.dispatch_interval_seconds),
             ),
             identities=self.identities,
+            shard_runs=self.shard_runs,
         )
+
+    @cached_property
+    def shard_runs(self) -> ShardRuns | None:
+        """The dispatcher's fan-out: it invokes its own function (Lambda sets the name)."""
+        from nearmiss.adapters.lambda_invoke import LambdaShardRuns
+
+        name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+        if name is None:
+            return None  # not in a Lambda function (a script, a test): no fan-out
+        return LambdaShardRuns(_client("lambda", retries={"mode": "standard", "max_attempts": 3}), name)
 
 
 _current: Container | None = None
