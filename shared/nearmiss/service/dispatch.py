@@ -214,14 +214,15 @@ class Dispatcher:
         hand_on = threading.Lock()
 
         def left() -> float:  # asked by every sender thread before it takes a step
-            to_deadline = (until - clock()).total_seconds() + STOP_MARGIN
+            if clock() >= until:
+                return 0.0  # the next scheduled run is due: it looks at the backlog again
             remaining = time_left() if time_left is not None else float("inf")
-            if remaining < STOP_MARGIN <= to_deadline and self.shard_runs is not None:
+            if remaining < STOP_MARGIN and self.shard_runs is not None:
                 with hand_on:  # exactly one successor, started before the last sends finish
                     if not handed_on.is_set():
                         handed_on.set()
                         self.shard_runs.start(ShardRun(shard, rate, until))
-            return min(remaining, to_deadline)
+            return remaining
 
         while left() >= STOP_MARGIN:
             now = clock()
@@ -263,15 +264,17 @@ class Dispatcher:
                 logger.exception("step not handled", extra={"step_id": step.step_id})
                 return "error"
 
-        workers = max(1, self.settings.concurrency)
-        if workers == 1:
-            outcomes = [one(step) for step in due]
-        else:
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="send") as pool:
-                outcomes = list(pool.map(one, due))
-        for outcome in outcomes:
+        for outcome in self._map(one, list(due), max(1, self.settings.concurrency)):
             report.add(outcome)
         return report
+
+    def _map(self, handle: Callable[[StepRecord], str], due: list[StepRecord], workers: int) -> list[str]:
+        """`handle` over `due` on `workers` threads, outcomes in order; returns when all are done.
+        (bench/dispatch_rate.py runs the same on simulated threads and a simulated clock.)"""
+        if workers == 1 or len(due) <= 1:
+            return [handle(step) for step in due]
+        with ThreadPoolExecutor(max_workers=min(workers, len(due)), thread_name_prefix="send") as pool:
+            return list(pool.map(handle, due))
 
     def handle(self, step: StepRecord, now: datetime) -> str:
         state = step.state
