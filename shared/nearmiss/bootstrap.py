@@ -63,8 +63,12 @@ class Container:
     def store(self) -> Store:
         from nearmiss.adapters.dynamo import DynamoStore
 
-        client = _client("dynamodb", retries={"mode": "standard", "max_attempts": 5})
         s = self.settings
+        # One connection per dispatcher sender thread (botocore keeps 10 by default; more threads
+        # would open and discard extra connections).
+        pool = max(10, s.send_concurrency)
+        retries = {"mode": "standard", "max_attempts": 5}
+        client = _client("dynamodb", retries=retries, max_pool_connections=pool)
         return DynamoStore(client, s.table_name, shards=s.due_shards, retention_days=s.retention_days)
 
     @cached_property
@@ -73,7 +77,12 @@ class Container:
 
         # No SDK retries for sends: a retried request after a timeout could send twice. The
         # dispatcher decides what to retry, and when.
-        client = _client("sesv2", retries={"mode": "standard", "max_attempts": 1}, read_timeout=20)
+        client = _client(
+            "sesv2",
+            retries={"mode": "standard", "max_attempts": 1},
+            read_timeout=20,
+            max_pool_connections=max(10, self.settings.send_concurrency),  # one per sender thread
+        )
         return SesMailer(client, self.settings.ses_configuration_set)
 
     @cached_property

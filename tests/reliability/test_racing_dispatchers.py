@@ -2,7 +2,7 @@
 
 The real DynamoStore on moto and four real Dispatchers in four threads (four Lambda sandboxes that
 the schedule happened to start together), each sending on its deployed number of threads
-(NEARMISS_SEND_CONCURRENCY), so 32 senders race for the claims; one RecordingMailer counts what
+(NEARMISS_SEND_CONCURRENCY, 16), so 64 senders race for the claims; one RecordingMailer counts what
 reaches "SES". moto answers one request at a time (atomic_dynamodb), as DynamoDB makes each atomic.
 """
 
@@ -42,7 +42,7 @@ CONCURRENCY = Settings.model_fields["send_concurrency"].default  # the deployed 
 LINKS = Links("https://nearmiss.example", b"k" * 32)
 
 
-def test_four_dispatchers_on_eight_threads_each_over_500_due_steps_send_each_once(table: Any) -> None:
+def test_four_dispatchers_on_their_deployed_threads_over_500_due_steps_send_each_once(table: Any) -> None:
     assert CONCURRENCY > 1, "the runs must race within themselves too"
     with moto_table() as dynamo, atomic_dynamodb():
         # Given 500 due steps in the real table
