@@ -20,9 +20,11 @@ Throughput (none of this changes the claim, so at most once holds at any concurr
   (`concurrency`, NEARMISS_SEND_CONCURRENCY); each step is still claim, send, record, in that
   order, in one thread. Two threads (or two runs) that take the same step race on the claim's
   conditional transaction, and exactly one wins; the other sees `lost_race` and sends nothing.
-- **Paced to the account's rate.** Every send (notes and drafts) first takes a slot from one
-  RateLimiter shared by the run's threads (nearmiss.service.pacing), at `max_send_rate`, or at this
-  run's share of it when the run works one due-index shard.
+- **Paced to the account's rate.** Every step a run takes (so every send: notes and drafts, at
+  most one per step) first takes a slot from one RateLimiter shared by the run's threads
+  (nearmiss.service.pacing), at `max_send_rate`, or at this run's share of it when the run works one
+  due-index shard. The slot is taken before the step starts, not before the send: a run that must
+  stop stops before its next claim, and no send goes out on a slot reserved long before.
 - **Fan-out for a backlog.** A scheduled run that finds more due than one batch (`max_steps`)
   does not work it alone: it starts one asynchronous run per due-index shard with work (a `ShardRuns`
   port: the function invokes itself with {"shard": n, "rate": share, "until": next tick}), each
@@ -258,6 +260,12 @@ class Dispatcher:
         def one(step: StepRecord) -> str:
             if time_left is not None and time_left() < STOP_MARGIN:
                 return "deferred_to_next_run"
+            # Paced where a step starts, not where it sends: a thread waits for its slot holding
+            # nothing, so a run that must stop (its deadline, its timeout) stops before it claims,
+            # and no thread sends on a slot reserved seconds ago, after a successor took over.
+            self._limiter.acquire()
+            if time_left is not None and time_left() < STOP_MARGIN:
+                return "deferred_to_next_run"  # woke past the end: untouched, still due
             try:
                 return self.handle(step, now)
             except Exception:  # one step's trouble (a throttled table) must not hold up the others
@@ -508,6 +516,6 @@ class Dispatcher:
         return label if self.store.replace_step(step, final) else "lost_race"
 
     def _deliver(self, message: OutgoingMessage) -> str:
-        """Pace sends to the run's share of the account's SES rate (across its threads), then send."""
-        self._limiter.acquire()
+        """Send. Paced already: the step took a slot of the run's limiter before it started (_work),
+        so the run's sends, at most one per step, keep to the account's rate or its share."""
         return self.mailer.send(message)
