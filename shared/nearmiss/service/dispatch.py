@@ -32,7 +32,10 @@ Throughput (none of this changes the claim, so at most once holds at any concurr
   takes batch after batch from its shard until the shard is empty or `until` (the next scheduled
   run, which looks again) comes; when its own invocation nears its timeout (10 s left) first, it
   starts its successor for the same shard and stops taking work, so the shard's pace holds across
-  invocations. A shard has one run at a time, so the shares add up to the account's rate.
+  invocations. A shard has one run at a time (a run's deadline is the next tick, where the next
+  fan-out begins), so the shares add up to the account's rate; should two overlap (a late tick, an
+  event Lambda delivered twice), the claim still sends each step at most once, and SES's
+  `Throttling` is a transient failure, retried later.
 """
 
 from __future__ import annotations
