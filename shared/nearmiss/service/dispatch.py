@@ -88,6 +88,7 @@ class DispatchSettings:
 
 
 STOP_MARGIN = 10.0  # seconds: a run takes no new step when its invocation has less than this left
+BATCH_SECONDS = 30.0  # a shard run asks its shard for about this long's worth of steps at a time
 
 
 @dataclass
@@ -229,12 +230,15 @@ class Dispatcher:
                         self.shard_runs.start(ShardRun(shard, rate, until))
             return remaining
 
+        # Batches of about half a minute at this pace: each batch's `now` (the claims' lease, the
+        # recipient's day, sent_at) stays fresh, however slow the share.
+        size = max(1, min(self.settings.max_steps, int(rate * BATCH_SECONDS)))
         while left() >= STOP_MARGIN:
             now = clock()
-            due = self.store.due_steps(now, self.settings.max_steps, shard=shard)
+            due = self.store.due_steps(now, size, shard=shard)
             batch = self._work(due, now, left)
             report.outcomes.update(batch.outcomes)
-            if len(due) < self.settings.max_steps or self._capacity_until is not None:
+            if len(due) < size or self._capacity_until is not None:
                 break  # the shard is empty for now (or SES is out of capacity): the next tick looks again
         if handed_on.is_set():
             report.add("shard_run_continued")
