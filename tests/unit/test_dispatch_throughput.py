@@ -213,3 +213,27 @@ def test_a_shard_run_event_is_read_back_as_it_was_started() -> None:
     assert parse_shard_run(shard_event(run)) == run
     with pytest.raises(ValueError, match="shard, rate and until"):
         parse_shard_run({"shard": 1})
+
+
+def test_a_run_whose_deadline_comes_while_it_waits_for_a_slot_claims_nothing_after_it() -> None:
+    # Given a shard run at 1 note per second whose deadline is 3 s away, on a clock only sleeping moves
+    store, mailer = backlog(40), RecordingMailer()
+    fake = FakeClock()
+    d = Dispatcher(
+        store,
+        mailer,
+        LINKS,
+        platform_address="notes@mail.example",
+        settings=DispatchSettings(max_send_rate=1e9, max_steps=100),
+        sleep=fake.sleep,
+        monotonic=fake.monotonic,
+    )
+    per_shard = Counter(due_shard(s, store.shards) for s in store.steps.values())
+    shard, mine = per_shard.most_common(1)[0]
+    assert mine > 3
+    # When it runs: its 4th slot is granted at the deadline itself
+    report = d.run_shard(shard, 1.0, AT + timedelta(seconds=3), lambda: AT + timedelta(seconds=fake.now))
+    # Then the notes of the slots before the deadline went, and the one that woke at it was left untouched
+    assert len(mailer.sent) == 3 == report.outcomes["sent"]
+    untouched = [s for s in store.steps.values() if s.state.value == "scheduled"]
+    assert len(untouched) == 40 - 3
