@@ -273,8 +273,9 @@ def run(quick: bool = False) -> tuple[list[Measure], dict[str, Any]]:
             f"100 due: {label} vs 0 dormant, our side",
             round(ours, 3),
             "x",
-            f"<= {RATIO_DORMANT}",
-            ours <= RATIO_DORMANT,
+            "(information)",
+            None,
+            f"not a target: identical DynamoDB work moves it by as much as a 20 % tolerance (noise); "
             f"the run's CPU time minus moto's: {empty['ours'] * 1000:.0f} ms vs {full['ours'] * 1000:.0f} ms "
             f"(median of {repeats}, interleaved; in wall time {empty['ours_wall'] * 1000:.0f} vs "
             f"{full['ours_wall'] * 1000:.0f} ms); sent {empty['sent']} / {full['sent']}; "

@@ -34,6 +34,7 @@ SECTIONS = {  # key: (title, module, label in the table)
     "3": ("dispatcher scaling", "dispatcher_scaling", "3 dispatcher"),
     "4": ("webhook acknowledgement", "webhook", "4 webhook"),
     "5": ("throughput and memory of our own code", "throughput", "5 throughput"),
+    "6": ("dispatcher throughput and backlog at the SES rate", "dispatch_rate", "6 dispatch rate"),
 }
 RESULTS = BENCH / "results.json"
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from nearmiss.adapters.dynamo import due_shard
 from nearmiss.domain.compose import OutgoingMessage
 from nearmiss.domain.events import DomainEvent
 from nearmiss.domain.models import Application, Candidate
@@ -37,6 +38,7 @@ class MemoryStore:
     blocks: dict[tuple[str, str | None], str] = field(default_factory=dict)
     days: dict[tuple[str, str], str] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
+    shards: int = 4  # due-index shards, as DynamoStore spreads them
     requests: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -89,10 +91,17 @@ class MemoryStore:
         self.requests += 1
         return self.steps.get((candidate_id, application_id, step_id))
 
-    def due_steps(self, now: datetime, limit: int) -> list[StepRecord]:
+    def due_steps(self, now: datetime, limit: int, *, shard: int | None = None) -> list[StepRecord]:
         self.requests += 1
-        due = [s for s in self.steps.values() if s.due_at is not None and s.due_at <= now]
+        due = [s for s in self._due(now) if shard is None or due_shard(s, self.shards) == shard]
         return sorted(due, key=lambda s: s.due_at or now)[:limit]
+
+    def _due(self, now: datetime) -> list[StepRecord]:
+        return [s for s in self.steps.values() if s.due_at is not None and s.due_at <= now]
+
+    def shards_with_due(self, now: datetime) -> list[int]:
+        self.requests += 1
+        return sorted({due_shard(s, self.shards) for s in self._due(now)})
 
     def _key(self, step: StepRecord) -> tuple[str, str, str]:
         return step.candidate_id, step.application_id, step.step_id

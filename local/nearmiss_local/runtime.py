@@ -508,6 +508,9 @@ class LocalStack:
         if fn.logical_id not in self._containers:
             with self._environment(fn):
                 settings = Settings.from_environ()  # from the environment, as in Lambda
+            # moto in process is not thread-safe for concurrent writers (moto_patches.py's note): the
+            # dispatcher's sender threads run one at a time here. The claim is the same at any count.
+            settings = settings.model_copy(update={"send_concurrency": 1})
             self._containers[fn.logical_id] = Container(settings)
         return self._containers[fn.logical_id]
 

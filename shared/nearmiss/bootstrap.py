@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from nearmiss.service.intake import Intake
     from nearmiss.service.links import Links
     from nearmiss.service.playbooks import SenderPolicy
-    from nearmiss.service.ports import Identities, Mailer, Publisher, Store
+    from nearmiss.service.ports import Identities, Mailer, Publisher, ShardRuns, Store
 
 
 def _client(service: str, **config: Any) -> Any:
@@ -69,8 +69,12 @@ class Container:
     def store(self) -> Store:
         from nearmiss.adapters.dynamo import DynamoStore
 
-        client = _client("dynamodb", retries={"mode": "standard", "max_attempts": 5})
         s = self.settings
+        # One connection per dispatcher sender thread (botocore keeps 10 by default; more threads
+        # would open and discard extra connections).
+        pool = max(10, s.send_concurrency)
+        retries = {"mode": "standard", "max_attempts": 5}
+        client = _client("dynamodb", retries=retries, max_pool_connections=pool)
         return DynamoStore(client, s.table_name, shards=s.due_shards, retention_days=s.retention_days)
 
     @cached_property
@@ -79,7 +83,12 @@ class Container:
 
         # No SDK retries for sends: a retried request after a timeout could send twice. The
         # dispatcher decides what to retry, and when.
-        client = _client("sesv2", retries={"mode": "standard", "max_attempts": 1}, read_timeout=20)
+        client = _client(
+            "sesv2",
+            retries={"mode": "standard", "max_attempts": 1},
+            read_timeout=20,
+            max_pool_connections=max(10, self.settings.send_concurrency),  # one per sender thread
+        )
         return SesMailer(client, self.settings.ses_configuration_set)
 
     @cached_property
@@ -161,9 +170,25 @@ class Container:
                 max_attempts=s.max_send_attempts,
                 max_steps=s.max_steps_per_run,
                 max_send_rate=s.ses_max_send_rate,
+                concurrency=s.send_concurrency,
+                interval=timedelta(seconds=s.dispatch_interval_seconds),
             ),
             identities=self.identities,
+            shard_runs=self.shard_runs,
         )
+
+    @cached_property
+    def shard_runs(self) -> ShardRuns | None:
+        """The dispatcher's fan-out: it invokes its own function (Lambda sets the name)."""
+        from nearmiss.adapters.lambda_invoke import LambdaShardRuns
+
+        name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+        if name is None:
+            return None  # not in a Lambda function (a script, a test): no fan-out
+        # The alias, not $LATEST: the shard runs must run the published version the tick runs.
+        alias = os.environ.get("NEARMISS_FUNCTION_ALIAS")
+        qualified = f"{name}:{alias}" if alias else name
+        return LambdaShardRuns(_client("lambda", retries={"mode": "standard", "max_attempts": 3}), qualified)
 
 
 _current: Container | None = None

@@ -62,6 +62,19 @@ class Settings(BaseModel):
     max_send_attempts: int = Field(default=6, ge=1, le=20)
     lease_seconds: int = Field(default=300, ge=30, le=3600)
     ses_max_send_rate: float = Field(default=10.0, gt=0, description="messages per second the account allows")
+    # Sender threads per dispatch run: a note is ~100 ms of waiting (claim, SES, record), so one
+    # thread sends ~10/s and 16 cover 100/s with room; the rate limiter, not this, keeps SES at its
+    # rate. Bounded: each thread holds a connection (botocore's pool is 10 by default, raised to match).
+    send_concurrency: int = Field(default=16, ge=1, le=64)
+    # The schedule of send_due_steps (the template's DispatchRate): a fan-out's shard runs stop taking
+    # work when the next scheduled run is due, which looks at the backlog again.
+    dispatch_rate: str = Field(default="rate(5 minutes)", pattern=r"^rate\(\d+ (minutes?|hours?)\)$")
+
+    @property
+    def dispatch_interval_seconds(self) -> int:
+        count, unit = self.dispatch_rate[len("rate(") : -1].split()
+        return int(count) * (3600 if unit.startswith("hour") else 60)
+
     retention_days: int = Field(default=400, ge=30, le=3650)
 
 

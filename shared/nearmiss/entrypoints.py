@@ -17,6 +17,7 @@ from nearmiss.bootstrap import Container
 from nearmiss.domain.errors import invalid
 from nearmiss.domain.events import ApplicationRejected, BusEvent, DomainEvent
 from nearmiss.observability import logger, metrics
+from nearmiss.service.ports import ShardRun
 
 
 def now() -> datetime:
@@ -28,6 +29,16 @@ def parse_bus_event(event: dict[str, Any]) -> DomainEvent:
         return BusEvent.model_validate(event).domain_event()
     except ValidationError as exc:
         raise invalid("event", exc) from None
+
+
+def parse_shard_run(event: dict[str, Any]) -> ShardRun:
+    """{"shard": n, "rate": r, "until": iso} (nearmiss.adapters.lambda_invoke.shard_event)."""
+    try:
+        return ShardRun(
+            shard=int(event["shard"]), rate=float(event["rate"]), until=datetime.fromisoformat(event["until"])
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"a shard run needs shard, rate and until: {exc}") from None
 
 
 def on_rejected(event: dict[str, Any], c: Container) -> dict[str, Any]:
@@ -117,7 +128,11 @@ def on_schedule(
 ) -> dict[str, Any]:
     from aws_lambda_powertools.metrics import MetricUnit
 
-    report = c.dispatcher.run(now(), time_left=time_left)
+    if "shard" in event:  # one shard's run of a fan-out, started by a scheduled run
+        run = parse_shard_run(event)
+        report = c.dispatcher.run_shard(run.shard, run.rate, run.until, now, time_left=time_left)
+    else:
+        report = c.dispatcher.run(now(), time_left=time_left)
     outcomes = report.as_dict()
     logger.info("dispatch run", extra={"outcomes": outcomes})
     for outcome, count in outcomes.items():

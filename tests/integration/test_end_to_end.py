@@ -354,7 +354,11 @@ def test_a_poison_event_lands_in_the_dead_letter_queue_and_replays_once_it_can_b
     register(stack)
     sqs, events = stack.client("sqs"), stack.client("events")
     report = replay(
-        sqs, events, queue_url=stack.names["DeadLetterQueue"], bus_name=stack.names["EventBus"], wait_seconds=0
+        sqs,
+        events,
+        queue_url=stack.names["DeadLetterQueue"],
+        bus_name=stack.names["EventBus"],
+        wait_seconds=0,
     )
     stack.pump()
     # Then the playbook starts, the queue is empty, and the replay said what the error had been

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -225,3 +226,47 @@ def test_a_function_whose_condition_is_false_is_not_wired() -> None:
     template["Resources"]["StopPlaybookFunction"]["Condition"] = "NeverTrue"
     with LocalStack(template=template) as stack:
         assert "StopPlaybookFunction" not in stack.functions and "StartPlaybookFunction" in stack.functions
+
+
+def test_a_backlog_larger_than_one_run_fans_out_through_lambda_invoke_and_is_all_sent() -> None:
+    # Given a dispatcher that takes 5 steps per batch, and 12 notes due, each to its own recipient
+    import time_machine
+    from nearmiss.adapters.dynamo import DynamoStore
+    from nearmiss.service.playbooks import SenderPolicy, plan_records
+    from nearmiss_local.runtime import SENDER_DOMAIN
+
+    from tests.conftest import NOW, make_application, make_candidate, make_rejection
+
+    template = load_template()
+    env = template["Resources"]["SendDueStepsFunction"]["Properties"]["Environment"]["Variables"]
+    env["NEARMISS_MAX_STEPS_PER_RUN"] = "5"
+    candidate = make_candidate()
+    sender = SenderPolicy(SENDER_DOMAIN).for_candidate(candidate)
+    planned = plan_records(candidate, make_application(), make_rejection(), sender, now=NOW)
+    base = next(r for r in planned if r.recipient_address and r.state.value == "scheduled")
+    with time_machine.travel(NOW + timedelta(days=3), tick=False), LocalStack(template=template) as stack:
+        store = DynamoStore(stack.client("dynamodb"), stack.names["Table"])
+        for i in range(12):
+            step = base.model_copy(
+                update={
+                    "candidate_id": f"c{i}",
+                    "application_id": f"a{i}",
+                    "recipient_key": f"r{i:03d}",
+                    "recipient_address": f"person{i}@example.org",
+                    "due_at": NOW + timedelta(days=2),
+                }
+            )
+            stack.client("dynamodb").put_item(TableName=stack.names["Table"], Item=store._step_item(step))
+        # When the schedule fires once
+        (answer,) = stack.tick()
+        # Then the scheduled run started one run per shard with work (its role may invoke itself),
+        # and those runs, invoked asynchronously, sent every note
+        started = answer["outcomes"]["shard_run_started"]
+        assert 1 < started <= 4
+        assert stack.invocations.count(("SendDueStepsFunction", "ok")) == started
+        assert store.due_steps(NOW + timedelta(days=3), 100) == []
+        states = {
+            store.get_step(f"c{i}", f"a{i}", base.step_id).state.value  # type: ignore[union-attr]
+            for i in range(12)
+        }
+        assert states == {"sent"}

@@ -1,7 +1,9 @@
 """Four send_due_steps runs at once over the same 500 due steps: none sent twice, none missed.
 
 The real DynamoStore on moto and four real Dispatchers in four threads (four Lambda sandboxes that
-the schedule happened to start together); one RecordingMailer counts what reaches "SES".
+the schedule happened to start together), each sending on its deployed number of threads
+(NEARMISS_SEND_CONCURRENCY, 16), so 64 senders race for the claims; one RecordingMailer counts what
+reaches "SES". moto answers one request at a time (atomic_dynamodb), as DynamoDB makes each atomic.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 from nearmiss.adapters.dynamo import DynamoStore
+from nearmiss.config import Settings
 from nearmiss.service.dispatch import Dispatcher, DispatchReport, DispatchSettings
 from nearmiss.service.links import Links
 from nearmiss_local.fakes import RecordingMailer
@@ -35,16 +38,18 @@ pytestmark = pytest.mark.reliability
 
 DUE = 500
 DISPATCHERS = 4
+CONCURRENCY = Settings.model_fields["send_concurrency"].default  # the deployed sender threads per run
 LINKS = Links("https://nearmiss.example", b"k" * 32)
 
 
-def test_four_dispatchers_racing_over_500_due_steps_send_each_exactly_once(table: Any) -> None:
+def test_four_dispatchers_on_their_deployed_threads_over_500_due_steps_send_each_once(table: Any) -> None:
+    assert CONCURRENCY > 1, "the runs must race within themselves too"
     with moto_table() as dynamo, atomic_dynamodb():
         # Given 500 due steps in the real table
         steps = due_steps(DUE)
         write(dynamo, steps)
         mailer = RecordingMailer()
-        settings = DispatchSettings(max_steps=DUE * 2, max_send_rate=1e9)
+        settings = DispatchSettings(max_steps=DUE * 2, max_send_rate=1e9, concurrency=CONCURRENCY)
         # each "sandbox" with its own client and store, as four Lambda instances would have
         dispatchers = [
             Dispatcher(
@@ -93,7 +98,7 @@ def test_four_dispatchers_racing_over_500_due_steps_send_each_exactly_once(table
     )
     table.add(
         "racing dispatchers",
-        load=f"{DISPATCHERS} concurrent runs x {DUE} due steps",
+        load=f"{DISPATCHERS} runs x {CONCURRENCY} threads x {DUE} due steps",
         faults=f"{outcomes['lost_race']} claims lost to a racing run",
         expected=DUE,
         sent=len(mailer.sent),

@@ -50,6 +50,12 @@ def _iso(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime(ISO)
 
 
+def due_shard(step: StepRecord, shards: int) -> int:
+    """The due-index shard of a step: stable, and even across shards."""
+    key = f"{step.candidate_id}#{step.application_id}#{step.step_id}".encode()
+    return zlib.crc32(key) % shards
+
+
 def _s(value: str) -> dict[str, str]:
     return {"S": value}
 
@@ -69,8 +75,7 @@ class DynamoStore:
         return f"APP#{candidate_id}#{application_id}"
 
     def _shard(self, step: StepRecord) -> str:
-        key = f"{step.candidate_id}#{step.application_id}#{step.step_id}".encode()
-        return f"DUE#{zlib.crc32(key) % self.shards}"
+        return f"DUE#{due_shard(step, self.shards)}"
 
     def _expiry(self, at: datetime) -> dict[str, str]:
         return {"N": str(int((at + self.retention).timestamp()))}
@@ -241,33 +246,45 @@ class DynamoStore:
         got = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True)
         return self._step_from(got["Item"]) if "Item" in got else None
 
-    def due_steps(self, now: datetime, limit: int) -> list[StepRecord]:
-        """Up to `limit` steps due at `now`: one Query per shard, each for its share of the limit;
-        shards that had more are asked again for what the others left unused."""
+    def due_steps(self, now: datetime, limit: int, *, shard: int | None = None) -> list[StepRecord]:
+        """Up to `limit` steps due at `now`: one Query per shard (or only `shard`), each for its share
+        of the limit; shards that had more are asked again for what the others left unused."""
         due: list[StepRecord] = []
-        cursors: dict[int, dict[str, Any] | None] = dict.fromkeys(range(self.shards))  # None: from the start
+        shards = range(self.shards) if shard is None else [shard]
+        cursors: dict[int, dict[str, Any] | None] = dict.fromkeys(shards)  # None: from the start
         while cursors and len(due) < limit:
             share = max(1, -(-(limit - len(due)) // len(cursors)))
-            for shard in list(cursors):
-                kwargs: dict[str, Any] = {
-                    "TableName": self.table,
-                    "IndexName": DUE_INDEX,
-                    "KeyConditionExpression": "due_shard = :shard AND due_at <= :now",
-                    "ExpressionAttributeValues": {":shard": _s(f"DUE#{shard}"), ":now": _s(_iso(now))},
-                    "Limit": share,
-                }
-                if cursors[shard] is not None:
-                    kwargs["ExclusiveStartKey"] = cursors[shard]
+            for n in list(cursors):
+                kwargs = self._due_query(n, now, share)
+                if cursors[n] is not None:
+                    kwargs["ExclusiveStartKey"] = cursors[n]
                 page = self.client.query(**kwargs)
                 due += [self._step_from(i) for i in page["Items"]]
                 if "LastEvaluatedKey" in page:
-                    cursors[shard] = page["LastEvaluatedKey"]
+                    cursors[n] = page["LastEvaluatedKey"]
                 else:
-                    del cursors[shard]  # this shard has nothing more due
+                    del cursors[n]  # this shard has nothing more due
                 if len(due) >= limit:
                     break
         due.sort(key=lambda s: s.due_at or now)
         return due[:limit]
+
+    def shards_with_due(self, now: datetime) -> list[int]:
+        """One Query per shard (Select COUNT, Limit 1): does it hold anything due?"""
+        return [
+            n
+            for n in range(self.shards)
+            if self.client.query(**self._due_query(n, now, 1), Select="COUNT").get("Count", 0)
+        ]
+
+    def _due_query(self, shard: int, now: datetime, limit: int) -> dict[str, Any]:
+        return {
+            "TableName": self.table,
+            "IndexName": DUE_INDEX,
+            "KeyConditionExpression": "due_shard = :shard AND due_at <= :now",
+            "ExpressionAttributeValues": {":shard": _s(f"DUE#{shard}"), ":now": _s(_iso(now))},
+            "Limit": limit,
+        }
 
     def _put_if_version(self, old: StepRecord, new: StepRecord) -> dict[str, Any]:
         return {

@@ -14,15 +14,39 @@ Delivery semantics, per (application, recipient, step):
   of capacity; past MAX_CAPACITY_DELAY after its planned instant it fails, since it would be late.
 - The claim also checks, in the same transaction, that the playbook was not stopped, that the
   recipient is not suppressed, and that the recipient gets no other message from us that day.
+
+Throughput (none of this changes the claim, so at most once holds at any concurrency):
+- **Concurrent within a run.** The steps of a run are handled by a bounded pool of threads
+  (`concurrency`, NEARMISS_SEND_CONCURRENCY); each step is still claim, send, record, in that
+  order, in one thread. Two threads (or two runs) that take the same step race on the claim's
+  conditional transaction, and exactly one wins; the other sees `lost_race` and sends nothing.
+- **Paced to the account's rate.** Every step a run takes (so every send: notes and drafts, at
+  most one per step) first takes a slot from one RateLimiter shared by the run's threads
+  (nearmiss.service.pacing), at `max_send_rate`, or at this run's share of it when the run works one
+  due-index shard. The slot is taken before the step starts, not before the send: a run that must
+  stop stops before its next claim, and no send goes out on a slot reserved long before.
+- **Fan-out for a backlog.** A scheduled run that finds more due than one batch (`max_steps`)
+  does not work it alone: it starts one asynchronous run per due-index shard with work (a `ShardRuns`
+  port: the function invokes itself with {"shard": n, "rate": share, "until": next tick}), each
+  paced to rate / shards-with-work, so together they keep SES at the account's rate. A shard run
+  takes batch after batch from its shard until the shard is empty or `until` (the next scheduled
+  run, which looks again) comes; when its own invocation nears its timeout (10 s left) first, it
+  starts its successor for the same shard and stops taking work, so the shard's pace holds across
+  invocations. A shard has one run at a time (a run's deadline is the next tick, where the next
+  fan-out begins), so the shares add up to the account's rate; should two overlap (a late tick, an
+  event Lambda delivered twice), the claim still sends each step at most once, and SES's
+  `Throttling` is a transient failure, retried later.
 """
 
 from __future__ import annotations
 
 import base64
 import random
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -34,6 +58,7 @@ from nearmiss.domain.records import StepRecord
 from nearmiss.domain.timing import next_send_instant
 from nearmiss.observability import logger
 from nearmiss.service.links import Links
+from nearmiss.service.pacing import RateLimiter
 from nearmiss.service.ports import (
     ClaimOutcome,
     Identities,
@@ -41,6 +66,8 @@ from nearmiss.service.ports import (
     Mailer,
     SendError,
     SendFailure,
+    ShardRun,
+    ShardRuns,
     Store,
 )
 
@@ -56,6 +83,12 @@ class DispatchSettings:
     max_attempts: int = 6
     max_steps: int = 400
     max_send_rate: float = 10.0  # messages per second; SES throttles above the account's rate
+    concurrency: int = 1  # sender threads per run (the deployed value comes from NEARMISS_SEND_CONCURRENCY)
+    interval: timedelta = timedelta(minutes=5)  # between scheduled runs (the template's DispatchRate)
+
+
+STOP_MARGIN = 10.0  # seconds: a run takes no new step when its invocation has less than this left
+BATCH_SECONDS = 30.0  # a shard run asks its shard for about this long's worth of steps at a time
 
 
 @dataclass
@@ -136,6 +169,7 @@ class Dispatcher:
         identities: Identities | None = None,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        shard_runs: ShardRuns | None = None,
     ) -> None:
         self.store = store
         self.mailer = mailer
@@ -147,24 +181,115 @@ class Dispatcher:
         self.settings = settings or DispatchSettings()
         self._sleep = sleep
         self._monotonic = monotonic
-        self._last_send = float("-inf")
+        # Starts the per-shard runs of a fan-out; None: a run works at most max_steps by itself.
+        self.shard_runs = shard_runs
+        self._limiter = self._pace(self.settings.max_send_rate)
         self._capacity_until: datetime | None = None  # set when SES says the account is out of capacity
+
+    def _pace(self, rate: float) -> RateLimiter:
+        return RateLimiter(rate, monotonic=self._monotonic, sleep=self._sleep)
 
     # ---- the run ---------------------------------------------------------------------------
     def run(self, now: datetime, *, time_left: Callable[[], float] | None = None) -> DispatchReport:
-        """Handle every step due at `now` (up to max_steps), while time_left() stays above 10 s."""
+        """The scheduled run: handle every step due at `now` (up to max_steps), while time_left()
+        stays above 10 s; or, when more is due than that and fan-out is wired, start one paced run
+        per due-index shard with work and leave the steps to them."""
+        self._capacity_until = None
+        self._limiter = self._pace(self.settings.max_send_rate)
+        due = self.store.due_steps(now, self.settings.max_steps)
+        if len(due) >= self.settings.max_steps and self.shard_runs is not None:
+            return self._fan_out(now)
+        return self._work(due, now, time_left)
+
+    def run_shard(
+        self,
+        shard: int,
+        rate: float,
+        until: datetime,
+        clock: Callable[[], datetime],
+        *,
+        time_left: Callable[[], float] | None = None,
+    ) -> DispatchReport:
+        """One shard's run of a fan-out: batch after batch from `shard`, paced to `rate`, until
+        the shard has nothing due or `until` comes; near the invocation's timeout, it starts its
+        successor (same shard, rate and deadline) and stops taking work."""
         report = DispatchReport()
         self._capacity_until = None
-        for step in self.store.due_steps(now, self.settings.max_steps):
-            if time_left is not None and time_left() < 10.0:
-                report.add("deferred_to_next_run")
-                continue
+        self._limiter = self._pace(rate)
+        handed_on = threading.Event()
+        hand_on = threading.Lock()
+
+        def left() -> float:  # asked by every sender thread before it takes a step
+            if clock() >= until:
+                return 0.0  # the next scheduled run is due: it looks at the backlog again
+            remaining = time_left() if time_left is not None else float("inf")
+            if remaining < STOP_MARGIN and self.shard_runs is not None:
+                with hand_on:  # exactly one successor, started before the last sends finish
+                    if not handed_on.is_set():
+                        handed_on.set()
+                        self.shard_runs.start(ShardRun(shard, rate, until))
+            return remaining
+
+        # Batches of about half a minute at this pace: each batch's `now` (the claims' lease, the
+        # recipient's day, sent_at) stays fresh, however slow the share.
+        size = max(1, min(self.settings.max_steps, int(rate * BATCH_SECONDS)))
+        while left() >= STOP_MARGIN:
+            now = clock()
+            due = self.store.due_steps(now, size, shard=shard)
+            batch = self._work(due, now, left)
+            report.outcomes.update(batch.outcomes)
+            if len(due) < size or self._capacity_until is not None:
+                break  # the shard is empty for now (or SES is out of capacity): the next tick looks again
+        if handed_on.is_set():
+            report.add("shard_run_continued")
+        return report
+
+    def _fan_out(self, now: datetime) -> DispatchReport:
+        assert self.shard_runs is not None
+        report = DispatchReport()
+        shards = self.store.shards_with_due(now)
+        if not shards:
+            return report
+        share = self.settings.max_send_rate / len(shards)
+        until = now + self.settings.interval  # the next scheduled run looks at the backlog again
+        for shard in shards:
+            self.shard_runs.start(ShardRun(shard, share, until))
+            report.add("shard_run_started")
+        logger.info("fanned out", extra={"shards": shards, "rate_per_shard": share})
+        return report
+
+    def _work(
+        self, due: Iterable[StepRecord], now: datetime, time_left: Callable[[], float] | None
+    ) -> DispatchReport:
+        """Handle `due` on up to `concurrency` threads; each step in one thread, start to end."""
+        report = DispatchReport()
+
+        def one(step: StepRecord) -> str:
+            if time_left is not None and time_left() < STOP_MARGIN:
+                return "deferred_to_next_run"
+            # Paced where a step starts, not where it sends: a thread waits for its slot holding
+            # nothing, so a run that must stop (its deadline, its timeout) stops before it claims,
+            # and no thread sends on a slot reserved seconds ago, after a successor took over.
+            self._limiter.acquire()
+            if time_left is not None and time_left() < STOP_MARGIN:
+                return "deferred_to_next_run"  # woke past the end: untouched, still due
             try:
-                report.add(self.handle(step, now))
+                return self.handle(step, now)
             except Exception:  # one step's trouble (a throttled table) must not hold up the others
                 logger.exception("step not handled", extra={"step_id": step.step_id})
-                report.add("error")
+                return "error"
+
+        for outcome in self._map(one, list(due), max(1, self.settings.concurrency)):
+            report.add(outcome)
         return report
+
+    def _map(self, handle: Callable[[StepRecord], str], due: list[StepRecord], workers: int) -> list[str]:
+        """`handle` over `due` on `workers` threads, outcomes in order; returns when all are done.
+        (bench/dispatch_rate.py runs the same on simulated threads and a simulated clock.)"""
+        if workers == 1 or len(due) <= 1:
+            return [handle(step) for step in due]
+        with ThreadPoolExecutor(max_workers=min(workers, len(due)), thread_name_prefix="send") as pool:
+            return list(pool.map(handle, due))
 
     def handle(self, step: StepRecord, now: datetime) -> str:
         state = step.state
@@ -406,10 +531,6 @@ class Dispatcher:
         return label if self.store.replace_step(step, final) else "lost_race"
 
     def _deliver(self, message: OutgoingMessage) -> str:
-        """Pace sends to the account's SES rate, then send."""
-        gap = 1.0 / self.settings.max_send_rate
-        wait = self._last_send + gap - self._monotonic()
-        if wait > 0:
-            self._sleep(wait)
-        self._last_send = self._monotonic()
+        """Send. Paced already: the step took a slot of the run's limiter before it started (_work),
+        so the run's sends, at most one per step, keep to the account's rate or its share."""
         return self.mailer.send(message)

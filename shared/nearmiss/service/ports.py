@@ -51,7 +51,13 @@ class Store(Protocol):
     ) -> None: ...
     def list_steps(self, candidate_id: str, application_id: str) -> list[StepRecord]: ...
     def get_step(self, candidate_id: str, application_id: str, step_id: str) -> StepRecord | None: ...
-    def due_steps(self, now: datetime, limit: int) -> list[StepRecord]: ...
+    def due_steps(self, now: datetime, limit: int, *, shard: int | None = None) -> list[StepRecord]:
+        """Up to `limit` steps due at `now`, oldest first: from every due-index shard, or one."""
+        ...
+
+    def shards_with_due(self, now: datetime) -> list[int]:
+        """The due-index shards that hold at least one step due at `now`."""
+        ...
 
     def replace_step(self, old: StepRecord, new: StepRecord) -> bool:
         """Write `new` only if the stored step is still at `old.version`; False when it was not."""
@@ -68,6 +74,22 @@ class Store(Protocol):
     def candidate_key_hash(self, candidate_id: str) -> str | None: ...
     def delete_candidate(self, candidate_id: str) -> int:
         """Everything of the candidate, now; returns how many items went."""
+        ...
+
+
+@dataclass(frozen=True)
+class ShardRun:
+    """One asynchronous dispatch run over one due-index shard, at `rate` messages per second,
+    taking no new step after `until`."""
+
+    shard: int
+    rate: float
+    until: datetime
+
+
+class ShardRuns(Protocol):
+    def start(self, run: ShardRun) -> None:
+        """Start `run` asynchronously (at least once: the claim makes a repeated run harmless)."""
         ...
 
 
