@@ -60,7 +60,10 @@ class MemoryStore:
         key = (playbook.candidate_id, playbook.application_id)
         with self._lock:
             self.requests += 1
-            if key in self.playbooks:
+            current = self.playbooks.get(key)
+            if (current is None) != (playbook.generation == 1) or (
+                current is not None and current.generation != playbook.generation - 1
+            ):
                 return CreateOutcome.DUPLICATE
             stopped = self.stops.get(key)
             if not playbook.stopped_first and stopped is not None and not stopped < playbook.rejected_at:
@@ -73,6 +76,10 @@ class MemoryStore:
     def get_playbook(self, candidate_id: str, application_id: str) -> PlaybookRecord | None:
         self.requests += 1
         return self.playbooks.get((candidate_id, application_id))
+
+    def get_stop(self, candidate_id: str, application_id: str) -> datetime | None:
+        self.requests += 1
+        return self.stops.get((candidate_id, application_id))
 
     def record_stop(self, candidate_id: str, application_id: str, occurred_at: datetime, reason: str) -> None:
         with self._lock:
@@ -113,7 +120,8 @@ class MemoryStore:
             owner = "#".join(self._key(old))
             if current is None or current.version != old.version:
                 return ClaimOutcome.LOST
-            if (old.candidate_id, old.application_id) in self.stops:
+            stopped = self.stops.get((old.candidate_id, old.application_id))
+            if stopped is not None and (old.rejected_at is None or not stopped < old.rejected_at):
                 return ClaimOutcome.STOPPED
             if (old.recipient_key, None) in self.blocks or (
                 old.recipient_key,

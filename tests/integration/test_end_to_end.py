@@ -144,6 +144,51 @@ def test_a_reopen_that_arrives_before_the_rejection_still_wins(stack) -> None:  
     assert states(stack) == {"cancelled": 6, "skipped": 2}
 
 
+def test_a_reopen_a_week_before_the_rejection_does_not_block_its_notes(stack) -> None:  # type: ignore[no-untyped-def]
+    # Given the application was re-opened a week before it was rejected (issue 11, finding 1)
+    register(stack)
+    status, _, text = stack.http(
+        "POST", f"{APP}/reopened", body={"occurred_at": (NOW - timedelta(days=7)).isoformat()}
+    )
+    assert status == 202, text
+    stack.pump()
+    # When the rejection comes and the months run through
+    reject(stack)
+    run_until(stack, NOW + timedelta(days=120))
+    # Then the stale stop blocks nothing: every scheduled note goes out
+    assert states(stack) == {"sent": 6, "skipped": 2}
+    assert len(recipients(stack)) == 6
+
+
+def test_reject_reopen_reject_reopen_reject_runs_only_the_last_generation(stack) -> None:  # type: ignore[no-untyped-def]
+    # Given an application rejected, re-opened, rejected, re-opened, and rejected again (finding 2)
+    register(stack)
+    for day in range(3):
+        stack.traveller.move_to(NOW + timedelta(days=day))
+        reject(stack)
+        if day < 2:
+            stack.traveller.move_to(NOW + timedelta(days=day, hours=3))
+            status, _, _ = stack.http("POST", f"{APP}/reopened", body={})
+            assert status == 202
+            stack.pump()
+    # and a late redelivery of the first rejection, and a late copy of the first re-open
+    stack.invoke("StartPlaybookFunction", load_event("start_playbook/application_rejected.json"))
+    stack.invoke("StopPlaybookFunction", load_event("stop_playbook/application_reopened.json"))
+    # When the months run through
+    run_until(stack, NOW + timedelta(days=150))
+    # Then each rejection had its own generation; the two stopped ones sent nothing, the third all
+    by_generation: dict[int, dict[str, int]] = {}
+    for s in steps_of(stack, "ada-quinn", "northwind-staff-platform"):
+        counts = by_generation.setdefault(s.generation, {})
+        counts[s.state.value] = counts.get(s.state.value, 0) + 1
+    assert by_generation == {
+        1: {"cancelled": 6, "skipped": 2},
+        2: {"cancelled": 6, "skipped": 2},
+        3: {"sent": 6, "skipped": 2},
+    }
+    assert len(recipients(stack)) == 6
+
+
 def test_review_mode_approve_skip_and_lapse_through_the_links_in_the_drafts(stack) -> None:  # type: ignore[no-untyped-def]
     register(stack, mode="review")
     reject(stack)

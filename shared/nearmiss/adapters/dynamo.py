@@ -3,7 +3,7 @@
 Items (pk / sk):
     CAND#<candidate>                 PROFILE                 the candidate
     CAND#<candidate>                 APP#<application>       an application with its contacts
-    APP#<candidate>#<application>    PLAYBOOK                created once, with all the steps
+    APP#<candidate>#<application>    PLAYBOOK                the newest generation, written with its steps
     APP#<candidate>#<application>    STOP                    newest stop (re-open, hire, cancel)
     APP#<candidate>#<application>    STEP#<step id>          one (application, recipient, step)
     RCPT#<recipient key>             BLOCK#ALL               bounce / complaint: nobody writes again
@@ -176,16 +176,21 @@ class DynamoStore:
     def create_playbook(self, playbook: PlaybookRecord, steps: Sequence[StepRecord]) -> CreateOutcome:
         pk = self._app_pk(playbook.candidate_id, playbook.application_id)
         marker = self._doc_item(pk, "PLAYBOOK", "playbook", playbook.model_dump_json(), playbook.started_at)
+        marker["generation"] = {"N": str(playbook.generation)}
         stopped_check = not playbook.stopped_first
-        items: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self.table,
-                    "Item": marker,
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            }
-        ]
+        put: dict[str, Any] = {"TableName": self.table, "Item": marker}
+        if playbook.generation == 1:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            # The next generation replaces exactly the one before it: of concurrent starts, one wins.
+            # Markers written before generations carry no number: they are generation 1.
+            previous = playbook.generation - 1
+            put["ConditionExpression"] = "attribute_exists(pk) AND " + (
+                "(attribute_not_exists(#g) OR #g = :previous)" if previous == 1 else "#g = :previous"
+            )
+            put["ExpressionAttributeNames"] = {"#g": "generation"}
+            put["ExpressionAttributeValues"] = {":previous": {"N": str(previous)}}
+        items: list[dict[str, Any]] = [{"Put": put}]
         if stopped_check:
             items.append(
                 {
@@ -212,8 +217,15 @@ class DynamoStore:
 
     def get_playbook(self, candidate_id: str, application_id: str) -> PlaybookRecord | None:
         key = {"pk": _s(self._app_pk(candidate_id, application_id)), "sk": _s("PLAYBOOK")}
-        got = self.client.get_item(TableName=self.table, Key=key)
+        got = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True)
         return PlaybookRecord.model_validate_json(got["Item"]["doc"]["S"]) if "Item" in got else None
+
+    def get_stop(self, candidate_id: str, application_id: str) -> datetime | None:
+        key = {"pk": _s(self._app_pk(candidate_id, application_id)), "sk": _s("STOP")}
+        got = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True)
+        if "Item" not in got:
+            return None
+        return datetime.strptime(got["Item"]["stopped_at"]["S"], ISO).replace(tzinfo=UTC)
 
     def record_stop(self, candidate_id: str, application_id: str, occurred_at: datetime, reason: str) -> None:
         """Keep the newest stop: an older, late-arriving stop does not move the marker back."""
@@ -285,19 +297,27 @@ class DynamoStore:
             return False
         return True
 
+    def _not_stopped_since(self, pk: str, rejected_at: datetime | None) -> dict[str, Any]:
+        """The stop marker holds only a stop older than the step's generation began (a stop before
+        a later rejection belongs to an earlier generation). Steps stored before generations carry
+        no rejection time: for them, any stop stops."""
+        check: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": {"pk": _s(pk), "sk": _s("STOP")},
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+        if rejected_at is not None:
+            check["ConditionExpression"] = "attribute_not_exists(pk) OR stopped_at < :rejected"
+            check["ExpressionAttributeValues"] = {":rejected": _s(_iso(rejected_at))}
+        return check
+
     def claim_send(self, old: StepRecord, new: StepRecord, day: str) -> ClaimOutcome:
         pk = self._app_pk(old.candidate_id, old.application_id)
         rcpt = _s(f"RCPT#{old.recipient_key}")
         owner = _s(f"{pk}#{old.step_id}")
         items = [
             {"Put": self._put_if_version(old, new)},
-            {
-                "ConditionCheck": {
-                    "TableName": self.table,
-                    "Key": {"pk": _s(pk), "sk": _s("STOP")},
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
+            {"ConditionCheck": self._not_stopped_since(pk, old.rejected_at)},
             {
                 "ConditionCheck": {
                     "TableName": self.table,

@@ -33,12 +33,15 @@ def recipient_key(address: str) -> str:
     return hashlib.sha256(address.strip().lower().encode()).hexdigest()[:20]
 
 
-# What step_id() makes: "<kind>[_<offset>].<20 hex>", URL-safe because it appears in API paths.
+# What step_id() makes: "<kind>[_<offset>][_g<generation>].<20 hex>", URL-safe because it appears
+# in API paths. The first generation has no suffix, so the ids of steps stored before generations hold.
 STEP_ID = re.compile(r"[a-z_0-9]{1,40}\.[0-9a-f]{20}")
 
 
-def step_id(kind: StepKind, contact: Contact, offset_days: int | None = None) -> str:
+def step_id(kind: StepKind, contact: Contact, offset_days: int | None = None, generation: int = 1) -> str:
     label = f"{kind.value}_{offset_days}" if offset_days is not None else kind.value
+    if generation > 1:
+        label += f"_g{generation}"
     return f"{label}.{recipient_key(contact.key)}"  # URL-safe: it appears in API paths
 
 
@@ -68,8 +71,10 @@ def plan(
     rejection: ApplicationRejected,
     *,
     now: datetime,
+    generation: int = 1,
 ) -> list[Step]:
-    """Every step of the playbook for one rejected application, skipped ones included with their reason."""
+    """Every step of the playbook for one rejected application, skipped ones included with their
+    reason. `generation` counts the rejections after re-opens; each has its own step ids."""
     settings = candidate.playbook
     window = settings.send_window
     learned = rejection.learned_at
@@ -84,7 +89,7 @@ def plan(
         skip: str | None = None,
     ) -> None:
         zone, country = recipient_zone(contact, candidate)
-        sid = step_id(kind, contact, offset)
+        sid = step_id(kind, contact, offset, generation)
         planned = next_send_instant(
             earliest, zone=zone, country=country, window=window, key=f"{application.application_id}#{sid}"
         )

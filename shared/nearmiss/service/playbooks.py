@@ -64,7 +64,14 @@ class SenderPolicy:
         )
 
 
-def _record(candidate: Candidate, application: Application, step: Step, sender: Sender) -> StepRecord:
+def _record(
+    candidate: Candidate,
+    application: Application,
+    step: Step,
+    sender: Sender,
+    rejection: ApplicationRejected,
+    generation: int,
+) -> StepRecord:
     contact = step.recipient
     actionable = step.state is StepState.SCHEDULED
     due_at = (step.draft_at if candidate.mode is Mode.REVIEW else step.planned_at) if actionable else None
@@ -74,6 +81,8 @@ def _record(candidate: Candidate, application: Application, step: Step, sender: 
         step_id=step.step_id,
         kind=step.kind,
         offset_days=step.offset_days,
+        generation=generation,
+        rejected_at=rejection.rejected_at,
         mode=candidate.mode,
         state=step.state,
         planned_at=step.planned_at,
@@ -100,21 +109,27 @@ def plan_records(
     sender: Sender,
     *,
     now: datetime,
+    generation: int = 1,
 ) -> list[StepRecord]:
     return [
-        _record(candidate, application, s, sender) for s in plan(candidate, application, rejection, now=now)
+        _record(candidate, application, s, sender, rejection, generation)
+        for s in plan(candidate, application, rejection, now=now, generation=generation)
     ]
 
 
 def start_playbook(
     store: Store, rejection: ApplicationRejected, senders: SenderPolicy, *, now: datetime
 ) -> tuple[CreateOutcome, int]:
-    """Write every step of the application's playbook, once.
+    """Write every step of the application's playbook generation, once.
 
-    Idempotent: the playbook marker is created with the steps in one conditional transaction, so
-    the same rejection delivered twice (or fifty times at once) creates one playbook. A stop that
-    is newer than the rejection wins even when it arrived first: the steps are then written as
-    cancelled, so the timeline still says what would have happened.
+    Idempotent: the playbook marker is written with the steps in one conditional transaction, so
+    the same rejection delivered twice (or fifty times at once) creates one playbook. A rejection
+    after a re-open (a stop newer than the current generation's rejection and older than this
+    one) starts the next generation, with its own steps; the marker's generation number is the
+    condition, so concurrent deliveries of it still create one. Any other rejection of an
+    application that has a playbook is a DUPLICATE. A stop that is newer than the rejection wins
+    even when it arrived first: the steps are then written as cancelled, so the timeline still
+    says what would have happened.
     """
     if rejection.withdrawn:
         return CreateOutcome.DUPLICATE, 0
@@ -122,10 +137,22 @@ def start_playbook(
     if candidate is None or application is None:
         missing = "candidate" if candidate is None else "application"
         raise UnknownApplicationError(f"no {missing} registered for this rejection")
-    records = plan_records(candidate, application, rejection, senders.for_candidate(candidate), now=now)
+    generation = 1
+    current = store.get_playbook(candidate.candidate_id, application.application_id)
+    if current is not None:
+        # Stops only move forward (record_stop keeps the newest), so what is read here still holds
+        # when the transaction runs; the marker's generation guards against a concurrent start.
+        stopped_at = store.get_stop(candidate.candidate_id, application.application_id)
+        if stopped_at is None or not current.rejected_at < stopped_at < rejection.rejected_at:
+            return CreateOutcome.DUPLICATE, 0
+        generation = current.generation + 1
+    records = plan_records(
+        candidate, application, rejection, senders.for_candidate(candidate), now=now, generation=generation
+    )
     playbook = PlaybookRecord(
         candidate_id=candidate.candidate_id,
         application_id=application.application_id,
+        generation=generation,
         source=rejection.source,
         rejected_at=rejection.rejected_at,
         learned_at=rejection.learned_at,
@@ -153,10 +180,13 @@ def start_playbook(
 
 
 def stop_playbook(store: Store, event: StopEvent, *, now: datetime) -> int:
-    """Cancel every pending step of the application; returns how many were cancelled.
+    """Cancel every pending step of the generations this stop follows (those rejected before it);
+    returns how many were cancelled. A late-arriving stop older than a newer rejection leaves that
+    rejection's generation alone.
 
     The stop marker is written first: a playbook created after it sees it in its own transaction,
-    and every send claim checks it, so nothing planned before or after the stop goes out.
+    and every send claim checks it against its own generation's rejection, so nothing of a stopped
+    generation goes out, planned before or after the stop.
     """
     reason = {
         "Application Reopened": "the application was re-opened",
@@ -166,6 +196,8 @@ def stop_playbook(store: Store, event: StopEvent, *, now: datetime) -> int:
     store.record_stop(event.candidate_id, event.application_id, event.occurred_at, reason)
     cancelled = 0
     for step in store.list_steps(event.candidate_id, event.application_id):
+        if step.rejected_at is not None and step.rejected_at > event.occurred_at:
+            continue  # a newer generation: this stop came before its rejection
         # A step being sent right now finishes (the claim won the race); everything pending stops.
         while step.state.is_pending:
             if store.replace_step(step, step.moved(StepState.CANCELLED, now=now, due_at=None, reason=reason)):

@@ -42,10 +42,19 @@ class Store(Protocol):
     def load(self, candidate_id: str, application_id: str) -> tuple[Candidate | None, Application | None]: ...
 
     def create_playbook(self, playbook: PlaybookRecord, steps: Sequence[StepRecord]) -> CreateOutcome:
-        """All steps and the playbook marker in one transaction, unless one exists or a stop came first."""
+        """All steps and the playbook marker in one transaction. Generation 1: unless a marker
+        exists; generation n: only over the marker of generation n - 1. STOPPED when a stop newer
+        than the rejection came first (unless `playbook.stopped_first`)."""
         ...
 
-    def get_playbook(self, candidate_id: str, application_id: str) -> PlaybookRecord | None: ...
+    def get_playbook(self, candidate_id: str, application_id: str) -> PlaybookRecord | None:
+        """The newest generation's marker (consistent read)."""
+        ...
+
+    def get_stop(self, candidate_id: str, application_id: str) -> datetime | None:
+        """When the newest stop of the application happened (consistent read), if any."""
+        ...
+
     def record_stop(
         self, candidate_id: str, application_id: str, occurred_at: datetime, reason: str
     ) -> None: ...
@@ -58,7 +67,8 @@ class Store(Protocol):
         ...
 
     def claim_send(self, old: StepRecord, new: StepRecord, day: str) -> ClaimOutcome:
-        """Move a step to `sending` only if it is unchanged, the playbook is not stopped, the recipient
+        """Move a step to `sending` only if it is unchanged, no stop happened after the rejection of
+        the step's generation (`old.rejected_at`; any stop when it is None), the recipient
         is not suppressed, and the recipient has no other message from us on `day` (their calendar)."""
         ...
 
