@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -223,19 +223,7 @@ class RecordingPublisher:
 class MemoryIntakeStore(MemoryStore):
     """MemoryStore plus what the webhook intake needs."""
 
-    deliveries: set[str] = field(default_factory=set)
     unmatched: dict[str, dict[str, tuple[str, list[str]]]] = field(default_factory=dict)
-
-    def remember_delivery(self, dedupe_key: str, at: datetime) -> bool:
-        with self._lock:
-            self.requests += 1
-            if dedupe_key in self.deliveries:
-                return False
-            self.deliveries.add(dedupe_key)
-            return True
-
-    def forget_delivery(self, dedupe_key: str) -> None:
-        self.deliveries.discard(dedupe_key)
 
     def find_candidate_by_email(self, email: str) -> str | None:
         self.requests += 1
@@ -256,9 +244,42 @@ class MemoryIntakeStore(MemoryStore):
         for key in match_keys:
             self.unmatched.setdefault(key, {})[dedupe_key] = (document, match_keys)
 
-    def take_unmatched(self, match_key: str) -> list[str]:
-        taken = self.unmatched.pop(match_key, {})
-        for dedupe_key, (_, keys) in taken.items():
-            for other in keys:
-                self.unmatched.get(other, {}).pop(dedupe_key, None)
-        return [document for document, _ in taken.values()]
+    def kept_unmatched(self, match_key: str) -> list[tuple[str, str, list[str]]]:
+        return [(k, doc, keys) for k, (doc, keys) in self.unmatched.get(match_key, {}).items()]
+
+    def drop_unmatched(self, dedupe_key: str, filed_under: list[str]) -> None:
+        for key in filed_under:
+            self.unmatched.get(key, {}).pop(dedupe_key, None)
+
+
+@dataclass
+class MemoryDeliveries:
+    """Deliveries in memory, as the Powertools record behaves: in progress until routed (or until
+    the invocation's deadline, `in_progress_for`), completed after, removed when routing raised."""
+
+    in_progress_for: float = 10.0  # seconds: the function's timeout
+    records: dict[str, tuple[str, float]] = field(default_factory=dict)  # key -> (status, deadline)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def once(self, dedupe_key: str, route: Callable[[], str]) -> str | None:
+        from datetime import UTC
+
+        from nearmiss.service.intake import DeliveryInProgressError
+
+        now = datetime.now(UTC).timestamp()
+        with self._lock:
+            status, deadline = self.records.get(dedupe_key, ("", 0.0))
+            if status == "COMPLETED":
+                return None
+            if status == "INPROGRESS" and deadline > now:
+                raise DeliveryInProgressError(dedupe_key)
+            self.records[dedupe_key] = ("INPROGRESS", now + self.in_progress_for)
+        try:
+            outcome = route()
+        except Exception:
+            with self._lock:
+                del self.records[dedupe_key]
+            raise
+        with self._lock:
+            self.records[dedupe_key] = ("COMPLETED", 0.0)
+        return outcome

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 DUE_INDEX = "due"
-DELIVERY_MEMORY = timedelta(days=30)  # ATSs retry for hours (Greenhouse ~15 h); a month is ample
 _CONTENDED = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
 # Which condition of the claim transaction failed first, by its position in the transaction.
 _CLAIM_FAILURES = (
@@ -475,31 +474,10 @@ class DynamoStore:
         return len(unique)
 
     # ---- webhook intake --------------------------------------------------------------------------
-    #   DELIVERY#<dedupe key>        EVENT                    seen once (TTL 30 days)
+    #   DELIVERY                     webhook#<hash>           routed once (adapters/deliveries.py)
     #   LOOKUP#EMAIL#<email key>     CANDIDATE                -> candidate id
     #   LOOKUP#ATS#<ats app id>      APPLICATION              -> candidate id, application id
     #   UNMATCHED#<match key>        <dedupe key>             an event kept for later, with its reason
-    def remember_delivery(self, dedupe_key: str, at: datetime) -> bool:
-        try:
-            self.client.put_item(
-                TableName=self.table,
-                Item={
-                    "pk": _s(f"DELIVERY#{dedupe_key}"),
-                    "sk": _s("EVENT"),
-                    "at": _s(_iso(at)),
-                    "expires_at_epoch": {"N": str(int((at + DELIVERY_MEMORY).timestamp()))},
-                },
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
-
-    def forget_delivery(self, dedupe_key: str) -> None:
-        self.client.delete_item(
-            TableName=self.table, Key={"pk": _s(f"DELIVERY#{dedupe_key}"), "sk": _s("EVENT")}
-        )
-
     def _lookup(self, pk: str, sk: str) -> dict[str, Any] | None:
         got = self.client.get_item(TableName=self.table, Key={"pk": _s(pk), "sk": _s(sk)})
         return got.get("Item")
@@ -530,18 +508,12 @@ class DynamoStore:
                 },
             )
 
-    def take_unmatched(self, match_key: str) -> list[str]:
-        page = self.client.query(
-            TableName=self.table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": _s(f"UNMATCHED#{match_key}")},
-            ConsistentRead=True,
-        )
-        documents = []
-        for item in page["Items"]:
-            documents.append(item["doc"]["S"])
-            for key in item["filed_under"]["SS"]:
-                self.client.delete_item(
-                    TableName=self.table, Key={"pk": _s(f"UNMATCHED#{key}"), "sk": item["sk"]}
-                )
-        return documents
+    def kept_unmatched(self, match_key: str) -> list[tuple[str, str, list[str]]]:
+        items = self._query_all(f"UNMATCHED#{match_key}")
+        return [(i["sk"]["S"], i["doc"]["S"], list(i["filed_under"]["SS"])) for i in items]
+
+    def drop_unmatched(self, dedupe_key: str, filed_under: list[str]) -> None:
+        for key in filed_under:
+            self.client.delete_item(
+                TableName=self.table, Key={"pk": _s(f"UNMATCHED#{key}"), "sk": _s(dedupe_key)}
+            )
