@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from nearmiss.domain.compose import OutgoingMessage
-from nearmiss.domain.events import DomainEvent
+from nearmiss.domain.events import ApplicationRejected, DomainEvent
 from nearmiss.domain.models import Application, Candidate
 from nearmiss.domain.records import PlaybookRecord, StepRecord
 from nearmiss.service.ports import (
@@ -33,6 +33,7 @@ class MemoryStore:
     applications: dict[tuple[str, str], Application] = field(default_factory=dict)
     playbooks: dict[tuple[str, str], PlaybookRecord] = field(default_factory=dict)
     stops: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    held: dict[tuple[str, str], ApplicationRejected] = field(default_factory=dict)
     steps: dict[tuple[str, str, str], StepRecord] = field(default_factory=dict)
     blocks: dict[tuple[str, str | None], str] = field(default_factory=dict)
     days: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -76,6 +77,18 @@ class MemoryStore:
     def get_playbook(self, candidate_id: str, application_id: str) -> PlaybookRecord | None:
         self.requests += 1
         return self.playbooks.get((candidate_id, application_id))
+
+    def hold_rejection(self, rejection: ApplicationRejected, reason: str, at: datetime) -> None:
+        self.requests += 1
+        self.held[(rejection.candidate_id, rejection.application_id)] = rejection
+
+    def held_rejection(self, candidate_id: str, application_id: str) -> ApplicationRejected | None:
+        self.requests += 1
+        return self.held.get((candidate_id, application_id))
+
+    def release_rejection(self, candidate_id: str, application_id: str) -> None:
+        self.requests += 1
+        self.held.pop((candidate_id, application_id), None)
 
     def get_stop(self, candidate_id: str, application_id: str) -> datetime | None:
         self.requests += 1
@@ -149,7 +162,13 @@ class MemoryStore:
     def delete_candidate(self, candidate_id: str) -> int:
         with self._lock:
             self.requests += 1
-            tables: list[dict[Any, Any]] = [self.applications, self.playbooks, self.stops, self.steps]
+            tables: list[dict[Any, Any]] = [
+                self.applications,
+                self.playbooks,
+                self.stops,
+                self.held,
+                self.steps,
+            ]
             gone = 0
             for table in tables:
                 for key in [k for k in table if k[0] == candidate_id]:

@@ -425,3 +425,25 @@ def test_the_dispatcher_takes_its_whole_limit_even_when_due_steps_sit_unevenly_i
     # Then a run takes its whole limit, and never more than there is
     assert len(store.due_steps(NOW, 37)) == 37
     assert len(store.due_steps(NOW, 100)) == 40
+
+
+def test_a_rejection_with_nobody_to_write_to_waits_for_contacts_and_starts_when_they_are_added(stack) -> None:  # type: ignore[no-untyped-def]
+    # Given an application registered with nobody in it (finding 5: Workable names nobody)
+    register(stack)
+    application = json.loads(load_event("api/put_application.json")["body"])
+    status, _, text = stack.http("PUT", APP, body={**application, "contacts": []})
+    assert status == 200, text
+    # When it is rejected
+    reject(stack)
+    # Then no playbook is written: the timeline says it waits for contacts
+    timeline = json.loads(stack.http("GET", f"{APP}/timeline")[2])
+    assert timeline["steps"] == [] and timeline["waiting"]["state"] == "needs_contacts"
+    # When the member adds the people they met
+    status, _, text = stack.http("PUT", APP, body=application)
+    assert status == 200 and json.loads(text)["started_held_rejection"], text
+    stack.pump()
+    # Then the playbook starts from the original rejection and its notes go out
+    timeline = json.loads(stack.http("GET", f"{APP}/timeline")[2])
+    assert timeline["waiting"] is None
+    run_until(stack, NOW + timedelta(days=120))
+    assert states(stack) == {"sent": 6, "skipped": 2}

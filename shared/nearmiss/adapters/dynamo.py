@@ -5,6 +5,7 @@ Items (pk / sk):
     CAND#<candidate>                 APP#<application>       an application with its contacts
     APP#<candidate>#<application>    PLAYBOOK                the newest generation, written with its steps
     APP#<candidate>#<application>    STOP                    newest stop (re-open, hire, cancel)
+    APP#<candidate>#<application>    HELD                    a rejection with nobody to write to yet
     APP#<candidate>#<application>    STEP#<step id>          one (application, recipient, step)
     RCPT#<recipient key>             BLOCK#ALL               bounce / complaint: nobody writes again
     RCPT#<recipient key>             BLOCK#CAND#<candidate>  asked this candidate to stop, or replied
@@ -23,6 +24,7 @@ from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from nearmiss.domain.events import ApplicationRejected
 from nearmiss.domain.models import Application, Candidate
 from nearmiss.domain.playbook import recipient_key
 from nearmiss.domain.records import PlaybookRecord, StepRecord
@@ -241,6 +243,27 @@ class DynamoStore:
                     ":exp": self._expiry(occurred_at),
                 },
             )
+
+    def hold_rejection(self, rejection: ApplicationRejected, reason: str, at: datetime) -> None:
+        item = self._doc_item(
+            self._app_pk(rejection.candidate_id, rejection.application_id),
+            "HELD",
+            "held-rejection",
+            rejection.model_dump_json(),
+            at,
+        )
+        item["reason"] = _s(reason)
+        item["at"] = _s(_iso(at))
+        self.client.put_item(TableName=self.table, Item=item)
+
+    def held_rejection(self, candidate_id: str, application_id: str) -> ApplicationRejected | None:
+        key = {"pk": _s(self._app_pk(candidate_id, application_id)), "sk": _s("HELD")}
+        got = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True)
+        return ApplicationRejected.model_validate_json(got["Item"]["doc"]["S"]) if "Item" in got else None
+
+    def release_rejection(self, candidate_id: str, application_id: str) -> None:
+        key = {"pk": _s(self._app_pk(candidate_id, application_id)), "sk": _s("HELD")}
+        self.client.delete_item(TableName=self.table, Key=key)
 
     def list_steps(self, candidate_id: str, application_id: str) -> list[StepRecord]:
         return [

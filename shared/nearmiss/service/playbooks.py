@@ -117,6 +117,9 @@ def plan_records(
     ]
 
 
+NEEDS_CONTACTS = "needs contacts: add the people you met, with their email addresses, to start the notes"
+
+
 def start_playbook(
     store: Store, rejection: ApplicationRejected, senders: SenderPolicy, *, now: datetime
 ) -> tuple[CreateOutcome, int]:
@@ -129,7 +132,8 @@ def start_playbook(
     condition, so concurrent deliveries of it still create one. Any other rejection of an
     application that has a playbook is a DUPLICATE. A stop that is newer than the rejection wins
     even when it arrived first: the steps are then written as cancelled, so the timeline still
-    says what would have happened.
+    says what would have happened. A rejection with nobody to write to writes no playbook: it is
+    held (NEEDS_CONTACTS) until the application is saved with someone to write to.
     """
     if rejection.withdrawn:
         return CreateOutcome.DUPLICATE, 0
@@ -149,6 +153,12 @@ def start_playbook(
     records = plan_records(
         candidate, application, rejection, senders.for_candidate(candidate), now=now, generation=generation
     )
+    if not any(r.state is StepState.SCHEDULED for r in records):
+        # Nobody to write to (no one named, or no one with an address): a playbook now would be
+        # an empty marker that answers every later start DUPLICATE. The rejection waits, visible
+        # in the timeline, and saving the application with contacts starts it (api.put_application).
+        store.hold_rejection(rejection, NEEDS_CONTACTS, now)
+        return CreateOutcome.NEEDS_CONTACTS, 0
     playbook = PlaybookRecord(
         candidate_id=candidate.candidate_id,
         application_id=application.application_id,
@@ -161,6 +171,8 @@ def start_playbook(
         reason=rejection.reason,
     )
     outcome = store.create_playbook(playbook, records)
+    if outcome is not CreateOutcome.DUPLICATE:
+        store.release_rejection(candidate.candidate_id, application.application_id)
     if outcome is CreateOutcome.STOPPED:
         cancelled = [
             r.moved(

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from nearmiss.domain.compose import OutgoingMessage
-from nearmiss.domain.events import DomainEvent
+from nearmiss.domain.events import ApplicationRejected, DomainEvent
 from nearmiss.domain.models import Application, Candidate
 from nearmiss.domain.records import PlaybookRecord, StepRecord
 
@@ -18,6 +18,7 @@ class CreateOutcome(StrEnum):
     CREATED = "created"
     DUPLICATE = "duplicate"  # a playbook for this application exists already
     STOPPED = "stopped"  # a stop newer than the rejection arrived first
+    NEEDS_CONTACTS = "needs_contacts"  # nobody to write to yet: the rejection waits, visible
 
 
 class ClaimOutcome(StrEnum):
@@ -58,6 +59,15 @@ class Store(Protocol):
     def record_stop(
         self, candidate_id: str, application_id: str, occurred_at: datetime, reason: str
     ) -> None: ...
+    def hold_rejection(self, rejection: ApplicationRejected, reason: str, at: datetime) -> None:
+        """Keep a rejection that has nobody to write to yet (one per application, the newest)."""
+        ...
+
+    def held_rejection(self, candidate_id: str, application_id: str) -> ApplicationRejected | None: ...
+    def release_rejection(self, candidate_id: str, application_id: str) -> None:
+        """Forget the held rejection, once a playbook was written for the application."""
+        ...
+
     def list_steps(self, candidate_id: str, application_id: str) -> list[StepRecord]: ...
     def get_step(self, candidate_id: str, application_id: str, step_id: str) -> StepRecord | None: ...
     def due_steps(self, now: datetime, limit: int) -> list[StepRecord]: ...
