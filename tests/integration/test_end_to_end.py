@@ -447,3 +447,31 @@ def test_a_rejection_with_nobody_to_write_to_waits_for_contacts_and_starts_when_
     assert timeline["waiting"] is None
     run_until(stack, NOW + timedelta(days=120))
     assert states(stack) == {"sent": 6, "skipped": 2}
+
+
+def test_a_rejection_reported_late_plans_only_what_is_still_useful(stack) -> None:  # type: ignore[no-untyped-def]
+    # Given a rejection the member learned of ten days ago (finding 6)
+    register(stack)
+    ten_days_ago = (NOW - timedelta(days=10)).isoformat()
+    status, _, text = stack.http("POST", f"{APP}/rejection", body={"rejected_at": ten_days_ago})
+    assert status == 202, text
+    stack.pump()
+    run_until(stack, NOW + timedelta(days=120))
+    # Then the thank-yous (useful for 7 days) are too late and never sent; the resource (21 days)
+    # and the check-ins go out, planned from now rather than in the past
+    by_kind: dict[str, set[str]] = {}
+    for s in steps_of(stack, "ada-quinn", "northwind-staff-platform"):
+        by_kind.setdefault(s.kind.value, set()).add(s.state.value)
+    assert by_kind == {"thank_you": {"too_late"}, "share_resource": {"sent", "skipped"}, "check_in": {"sent"}}
+    assert len(recipients(stack)) == 3
+
+
+def test_a_rejection_reported_thirteen_months_late_sends_nothing(stack) -> None:  # type: ignore[no-untyped-def]
+    register(stack)
+    long_ago = (NOW - timedelta(days=400)).isoformat()
+    status, _, text = stack.http("POST", f"{APP}/rejection", body={"rejected_at": long_ago})
+    assert status == 202, text
+    stack.pump()
+    run_until(stack, NOW + timedelta(days=120))
+    assert recipients(stack) == []
+    assert states(stack) == {"too_late": 6, "skipped": 2}

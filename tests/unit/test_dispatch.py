@@ -536,3 +536,16 @@ def test_a_rejection_after_a_reopen_starts_the_next_generation_once() -> None:
     assert len(second) == 8 and {s.state for s in second} == {StepState.SCHEDULED, StepState.SKIPPED}
     assert all("_g2." in s.step_id for s in second)
     assert {s.state for s in steps(store) if s.generation == 1} == {StepState.CANCELLED, StepState.SKIPPED}
+
+
+def test_a_step_held_past_its_latest_useful_moment_is_too_late_not_sent() -> None:
+    # Given the thank-yous were due a day after the rejection, and no run happened for eight days
+    store, mailer, dispatcher = world()
+    # When the dispatcher finally runs, past the thank-you's latest useful moment (7 days)
+    report = dispatcher.run(NOW + timedelta(days=8))
+    # Then nothing late is sent: the thank-yous are too_late, with the reason
+    thank_yous = steps(store, StepKind.THANK_YOU)
+    assert report.outcomes["too_late"] == 3
+    assert {s.state for s in thank_yous} == {StepState.TOO_LATE}
+    assert all(s.reason and "too late" in s.reason for s in thank_yous)
+    assert all(m.to_address != "grace@northwind.example" or "Thank" not in m.subject for m in mailer.sent)

@@ -90,13 +90,25 @@ def plan(
     ) -> None:
         zone, country = recipient_zone(contact, candidate)
         sid = step_id(kind, contact, offset, generation)
+        # A late report or a replay months later plans from now, never in the past; whatever
+        # cannot go out before its latest useful moment is too_late, not sent late.
+        latest = learned + timedelta(days=offset or 0) + settings.latest_useful(kind)
         planned = next_send_instant(
-            earliest, zone=zone, country=country, window=window, key=f"{application.application_id}#{sid}"
+            max(earliest, now),
+            zone=zone,
+            country=country,
+            window=window,
+            key=f"{application.application_id}#{sid}",
         )
+        if skip is None and planned > latest:
+            skip = f"too late: past its latest useful moment ({latest:%Y-%m-%d %H:%M} UTC)"
+            state = StepState.TOO_LATE
+        else:
+            state = StepState.SKIPPED if skip else StepState.SCHEDULED
         draft_at = expires_at = None
-        if candidate.mode is Mode.REVIEW and skip is None:
+        if candidate.mode is Mode.REVIEW and state is StepState.SCHEDULED:
             draft_at = max(now, planned - timedelta(hours=settings.review_lead_hours))
-            expires_at = planned + timedelta(hours=settings.grace_hours(kind))
+            expires_at = min(planned + timedelta(hours=settings.grace_hours(kind)), latest)
         steps.append(
             Step(
                 kind=kind,
@@ -106,10 +118,11 @@ def plan(
                 planned_at=planned,
                 time_zone=zone,
                 country=country,
-                state=StepState.SKIPPED if skip else StepState.SCHEDULED,
+                state=state,
                 skip_reason=skip,
                 draft_at=draft_at,
                 expires_at=expires_at,
+                latest_at=latest,
             )
         )
 

@@ -45,6 +45,7 @@ class StepRecord(BaseModel):
     due_at: datetime | None = None
     draft_at: datetime | None = None
     expires_at: datetime | None = None
+    latest_at: datetime | None = None  # the latest useful moment: past it the step is too_late
     lease_until: datetime | None = None
     attempts: int = 0
     message_id: str | None = None

@@ -89,6 +89,7 @@ def _record(
         due_at=due_at,
         draft_at=step.draft_at,
         expires_at=step.expires_at,
+        latest_at=step.latest_at,
         reason=step.skip_reason,
         time_zone=step.time_zone,
         country=step.country,
@@ -153,7 +154,7 @@ def start_playbook(
     records = plan_records(
         candidate, application, rejection, senders.for_candidate(candidate), now=now, generation=generation
     )
-    if not any(r.state is StepState.SCHEDULED for r in records):
+    if not any(r.state in (StepState.SCHEDULED, StepState.TOO_LATE) for r in records):
         # Nobody to write to (no one named, or no one with an address): a playbook now would be
         # an empty marker that answers every later start DUPLICATE. The rejection waits, visible
         # in the timeline, and saving the application with contacts starts it (api.put_application).
