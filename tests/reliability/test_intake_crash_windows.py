@@ -170,6 +170,8 @@ def test_a_webhook_crash_in_any_window_loses_nothing_and_starts_one_playbook(win
             expected=EXPECTED,
             sent=books.accepted,
             duplicates=books.duplicates,
+            needs_review=final.get("needs_review", 0),
+            failed=final.get("failed", 0),
             lost=EXPECTED - books.sent_steps,
         )
         assert final.get("sent") == EXPECTED, final
