@@ -117,6 +117,14 @@ class MemoryStore:
     def _key(self, step: StepRecord) -> tuple[str, str, str]:
         return step.candidate_id, step.application_id, step.step_id
 
+    def add_step(self, step: StepRecord) -> bool:
+        with self._lock:
+            self.requests += 1
+            if self._key(step) in self.steps:
+                return False
+            self.steps[self._key(step)] = step
+            return True
+
     def replace_step(self, old: StepRecord, new: StepRecord) -> bool:
         with self._lock:
             self.requests += 1

@@ -467,6 +467,15 @@ def put_application(candidate_id: str, application_id: str, body: ApplicationIn)
         # A rejection that waited for contacts: started now (start_playbook releases it once written).
         c.publisher.publish([held], source="api")
         answer["started_held_rejection"] = True
+    elif held is None:
+        from nearmiss.service.playbooks import add_completed_contacts
+
+        candidate = c.store.get_candidate(cid)
+        if candidate is not None:
+            # People added, or names completed with an address, after the playbook began.
+            answer["steps_added"] = add_completed_contacts(
+                c.store, c.senders, candidate, application, now=now()
+            )
     return answer
 
 

@@ -475,3 +475,28 @@ def test_a_rejection_reported_thirteen_months_late_sends_nothing(stack) -> None:
     run_until(stack, NOW + timedelta(days=120))
     assert recipients(stack) == []
     assert states(stack) == {"too_late": 6, "skipped": 2}
+
+
+def test_a_person_named_without_an_address_is_to_complete_and_the_address_adds_their_notes(stack) -> None:  # type: ignore[no-untyped-def]
+    # Given Mei is named without an address (finding 7: Greenhouse names interviewers without one)
+    register(stack)
+    application = json.loads(load_event("api/put_application.json")["body"])
+    without = [({**c, "email": None} if c["name"] == "Mei Tanaka" else c) for c in application["contacts"]]
+    status, _, text = stack.http("PUT", APP, body={**application, "contacts": without})
+    assert status == 200, text
+    reject(stack)
+    meis = [
+        s
+        for s in steps_of(stack, "ada-quinn", "northwind-staff-platform")
+        if s.recipient_name == "Mei Tanaka"
+    ]
+    assert {s.state.value for s in meis} == {"skipped"} and "no email address" in (meis[0].reason or "")
+    # When the member completes her address
+    status, _, text = stack.http("PUT", APP, body=application)
+    assert status == 200 and json.loads(text)["steps_added"] == 1, text
+    # (saving again adds nothing twice)
+    assert json.loads(stack.http("PUT", APP, body=application)[2])["steps_added"] == 0
+    run_until(stack, NOW + timedelta(days=120))
+    # Then her thank-you goes out like everyone's
+    assert recipients(stack).count("mei.tanaka@northwind.example") == 1
+    assert len(recipients(stack)) == 6

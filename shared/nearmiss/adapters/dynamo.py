@@ -312,6 +312,17 @@ class DynamoStore:
             "ExpressionAttributeValues": {":v": {"N": str(old.version)}},
         }
 
+    def add_step(self, step: StepRecord) -> bool:
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item=self._step_item(step),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
     def replace_step(self, old: StepRecord, new: StepRecord) -> bool:
         try:
             self.client.put_item(**self._put_if_version(old, new))

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from nearmiss.domain.events import ApplicationRejected, ApplicationReopened, CandidateHired, DomainEvent
-from nearmiss.domain.models import Application, Candidate
+from nearmiss.domain.models import MAX_CONTACTS, Application, Candidate, Contact
 from nearmiss.domain.playbook import learned_at, recipient_key
 from nearmiss.intake.base import Parsed, WebhookError
 from nearmiss.service.ports import Publisher
@@ -219,7 +219,9 @@ class Intake:
                 application_id=parsed.ats_application_id,
                 company=parsed.company,
                 job_title=parsed.job_title,
-                contacts=parsed.contacts,
+                contacts=(parsed.contacts + _to_complete(parsed.incomplete_contacts, parsed.contacts))[
+                    :MAX_CONTACTS
+                ],
                 source=parsed.source,
                 ats_application_id=parsed.ats_application_id,
             )
@@ -231,6 +233,9 @@ class Intake:
         at = parsed.occurred_at or now
         ids = {"candidate_id": candidate.candidate_id, "application_id": application.application_id}
         if parsed.kind == "rejected":
+            # People the ATS names without an address come along, shown "to complete" in the
+            # timeline (their steps are skipped until the candidate adds the address).
+            contacts = parsed.contacts + _to_complete(parsed.incomplete_contacts, parsed.contacts)
             return ApplicationRejected(
                 **ids,
                 source=parsed.source,
@@ -238,7 +243,7 @@ class Intake:
                 learned_at=learned_at(at, parsed.source, candidate.playbook),
                 reason=parsed.rejection_reason,
                 withdrawn=parsed.withdrawn,
-                contacts=parsed.contacts,
+                contacts=contacts[:MAX_CONTACTS],
             )
         if parsed.kind == "reopened":
             return ApplicationReopened(**ids, source=parsed.source, occurred_at=at)
@@ -254,3 +259,17 @@ class Intake:
             if self.route(deserialise(document), now=now, confirmed=True) != "kept_unmatched":
                 self.store.drop_unmatched(dedupe_key, filed_under)
         return len(kept)
+
+
+def _to_complete(names: tuple[str, ...], known: tuple[Contact, ...]) -> tuple[Contact, ...]:
+    """Contacts without an address for the names an ATS gave without one (invalid names dropped)."""
+    named = {c.name.casefold() for c in known}
+    out = []
+    for name in names:
+        if name.casefold() in named:
+            continue
+        try:
+            out.append(Contact(name=name))
+        except ValidationError:
+            continue
+    return tuple(out)

@@ -192,6 +192,47 @@ def start_playbook(
     return outcome, sum(1 for r in records if r.state is StepState.SCHEDULED) if created else 0
 
 
+def add_completed_contacts(
+    store: Store, senders: SenderPolicy, candidate: Candidate, application: Application, *, now: datetime
+) -> int:
+    """After the candidate saved the application: the notes of people who had none yet (someone
+    added, or an address completed for a name the ATS gave without one) join the current
+    generation of the playbook, planned from the same rejection, if it was not stopped. Returns how
+    many scheduled steps were added.
+
+    At most once: each step is written only where its (application, recipient, step) key is free,
+    so a second save, or two at once, adds nothing twice.
+    """
+    current = store.get_playbook(candidate.candidate_id, application.application_id)
+    if current is None:
+        return 0
+    stopped_at = store.get_stop(candidate.candidate_id, application.application_id)
+    if stopped_at is not None and not stopped_at < current.rejected_at:
+        return 0  # the current generation was stopped: nothing joins it
+    rejection = ApplicationRejected(
+        candidate_id=candidate.candidate_id,
+        application_id=application.application_id,
+        source=current.source,
+        rejected_at=current.rejected_at,
+        learned_at=current.learned_at,
+        reason=current.reason,
+    )
+    known = {s.step_id for s in store.list_steps(candidate.candidate_id, application.application_id)}
+    records = plan_records(
+        candidate,
+        application,
+        rejection,
+        senders.for_candidate(candidate),
+        now=now,
+        generation=current.generation,
+    )
+    added = 0
+    for record in records:
+        if record.step_id not in known and record.recipient_address is not None and store.add_step(record):
+            added += record.state is StepState.SCHEDULED
+    return added
+
+
 def stop_playbook(store: Store, event: StopEvent, *, now: datetime) -> int:
     """Cancel every pending step of the generations this stop follows (those rejected before it);
     returns how many were cancelled. A late-arriving stop older than a newer rejection leaves that
