@@ -135,3 +135,25 @@ def test_a_late_report_sends_only_what_is_still_useful(days_late: int, expected:
         )
         assert final.get("sent", 0) == expected
         assert final.get("too_late") == PLAYBOOK - expected
+
+
+def test_a_person_named_without_an_address_gets_their_notes_once_the_address_is_added(table: Any) -> None:
+    with local_stack() as stack:
+        application = json.loads(load_event("api/put_application.json")["body"])
+        without = [
+            ({**c, "email": None} if c["name"] == "Mei Tanaka" else c) for c in application["contacts"]
+        ]
+        register(stack, contacts=without)
+        reject(stack)
+        ok(stack.http("PUT", APP, body=application))  # the member completes Mei's address
+        ok(stack.http("PUT", APP, body=application))  # and saves once more: nothing is added twice
+        run_through(stack, NOW + timedelta(days=130))
+        final = _row(
+            table,
+            "finding 7: a person named without an address, completed later",
+            "1 application, 2 saves, 130 days",
+            "1 address missing at the rejection",
+            PLAYBOOK,
+            stack,
+        )
+        assert final.get("sent") == PLAYBOOK
