@@ -13,4 +13,4 @@ snapstart.register("receive_webhook")  # SnapStart=on: warm imports, fresh clien
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return entrypoints.on_webhook(event, bootstrap.container())
+    return entrypoints.on_webhook(event, bootstrap.container(), context)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from nearmiss.adapters.dynamo import due_shard
 from nearmiss.domain.compose import OutgoingMessage
-from nearmiss.domain.events import DomainEvent
+from nearmiss.domain.events import ApplicationRejected, DomainEvent
 from nearmiss.domain.models import Application, Candidate
 from nearmiss.domain.records import PlaybookRecord, StepRecord
 from nearmiss.service.ports import (
@@ -34,6 +34,7 @@ class MemoryStore:
     applications: dict[tuple[str, str], Application] = field(default_factory=dict)
     playbooks: dict[tuple[str, str], PlaybookRecord] = field(default_factory=dict)
     stops: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    held: dict[tuple[str, str], ApplicationRejected] = field(default_factory=dict)
     steps: dict[tuple[str, str, str], StepRecord] = field(default_factory=dict)
     blocks: dict[tuple[str, str | None], str] = field(default_factory=dict)
     days: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -62,7 +63,10 @@ class MemoryStore:
         key = (playbook.candidate_id, playbook.application_id)
         with self._lock:
             self.requests += 1
-            if key in self.playbooks:
+            current = self.playbooks.get(key)
+            if (current is None) != (playbook.generation == 1) or (
+                current is not None and current.generation != playbook.generation - 1
+            ):
                 return CreateOutcome.DUPLICATE
             stopped = self.stops.get(key)
             if not playbook.stopped_first and stopped is not None and not stopped < playbook.rejected_at:
@@ -75,6 +79,22 @@ class MemoryStore:
     def get_playbook(self, candidate_id: str, application_id: str) -> PlaybookRecord | None:
         self.requests += 1
         return self.playbooks.get((candidate_id, application_id))
+
+    def hold_rejection(self, rejection: ApplicationRejected, reason: str, at: datetime) -> None:
+        self.requests += 1
+        self.held[(rejection.candidate_id, rejection.application_id)] = rejection
+
+    def held_rejection(self, candidate_id: str, application_id: str) -> ApplicationRejected | None:
+        self.requests += 1
+        return self.held.get((candidate_id, application_id))
+
+    def release_rejection(self, candidate_id: str, application_id: str) -> None:
+        self.requests += 1
+        self.held.pop((candidate_id, application_id), None)
+
+    def get_stop(self, candidate_id: str, application_id: str) -> datetime | None:
+        self.requests += 1
+        return self.stops.get((candidate_id, application_id))
 
     def record_stop(self, candidate_id: str, application_id: str, occurred_at: datetime, reason: str) -> None:
         with self._lock:
@@ -106,6 +126,14 @@ class MemoryStore:
     def _key(self, step: StepRecord) -> tuple[str, str, str]:
         return step.candidate_id, step.application_id, step.step_id
 
+    def add_step(self, step: StepRecord) -> bool:
+        with self._lock:
+            self.requests += 1
+            if self._key(step) in self.steps:
+                return False
+            self.steps[self._key(step)] = step
+            return True
+
     def replace_step(self, old: StepRecord, new: StepRecord) -> bool:
         with self._lock:
             self.requests += 1
@@ -122,7 +150,8 @@ class MemoryStore:
             owner = "#".join(self._key(old))
             if current is None or current.version != old.version:
                 return ClaimOutcome.LOST
-            if (old.candidate_id, old.application_id) in self.stops:
+            stopped = self.stops.get((old.candidate_id, old.application_id))
+            if stopped is not None and (old.rejected_at is None or not stopped < old.rejected_at):
                 return ClaimOutcome.STOPPED
             if (old.recipient_key, None) in self.blocks or (
                 old.recipient_key,
@@ -150,7 +179,13 @@ class MemoryStore:
     def delete_candidate(self, candidate_id: str) -> int:
         with self._lock:
             self.requests += 1
-            tables: list[dict[Any, Any]] = [self.applications, self.playbooks, self.stops, self.steps]
+            tables: list[dict[Any, Any]] = [
+                self.applications,
+                self.playbooks,
+                self.stops,
+                self.held,
+                self.steps,
+            ]
             gone = 0
             for table in tables:
                 for key in [k for k in table if k[0] == candidate_id]:
@@ -224,19 +259,7 @@ class RecordingPublisher:
 class MemoryIntakeStore(MemoryStore):
     """MemoryStore plus what the webhook intake needs."""
 
-    deliveries: set[str] = field(default_factory=set)
     unmatched: dict[str, dict[str, tuple[str, list[str]]]] = field(default_factory=dict)
-
-    def remember_delivery(self, dedupe_key: str, at: datetime) -> bool:
-        with self._lock:
-            self.requests += 1
-            if dedupe_key in self.deliveries:
-                return False
-            self.deliveries.add(dedupe_key)
-            return True
-
-    def forget_delivery(self, dedupe_key: str) -> None:
-        self.deliveries.discard(dedupe_key)
 
     def find_candidate_by_email(self, email: str) -> str | None:
         self.requests += 1
@@ -257,9 +280,42 @@ class MemoryIntakeStore(MemoryStore):
         for key in match_keys:
             self.unmatched.setdefault(key, {})[dedupe_key] = (document, match_keys)
 
-    def take_unmatched(self, match_key: str) -> list[str]:
-        taken = self.unmatched.pop(match_key, {})
-        for dedupe_key, (_, keys) in taken.items():
-            for other in keys:
-                self.unmatched.get(other, {}).pop(dedupe_key, None)
-        return [document for document, _ in taken.values()]
+    def kept_unmatched(self, match_key: str) -> list[tuple[str, str, list[str]]]:
+        return [(k, doc, keys) for k, (doc, keys) in self.unmatched.get(match_key, {}).items()]
+
+    def drop_unmatched(self, dedupe_key: str, filed_under: list[str]) -> None:
+        for key in filed_under:
+            self.unmatched.get(key, {}).pop(dedupe_key, None)
+
+
+@dataclass
+class MemoryDeliveries:
+    """Deliveries in memory, as the Powertools record behaves: in progress until routed (or until
+    the invocation's deadline, `in_progress_for`), completed after, removed when routing raised."""
+
+    in_progress_for: float = 10.0  # seconds: the function's timeout
+    records: dict[str, tuple[str, float]] = field(default_factory=dict)  # key -> (status, deadline)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def once(self, dedupe_key: str, route: Callable[[], str]) -> str | None:
+        from datetime import UTC
+
+        from nearmiss.service.intake import DeliveryInProgressError
+
+        now = datetime.now(UTC).timestamp()
+        with self._lock:
+            status, deadline = self.records.get(dedupe_key, ("", 0.0))
+            if status == "COMPLETED":
+                return None
+            if status == "INPROGRESS" and deadline > now:
+                raise DeliveryInProgressError(dedupe_key)
+            self.records[dedupe_key] = ("INPROGRESS", now + self.in_progress_for)
+        try:
+            outcome = route()
+        except Exception:
+            with self._lock:
+                del self.records[dedupe_key]
+            raise
+        with self._lock:
+            self.records[dedupe_key] = ("COMPLETED", 0.0)
+        return outcome

@@ -461,7 +461,22 @@ def put_application(candidate_id: str, application_id: str, body: ApplicationIn)
     replayed = 0
     if application.ats_application_id:  # webhooks kept for this ATS application are routed now
         replayed = c.intake.replay(f"ATS#{application.ats_application_id}", now=now())
-    return {**application.model_dump(mode="json"), "replayed_events": replayed}
+    answer = {**application.model_dump(mode="json"), "replayed_events": replayed}
+    held = c.store.held_rejection(application.candidate_id, application.application_id)
+    if held is not None and any(contact.email for contact in application.contacts):
+        # A rejection that waited for contacts: started now (start_playbook releases it once written).
+        c.publisher.publish([held], source="api")
+        answer["started_held_rejection"] = True
+    elif held is None:
+        from nearmiss.service.playbooks import add_completed_contacts
+
+        candidate = c.store.get_candidate(cid)
+        if candidate is not None:
+            # People added, or names completed with an address, after the playbook began.
+            answer["steps_added"] = add_completed_contacts(
+                c.store, c.senders, candidate, application, now=now()
+            )
+    return answer
 
 
 def _existing(candidate_id: str, application_id: str) -> tuple[Candidate, Application]:
@@ -530,10 +545,13 @@ def get_timeline(candidate_id: str, application_id: str) -> dict[str, Any]:
     c = bootstrap.container()
     cid, aid = _id(candidate_id, "candidate_id"), _id(application_id, "application_id")
     entries = timeline(c.store, cid, aid)
+    held = c.store.held_rejection(cid, aid)
     return {
         "candidate_id": cid,
         "application_id": aid,
         "page_url": links().timeline(cid, aid, now=now()),
+        # A rejection waiting for someone to write to (see start_playbook), else null.
+        "waiting": {"state": "needs_contacts", "rejected_at": held.rejected_at.isoformat()} if held else None,
         "steps": [asdict(e) for e in entries],
     }
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from nearmiss.config import Settings, settings
 
 if TYPE_CHECKING:
+    from nearmiss.adapters.deliveries import IdempotentDeliveries
     from nearmiss.adapters.secrets import SecretCache
     from nearmiss.service.dispatch import Dispatcher
     from nearmiss.service.intake import Intake
@@ -76,6 +77,13 @@ class Container:
         retries = {"mode": "standard", "max_attempts": 5}
         client = _client("dynamodb", retries=retries, max_pool_connections=pool)
         return DynamoStore(client, s.table_name, shards=s.due_shards, retention_days=s.retention_days)
+
+    @cached_property
+    def deliveries(self) -> IdempotentDeliveries:
+        from nearmiss.adapters.deliveries import IdempotentDeliveries
+
+        # The store's client: the same table, the same retry policy.
+        return IdempotentDeliveries(self.store.client, self.settings.table_name)  # type: ignore[attr-defined]
 
     @cached_property
     def mailer(self) -> Mailer:
@@ -149,6 +157,7 @@ class Container:
             confirm = LeverEnricher(lever_key).confirm
         return Intake(
             self.store,  # type: ignore[arg-type]
+            self.deliveries,
             self.publisher,
             self.webhook_secret,
             unsigned_allowed=unsigned,

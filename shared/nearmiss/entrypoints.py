@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -18,6 +18,9 @@ from nearmiss.domain.errors import invalid
 from nearmiss.domain.events import ApplicationRejected, BusEvent, DomainEvent
 from nearmiss.observability import logger, metrics
 from nearmiss.service.ports import ShardRun
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 def now() -> datetime:
@@ -75,10 +78,12 @@ def on_stop(event: dict[str, Any], c: Container) -> dict[str, Any]:
     return {"cancelled": cancelled}
 
 
-def on_webhook(event: dict[str, Any], c: Container) -> dict[str, Any]:
-    """POST /webhooks/{source}: the raw body as the ATS sent it (base64-decoded when API Gateway says so)."""
+def on_webhook(event: dict[str, Any], c: Container, context: LambdaContext | None = None) -> dict[str, Any]:
+    """POST /webhooks/{source}: the raw body as the ATS sent it (base64-decoded when API Gateway says so).
+    `context` bounds how long the delivery's in-progress record outlives a killed invocation."""
     import base64
 
+    c.deliveries.register(context)
     source = ((event.get("pathParameters") or {}).get("source") or "").lower()
     raw = event.get("body") or ""
     try:

@@ -144,6 +144,51 @@ def test_a_reopen_that_arrives_before_the_rejection_still_wins(stack) -> None:  
     assert states(stack) == {"cancelled": 6, "skipped": 2}
 
 
+def test_a_reopen_a_week_before_the_rejection_does_not_block_its_notes(stack) -> None:  # type: ignore[no-untyped-def]
+    # Given the application was re-opened a week before it was rejected (issue 11, finding 1)
+    register(stack)
+    status, _, text = stack.http(
+        "POST", f"{APP}/reopened", body={"occurred_at": (NOW - timedelta(days=7)).isoformat()}
+    )
+    assert status == 202, text
+    stack.pump()
+    # When the rejection comes and the months run through
+    reject(stack)
+    run_until(stack, NOW + timedelta(days=120))
+    # Then the stale stop blocks nothing: every scheduled note goes out
+    assert states(stack) == {"sent": 6, "skipped": 2}
+    assert len(recipients(stack)) == 6
+
+
+def test_reject_reopen_reject_reopen_reject_runs_only_the_last_generation(stack) -> None:  # type: ignore[no-untyped-def]
+    # Given an application rejected, re-opened, rejected, re-opened, and rejected again (finding 2)
+    register(stack)
+    for day in range(3):
+        stack.traveller.move_to(NOW + timedelta(days=day))
+        reject(stack)
+        if day < 2:
+            stack.traveller.move_to(NOW + timedelta(days=day, hours=3))
+            status, _, _ = stack.http("POST", f"{APP}/reopened", body={})
+            assert status == 202
+            stack.pump()
+    # and a late redelivery of the first rejection, and a late copy of the first re-open
+    stack.invoke("StartPlaybookFunction", load_event("start_playbook/application_rejected.json"))
+    stack.invoke("StopPlaybookFunction", load_event("stop_playbook/application_reopened.json"))
+    # When the months run through
+    run_until(stack, NOW + timedelta(days=150))
+    # Then each rejection had its own generation; the two stopped ones sent nothing, the third all
+    by_generation: dict[int, dict[str, int]] = {}
+    for s in steps_of(stack, "ada-quinn", "northwind-staff-platform"):
+        counts = by_generation.setdefault(s.generation, {})
+        counts[s.state.value] = counts.get(s.state.value, 0) + 1
+    assert by_generation == {
+        1: {"cancelled": 6, "skipped": 2},
+        2: {"cancelled": 6, "skipped": 2},
+        3: {"sent": 6, "skipped": 2},
+    }
+    assert len(recipients(stack)) == 6
+
+
 def test_review_mode_approve_skip_and_lapse_through_the_links_in_the_drafts(stack) -> None:  # type: ignore[no-untyped-def]
     register(stack, mode="review")
     reject(stack)
@@ -386,3 +431,78 @@ def test_the_dispatcher_takes_its_whole_limit_even_when_due_steps_sit_unevenly_i
     # Then a run takes its whole limit, and never more than there is
     assert len(store.due_steps(NOW, 37)) == 37
     assert len(store.due_steps(NOW, 100)) == 40
+
+
+def test_a_rejection_with_nobody_to_write_to_waits_for_contacts_and_starts_when_they_are_added(stack) -> None:  # type: ignore[no-untyped-def]
+    # Given an application registered with nobody in it (finding 5: Workable names nobody)
+    register(stack)
+    application = json.loads(load_event("api/put_application.json")["body"])
+    status, _, text = stack.http("PUT", APP, body={**application, "contacts": []})
+    assert status == 200, text
+    # When it is rejected
+    reject(stack)
+    # Then no playbook is written: the timeline says it waits for contacts
+    timeline = json.loads(stack.http("GET", f"{APP}/timeline")[2])
+    assert timeline["steps"] == [] and timeline["waiting"]["state"] == "needs_contacts"
+    # When the member adds the people they met
+    status, _, text = stack.http("PUT", APP, body=application)
+    assert status == 200 and json.loads(text)["started_held_rejection"], text
+    stack.pump()
+    # Then the playbook starts from the original rejection and its notes go out
+    timeline = json.loads(stack.http("GET", f"{APP}/timeline")[2])
+    assert timeline["waiting"] is None
+    run_until(stack, NOW + timedelta(days=120))
+    assert states(stack) == {"sent": 6, "skipped": 2}
+
+
+def test_a_rejection_reported_late_plans_only_what_is_still_useful(stack) -> None:  # type: ignore[no-untyped-def]
+    # Given a rejection the member learned of ten days ago (finding 6)
+    register(stack)
+    ten_days_ago = (NOW - timedelta(days=10)).isoformat()
+    status, _, text = stack.http("POST", f"{APP}/rejection", body={"rejected_at": ten_days_ago})
+    assert status == 202, text
+    stack.pump()
+    run_until(stack, NOW + timedelta(days=120))
+    # Then the thank-yous (useful for 7 days) are too late and never sent; the resource (21 days)
+    # and the check-ins go out, planned from now rather than in the past
+    by_kind: dict[str, set[str]] = {}
+    for s in steps_of(stack, "ada-quinn", "northwind-staff-platform"):
+        by_kind.setdefault(s.kind.value, set()).add(s.state.value)
+    assert by_kind == {"thank_you": {"too_late"}, "share_resource": {"sent", "skipped"}, "check_in": {"sent"}}
+    assert len(recipients(stack)) == 3
+
+
+def test_a_rejection_reported_thirteen_months_late_sends_nothing(stack) -> None:  # type: ignore[no-untyped-def]
+    register(stack)
+    long_ago = (NOW - timedelta(days=400)).isoformat()
+    status, _, text = stack.http("POST", f"{APP}/rejection", body={"rejected_at": long_ago})
+    assert status == 202, text
+    stack.pump()
+    run_until(stack, NOW + timedelta(days=120))
+    assert recipients(stack) == []
+    assert states(stack) == {"too_late": 6, "skipped": 2}
+
+
+def test_a_person_named_without_an_address_is_to_complete_and_the_address_adds_their_notes(stack) -> None:  # type: ignore[no-untyped-def]
+    # Given Mei is named without an address (finding 7: Greenhouse names interviewers without one)
+    register(stack)
+    application = json.loads(load_event("api/put_application.json")["body"])
+    without = [({**c, "email": None} if c["name"] == "Mei Tanaka" else c) for c in application["contacts"]]
+    status, _, text = stack.http("PUT", APP, body={**application, "contacts": without})
+    assert status == 200, text
+    reject(stack)
+    meis = [
+        s
+        for s in steps_of(stack, "ada-quinn", "northwind-staff-platform")
+        if s.recipient_name == "Mei Tanaka"
+    ]
+    assert {s.state.value for s in meis} == {"skipped"} and "no email address" in (meis[0].reason or "")
+    # When the member completes her address
+    status, _, text = stack.http("PUT", APP, body=application)
+    assert status == 200 and json.loads(text)["steps_added"] == 1, text
+    # (saving again adds nothing twice)
+    assert json.loads(stack.http("PUT", APP, body=application)[2])["steps_added"] == 0
+    run_until(stack, NOW + timedelta(days=120))
+    # Then her thank-you goes out like everyone's
+    assert recipients(stack).count("mei.tanaka@northwind.example") == 1
+    assert len(recipients(stack)) == 6

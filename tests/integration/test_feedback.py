@@ -59,8 +59,10 @@ def test_a_permanent_bounce_or_a_complaint_suppresses_the_address_for_good(stack
     create(stack, "bob")
     stack.http("POST", "/candidates/bob/applications/northwind/rejection", body={})
     stack.pump()
-    stack.traveller.move_to(NOW + timedelta(days=200))
-    stack.tick()
+    # (ticked as the schedule does: a single jump past the notes' latest useful moment makes them too_late)
+    while (due := stack.next_due()) is not None and due < NOW + timedelta(days=200):
+        stack.traveller.move_to(due)
+        stack.tick()
     assert recipients(stack).count("grace@northwind.example") == 1
     bobs = [
         s
@@ -74,8 +76,6 @@ def test_a_transient_bounce_blocks_no_one(stack) -> None:  # type: ignore[no-unt
     rejected(stack)
     event = feedback_for(stack, "bounce", "grace@northwind.example", bounceType="Transient")
     assert stack.invoke("HandleSesFeedbackFunction", event) == {"cancelled": 0}
-    stack.traveller.move_to(NOW + timedelta(days=120))
-    stack.tick()
     while (due := stack.next_due()) is not None:
         stack.traveller.move_to(due)
         stack.tick()

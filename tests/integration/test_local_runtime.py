@@ -115,8 +115,8 @@ def test_a_transaction_needs_the_action_of_each_of_its_items(stack) -> None:  # 
     from nearmiss_local import iam
 
     item = {"pk": {"S": "a"}, "sk": {"S": "b"}}
-    # StartPlaybookFunction may Put and ConditionCheck, not Delete
-    with iam.acting_as("StartPlaybookFunction"), pytest.raises(ClientError, match="dynamodb:DeleteItem"):
+    # SendDueStepsFunction may Put and ConditionCheck, not Delete
+    with iam.acting_as("SendDueStepsFunction"), pytest.raises(ClientError, match="dynamodb:DeleteItem"):
         stack.client("dynamodb").transact_write_items(
             TransactItems=[
                 {"Put": {"TableName": stack.names["Table"], "Item": item}},

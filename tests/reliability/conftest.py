@@ -2,9 +2,14 @@
 
     make reliability   ->   pytest tests/reliability -m reliability -s
 
-Each row: the scenario, the load, the faults injected, messages expected, sent (accepted by SES),
-duplicates (a second message for one (application, recipient, step)) and lost (expected but
-neither sent nor visibly failed).
+Each row: the scenario, the load, the faults injected, messages expected (fixed by the scenario's
+inputs, never read back from the system under test), sent (accepted by SES), duplicates (a second
+message for one (application, recipient, step)), needs_review and failed (steps left for a person
+to look at, or failed for good with the reason: not sent, but visible in the timeline), and lost
+(expected, but neither sent nor visible as needs_review or failed). A needs_review step whose
+message SES did accept (a crash after the send) counts in both sent and needs_review.
+Scenarios that cannot count deliveries (input checks, log hygiene, properties) are a table of
+their own, with what they checked instead.
 """
 
 from __future__ import annotations
@@ -27,6 +32,12 @@ class Row:
     lost: int | str
     seconds: float = 0.0
     outcome: str = ""
+    needs_review: int | str = "-"
+    failed: int | str = "-"
+
+    @property
+    def counts_deliveries(self) -> bool:
+        return isinstance(self.expected, int) and isinstance(self.sent, int)
 
 
 @dataclass
@@ -44,12 +55,15 @@ class Table:
         duplicates: int | str = "-",
         lost: int | str = "-",
         seconds: float = 0.0,
+        needs_review: int | str = "-",
+        failed: int | str = "-",
     ) -> Row:
-        row = Row(scenario, load, faults, expected, sent, duplicates, lost, seconds)
+        row = Row(scenario, load, faults, expected, sent, duplicates, lost, seconds, "", needs_review, failed)
         self.rows.append(row)
         print(
             f"\n  [{scenario}] load: {load}; faults: {faults}; expected {expected}, sent {sent}, "
-            f"duplicates {duplicates}, lost {lost}" + (f" ({seconds:.1f} s)" if seconds else "")
+            f"duplicates {duplicates}, needs review {needs_review}, failed {failed}, lost {lost}"
+            + (f" ({seconds:.1f} s)" if seconds else "")
         )
         return row
 
@@ -110,22 +124,62 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     if _TABLE_KEY not in config.stash or not config.stash[_TABLE_KEY].rows:
         return
     rows = config.stash[_TABLE_KEY].rows
-    head = ("scenario", "load", "faults injected", "expected", "sent", "dup", "lost", "s", "result")
-    cells = [
-        (
-            r.scenario,
-            r.load,
-            r.faults,
-            str(r.expected),
-            str(r.sent),
-            str(r.duplicates),
-            str(r.lost),
-            f"{r.seconds:.1f}",
-            r.outcome or "?",
+    counted = [r for r in rows if r.counts_deliveries]
+    checks = [r for r in rows if not r.counts_deliveries]
+    terminalreporter.write_sep("=", "reliability summary: deliveries")
+    head = ("scenario", "load", "faults injected", "expected", "sent", "dup", "review", "failed", "lost", "s")
+    _write(
+        terminalreporter,
+        (*head, "result"),
+        [
+            (
+                r.scenario,
+                r.load,
+                r.faults,
+                str(r.expected),
+                str(r.sent),
+                str(r.duplicates),
+                str(r.needs_review),
+                str(r.failed),
+                str(r.lost),
+                f"{r.seconds:.1f}",
+                r.outcome or "?",
+            )
+            for r in counted
+        ],
+    )
+    terminalreporter.write_line(
+        f"{len(counted)} scenarios; duplicates in total: "
+        f"{sum(r.duplicates for r in counted if isinstance(r.duplicates, int))}; "
+        f"lost in total: {sum(r.lost for r in counted if isinstance(r.lost, int))}"
+    )
+    if checks:
+        terminalreporter.write_sep("=", "reliability summary: scenarios that cannot count deliveries")
+        _write(
+            terminalreporter,
+            ("scenario", "load", "faults injected", "expected", "found", "s", "result"),
+            [
+                (
+                    r.scenario,
+                    r.load,
+                    r.faults,
+                    str(r.expected),
+                    "; ".join(str(v) for v in (r.sent, r.duplicates, r.lost) if v != "-") or "-",
+                    f"{r.seconds:.1f}",
+                    r.outcome or "?",
+                )
+                for r in checks
+            ],
         )
-        for r in rows
+        terminalreporter.write_line(f"{len(checks)} scenarios")
+
+
+def _write(
+    terminalreporter: pytest.TerminalReporter, head: tuple[str, ...], cells: list[tuple[str, ...]]
+) -> None:
+    widths = [
+        min(60, max(len(h), *(len(c[i]) for c in cells))) if cells else len(h) for i, h in enumerate(head)
     ]
-    widths = [min(60, max(len(h), *(len(c[i]) for c in cells))) for i, h in enumerate(head)]
 
     def line(values: tuple[str, ...]) -> str:
         out = []
@@ -134,13 +188,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
             out.append(text.ljust(width))
         return "| " + " | ".join(out) + " |"
 
-    terminalreporter.write_sep("=", "reliability summary")
     terminalreporter.write_line(line(head))
     terminalreporter.write_line("|-" + "-|-".join("-" * w for w in widths) + "-|")
     for cell in cells:
         terminalreporter.write_line(line(cell))
-    terminalreporter.write_line(
-        f"{len(rows)} scenarios; duplicates in total: "
-        f"{sum(r.duplicates for r in rows if isinstance(r.duplicates, int))}; "
-        f"lost in total: {sum(r.lost for r in rows if isinstance(r.lost, int))}"
-    )

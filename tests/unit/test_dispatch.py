@@ -540,3 +540,53 @@ def test_drafts_go_from_the_platform_and_need_no_identity_check() -> None:
     dispatcher.run(first_draft)
     assert mailer.sent and all(m.from_address == "notes@mail.example" for m in mailer.sent)
     assert identities.asked == []
+
+
+def test_a_stop_older_than_the_rejection_does_not_cancel_the_claim() -> None:
+    # Given a re-open a week before the rejection (issue 11, finding 1; the fake mirrored the bug)
+    store, mailer = MemoryStore(), RecordingMailer()
+    store.put_candidate(make_candidate())
+    store.put_application(make_application())
+    store.record_stop("ada", "northwind", NOW - timedelta(days=7), "the application was re-opened")
+    outcome, scheduled = start_playbook(store, make_rejection(), SENDERS, now=NOW)
+    dispatcher = Dispatcher(store, mailer, LINKS, platform_address="notes@mail.example", sleep=lambda s: None)
+    # When the months run through
+    dispatcher.run(NOW + timedelta(days=1))
+    # Then the thank-yous go out
+    assert outcome is CreateOutcome.CREATED and scheduled == 6
+    assert len(mailer.sent) == 3
+
+
+def test_a_rejection_after_a_reopen_starts_the_next_generation_once() -> None:
+    # Given a playbook stopped by a re-open
+    store, _, _ = world()
+    reopened = ApplicationReopened(
+        candidate_id="ada", application_id="northwind", occurred_at=NOW + timedelta(hours=2)
+    )
+    stop_playbook(store, reopened, now=NOW + timedelta(hours=2))
+    # When the next rejection is delivered three times, and the first one once more
+    again = make_rejection(NOW + timedelta(days=1))
+    outcomes = [start_playbook(store, again, SENDERS, now=NOW + timedelta(days=1))[0] for _ in range(3)]
+    stale = start_playbook(store, make_rejection(), SENDERS, now=NOW + timedelta(days=1))[0]
+    # and the re-open is delivered late once more
+    stop_playbook(store, reopened, now=NOW + timedelta(days=1))
+    # Then one second generation with its own steps, none of them cancelled by the old stop
+    assert outcomes == [CreateOutcome.CREATED, CreateOutcome.DUPLICATE, CreateOutcome.DUPLICATE]
+    assert stale is CreateOutcome.DUPLICATE
+    second = [s for s in steps(store) if s.generation == 2]
+    assert len(second) == 8 and {s.state for s in second} == {StepState.SCHEDULED, StepState.SKIPPED}
+    assert all("_g2." in s.step_id for s in second)
+    assert {s.state for s in steps(store) if s.generation == 1} == {StepState.CANCELLED, StepState.SKIPPED}
+
+
+def test_a_step_held_past_its_latest_useful_moment_is_too_late_not_sent() -> None:
+    # Given the thank-yous were due a day after the rejection, and no run happened for eight days
+    store, mailer, dispatcher = world()
+    # When the dispatcher finally runs, past the thank-you's latest useful moment (7 days)
+    report = dispatcher.run(NOW + timedelta(days=8))
+    # Then nothing late is sent: the thank-yous are too_late, with the reason
+    thank_yous = steps(store, StepKind.THANK_YOU)
+    assert report.outcomes["too_late"] == 3
+    assert {s.state for s in thank_yous} == {StepState.TOO_LATE}
+    assert all(s.reason and "too late" in s.reason for s in thank_yous)
+    assert all(m.to_address != "grace@northwind.example" or "Thank" not in m.subject for m in mailer.sent)

@@ -3,8 +3,9 @@
 Items (pk / sk):
     CAND#<candidate>                 PROFILE                 the candidate
     CAND#<candidate>                 APP#<application>       an application with its contacts
-    APP#<candidate>#<application>    PLAYBOOK                created once, with all the steps
+    APP#<candidate>#<application>    PLAYBOOK                the newest generation, written with its steps
     APP#<candidate>#<application>    STOP                    newest stop (re-open, hire, cancel)
+    APP#<candidate>#<application>    HELD                    a rejection with nobody to write to yet
     APP#<candidate>#<application>    STEP#<step id>          one (application, recipient, step)
     RCPT#<recipient key>             BLOCK#ALL               bounce / complaint: nobody writes again
     RCPT#<recipient key>             BLOCK#CAND#<candidate>  asked this candidate to stop, or replied
@@ -23,6 +24,7 @@ from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from nearmiss.domain.events import ApplicationRejected
 from nearmiss.domain.models import Application, Candidate
 from nearmiss.domain.playbook import recipient_key
 from nearmiss.domain.records import PlaybookRecord, StepRecord
@@ -32,7 +34,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 DUE_INDEX = "due"
-DELIVERY_MEMORY = timedelta(days=30)  # ATSs retry for hours (Greenhouse ~15 h); a month is ample
 _CONTENDED = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
 # Which condition of the claim transaction failed first, by its position in the transaction.
 _CLAIM_FAILURES = (
@@ -181,16 +182,21 @@ class DynamoStore:
     def create_playbook(self, playbook: PlaybookRecord, steps: Sequence[StepRecord]) -> CreateOutcome:
         pk = self._app_pk(playbook.candidate_id, playbook.application_id)
         marker = self._doc_item(pk, "PLAYBOOK", "playbook", playbook.model_dump_json(), playbook.started_at)
+        marker["generation"] = {"N": str(playbook.generation)}
         stopped_check = not playbook.stopped_first
-        items: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self.table,
-                    "Item": marker,
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            }
-        ]
+        put: dict[str, Any] = {"TableName": self.table, "Item": marker}
+        if playbook.generation == 1:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            # The next generation replaces exactly the one before it: of concurrent starts, one wins.
+            # Markers written before generations carry no number: they are generation 1.
+            previous = playbook.generation - 1
+            put["ConditionExpression"] = "attribute_exists(pk) AND " + (
+                "(attribute_not_exists(#g) OR #g = :previous)" if previous == 1 else "#g = :previous"
+            )
+            put["ExpressionAttributeNames"] = {"#g": "generation"}
+            put["ExpressionAttributeValues"] = {":previous": {"N": str(previous)}}
+        items: list[dict[str, Any]] = [{"Put": put}]
         if stopped_check:
             items.append(
                 {
@@ -217,8 +223,15 @@ class DynamoStore:
 
     def get_playbook(self, candidate_id: str, application_id: str) -> PlaybookRecord | None:
         key = {"pk": _s(self._app_pk(candidate_id, application_id)), "sk": _s("PLAYBOOK")}
-        got = self.client.get_item(TableName=self.table, Key=key)
+        got = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True)
         return PlaybookRecord.model_validate_json(got["Item"]["doc"]["S"]) if "Item" in got else None
+
+    def get_stop(self, candidate_id: str, application_id: str) -> datetime | None:
+        key = {"pk": _s(self._app_pk(candidate_id, application_id)), "sk": _s("STOP")}
+        got = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True)
+        if "Item" not in got:
+            return None
+        return datetime.strptime(got["Item"]["stopped_at"]["S"], ISO).replace(tzinfo=UTC)
 
     def record_stop(self, candidate_id: str, application_id: str, occurred_at: datetime, reason: str) -> None:
         """Keep the newest stop: an older, late-arriving stop does not move the marker back."""
@@ -235,6 +248,27 @@ class DynamoStore:
                     ":exp": self._expiry(occurred_at),
                 },
             )
+
+    def hold_rejection(self, rejection: ApplicationRejected, reason: str, at: datetime) -> None:
+        item = self._doc_item(
+            self._app_pk(rejection.candidate_id, rejection.application_id),
+            "HELD",
+            "held-rejection",
+            rejection.model_dump_json(),
+            at,
+        )
+        item["reason"] = _s(reason)
+        item["at"] = _s(_iso(at))
+        self.client.put_item(TableName=self.table, Item=item)
+
+    def held_rejection(self, candidate_id: str, application_id: str) -> ApplicationRejected | None:
+        key = {"pk": _s(self._app_pk(candidate_id, application_id)), "sk": _s("HELD")}
+        got = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True)
+        return ApplicationRejected.model_validate_json(got["Item"]["doc"]["S"]) if "Item" in got else None
+
+    def release_rejection(self, candidate_id: str, application_id: str) -> None:
+        key = {"pk": _s(self._app_pk(candidate_id, application_id)), "sk": _s("HELD")}
+        self.client.delete_item(TableName=self.table, Key=key)
 
     def list_steps(self, candidate_id: str, application_id: str) -> list[StepRecord]:
         return [
@@ -295,6 +329,17 @@ class DynamoStore:
             "ExpressionAttributeValues": {":v": {"N": str(old.version)}},
         }
 
+    def add_step(self, step: StepRecord) -> bool:
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item=self._step_item(step),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
     def replace_step(self, old: StepRecord, new: StepRecord) -> bool:
         try:
             self.client.put_item(**self._put_if_version(old, new))
@@ -302,19 +347,27 @@ class DynamoStore:
             return False
         return True
 
+    def _not_stopped_since(self, pk: str, rejected_at: datetime | None) -> dict[str, Any]:
+        """The stop marker holds only a stop older than the step's generation began (a stop before
+        a later rejection belongs to an earlier generation). Steps stored before generations carry
+        no rejection time: for them, any stop stops."""
+        check: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": {"pk": _s(pk), "sk": _s("STOP")},
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+        if rejected_at is not None:
+            check["ConditionExpression"] = "attribute_not_exists(pk) OR stopped_at < :rejected"
+            check["ExpressionAttributeValues"] = {":rejected": _s(_iso(rejected_at))}
+        return check
+
     def claim_send(self, old: StepRecord, new: StepRecord, day: str) -> ClaimOutcome:
         pk = self._app_pk(old.candidate_id, old.application_id)
         rcpt = _s(f"RCPT#{old.recipient_key}")
         owner = _s(f"{pk}#{old.step_id}")
         items = [
             {"Put": self._put_if_version(old, new)},
-            {
-                "ConditionCheck": {
-                    "TableName": self.table,
-                    "Key": {"pk": _s(pk), "sk": _s("STOP")},
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
+            {"ConditionCheck": self._not_stopped_since(pk, old.rejected_at)},
             {
                 "ConditionCheck": {
                     "TableName": self.table,
@@ -472,31 +525,10 @@ class DynamoStore:
         return len(unique)
 
     # ---- webhook intake --------------------------------------------------------------------------
-    #   DELIVERY#<dedupe key>        EVENT                    seen once (TTL 30 days)
+    #   DELIVERY                     webhook#<hash>           routed once (adapters/deliveries.py)
     #   LOOKUP#EMAIL#<email key>     CANDIDATE                -> candidate id
     #   LOOKUP#ATS#<ats app id>      APPLICATION              -> candidate id, application id
     #   UNMATCHED#<match key>        <dedupe key>             an event kept for later, with its reason
-    def remember_delivery(self, dedupe_key: str, at: datetime) -> bool:
-        try:
-            self.client.put_item(
-                TableName=self.table,
-                Item={
-                    "pk": _s(f"DELIVERY#{dedupe_key}"),
-                    "sk": _s("EVENT"),
-                    "at": _s(_iso(at)),
-                    "expires_at_epoch": {"N": str(int((at + DELIVERY_MEMORY).timestamp()))},
-                },
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
-
-    def forget_delivery(self, dedupe_key: str) -> None:
-        self.client.delete_item(
-            TableName=self.table, Key={"pk": _s(f"DELIVERY#{dedupe_key}"), "sk": _s("EVENT")}
-        )
-
     def _lookup(self, pk: str, sk: str) -> dict[str, Any] | None:
         got = self.client.get_item(TableName=self.table, Key={"pk": _s(pk), "sk": _s(sk)})
         return got.get("Item")
@@ -527,18 +559,12 @@ class DynamoStore:
                 },
             )
 
-    def take_unmatched(self, match_key: str) -> list[str]:
-        page = self.client.query(
-            TableName=self.table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": _s(f"UNMATCHED#{match_key}")},
-            ConsistentRead=True,
-        )
-        documents = []
-        for item in page["Items"]:
-            documents.append(item["doc"]["S"])
-            for key in item["filed_under"]["SS"]:
-                self.client.delete_item(
-                    TableName=self.table, Key={"pk": _s(f"UNMATCHED#{key}"), "sk": item["sk"]}
-                )
-        return documents
+    def kept_unmatched(self, match_key: str) -> list[tuple[str, str, list[str]]]:
+        items = self._query_all(f"UNMATCHED#{match_key}")
+        return [(i["sk"]["S"], i["doc"]["S"], list(i["filed_under"]["SS"])) for i in items]
+
+    def drop_unmatched(self, dedupe_key: str, filed_under: list[str]) -> None:
+        for key in filed_under:
+            self.client.delete_item(
+                TableName=self.table, Key={"pk": _s(f"UNMATCHED#{key}"), "sk": _s(dedupe_key)}
+            )

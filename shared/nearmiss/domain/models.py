@@ -6,7 +6,7 @@ with the field's name and the reason instead of reaching the playbook.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -83,6 +83,7 @@ EmailAddress = Annotated[str, StringConstraints(max_length=254), AfterValidator(
 SourceName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{1,31}$")]
 DelayHours = Annotated[float, Field(ge=0, le=720, allow_inf_nan=False)]
 GraceHours = Annotated[int, Field(ge=1, le=24 * 30)]
+LatenessDays = Annotated[int, Field(ge=1, le=120)]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")]
 
 
@@ -113,6 +114,7 @@ class StepState(StrEnum):
     SKIPPED = "skipped"
     CANCELLED = "cancelled"
     LAPSED = "lapsed"  # approval came too late, or never
+    TOO_LATE = "too_late"  # past the step's latest useful moment: never sent (a late note is worse than none)
     FAILED = "failed"  # permanent error, with the reason
     NEEDS_REVIEW = "needs_review"  # a send whose outcome is unknown; never retried blindly
 
@@ -167,6 +169,11 @@ class PlaybookSettings(Strict):
     approval_grace_hours: dict[StepKind, GraceHours] = Field(
         default_factory=lambda: {StepKind.THANK_YOU: 48, StepKind.SHARE_RESOURCE: 96, StepKind.CHECK_IN: 240}
     )
+    # The latest useful moment of each step, in days: after the candidate learned of the rejection
+    # (thank-you, resource), or after the check-in's own offset. Past it the step is `too_late`.
+    latest_useful_days: dict[StepKind, LatenessDays] = Field(
+        default_factory=lambda: {StepKind.THANK_YOU: 7, StepKind.SHARE_RESOURCE: 21, StepKind.CHECK_IN: 30}
+    )
     # When the ATS's rejection time is not when the candidate learned of it (hours added per source).
     source_delay_hours: dict[SourceName, DelayHours] = Field(default_factory=lambda: {"greenhouse": 24.0})
 
@@ -181,6 +188,10 @@ class PlaybookSettings(Strict):
 
     def grace_hours(self, kind: StepKind) -> int:
         return self.approval_grace_hours.get(kind, 48)
+
+    def latest_useful(self, kind: StepKind) -> timedelta:
+        default = {StepKind.THANK_YOU: 7, StepKind.SHARE_RESOURCE: 21, StepKind.CHECK_IN: 30}[kind]
+        return timedelta(days=self.latest_useful_days.get(kind, default))
 
 
 class Candidate(Strict):
@@ -268,6 +279,7 @@ class Step(Strict):
     skip_reason: str | None = None
     draft_at: datetime | None = None  # review mode: when the draft goes to the candidate
     expires_at: datetime | None = None  # review mode: approvals after this lapse
+    latest_at: datetime | None = None  # its latest useful moment: never sent after it
 
     @property
     def local_planned_at(self) -> datetime:

@@ -33,12 +33,15 @@ def recipient_key(address: str) -> str:
     return hashlib.sha256(address.strip().lower().encode()).hexdigest()[:20]
 
 
-# What step_id() makes: "<kind>[_<offset>].<20 hex>", URL-safe because it appears in API paths.
+# What step_id() makes: "<kind>[_<offset>][_g<generation>].<20 hex>", URL-safe because it appears
+# in API paths. The first generation has no suffix, so the ids of steps stored before generations hold.
 STEP_ID = re.compile(r"[a-z_0-9]{1,40}\.[0-9a-f]{20}")
 
 
-def step_id(kind: StepKind, contact: Contact, offset_days: int | None = None) -> str:
+def step_id(kind: StepKind, contact: Contact, offset_days: int | None = None, generation: int = 1) -> str:
     label = f"{kind.value}_{offset_days}" if offset_days is not None else kind.value
+    if generation > 1:
+        label += f"_g{generation}"
     return f"{label}.{recipient_key(contact.key)}"  # URL-safe: it appears in API paths
 
 
@@ -68,8 +71,10 @@ def plan(
     rejection: ApplicationRejected,
     *,
     now: datetime,
+    generation: int = 1,
 ) -> list[Step]:
-    """Every step of the playbook for one rejected application, skipped ones included with their reason."""
+    """Every step of the playbook for one rejected application, skipped ones included with their
+    reason. `generation` counts the rejections after re-opens; each has its own step ids."""
     settings = candidate.playbook
     window = settings.send_window
     learned = rejection.learned_at
@@ -84,14 +89,26 @@ def plan(
         skip: str | None = None,
     ) -> None:
         zone, country = recipient_zone(contact, candidate)
-        sid = step_id(kind, contact, offset)
+        sid = step_id(kind, contact, offset, generation)
+        # A late report or a replay months later plans from now, never in the past; whatever
+        # cannot go out before its latest useful moment is too_late, not sent late.
+        latest = learned + timedelta(days=offset or 0) + settings.latest_useful(kind)
         planned = next_send_instant(
-            earliest, zone=zone, country=country, window=window, key=f"{application.application_id}#{sid}"
+            max(earliest, now),
+            zone=zone,
+            country=country,
+            window=window,
+            key=f"{application.application_id}#{sid}",
         )
+        if skip is None and planned > latest:
+            skip = f"too late: past its latest useful moment ({latest:%Y-%m-%d %H:%M} UTC)"
+            state = StepState.TOO_LATE
+        else:
+            state = StepState.SKIPPED if skip else StepState.SCHEDULED
         draft_at = expires_at = None
-        if candidate.mode is Mode.REVIEW and skip is None:
+        if candidate.mode is Mode.REVIEW and state is StepState.SCHEDULED:
             draft_at = max(now, planned - timedelta(hours=settings.review_lead_hours))
-            expires_at = planned + timedelta(hours=settings.grace_hours(kind))
+            expires_at = min(planned + timedelta(hours=settings.grace_hours(kind)), latest)
         steps.append(
             Step(
                 kind=kind,
@@ -101,10 +118,11 @@ def plan(
                 planned_at=planned,
                 time_zone=zone,
                 country=country,
-                state=StepState.SKIPPED if skip else StepState.SCHEDULED,
+                state=state,
                 skip_reason=skip,
                 draft_at=draft_at,
                 expires_at=expires_at,
+                latest_at=latest,
             )
         )
 

@@ -33,6 +33,11 @@ class StepRecord(BaseModel):
     step_id: str
     kind: StepKind
     offset_days: int | None = None
+    # The playbook generation this step belongs to (a rejection after a re-open starts the next
+    # one) and that generation's rejection: a stop applies to this step only when it happened
+    # after it. None on steps stored before generations: then any stop applies, as it did.
+    generation: int = 1
+    rejected_at: datetime | None = None
     mode: Mode
     state: StepState
     version: int = 0
@@ -40,6 +45,7 @@ class StepRecord(BaseModel):
     due_at: datetime | None = None
     draft_at: datetime | None = None
     expires_at: datetime | None = None
+    latest_at: datetime | None = None  # the latest useful moment: past it the step is too_late
     lease_until: datetime | None = None
     attempts: int = 0
     message_id: str | None = None
@@ -79,6 +85,9 @@ class PlaybookRecord(BaseModel):
 
     candidate_id: str
     application_id: str
+    # 1 for the first rejection; each rejection after a re-open (a stop newer than the previous
+    # generation's rejection) starts the next, with its own steps. The stored marker is the newest.
+    generation: int = 1
     source: str
     rejected_at: datetime
     learned_at: datetime

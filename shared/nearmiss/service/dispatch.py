@@ -293,6 +293,12 @@ class Dispatcher:
 
     def handle(self, step: StepRecord, now: datetime) -> str:
         state = step.state
+        if state.is_pending and step.latest_at is not None and now > step.latest_at:
+            # Held, retried or moved past its latest useful moment: never sent late.
+            late = step.moved(
+                StepState.TOO_LATE, now=now, due_at=None, reason="too late: past its latest useful moment"
+            )
+            return "too_late" if self.store.replace_step(step, late) else "lost_race"
         if state is StepState.AWAITING_APPROVAL:
             return self._lapse(step, now)
         if state is StepState.SENDING:

@@ -3,11 +3,16 @@
 The answer is fast and in the form each ATS expects (its success status; 401 for a bad signature,
 400 naming the field for a malformed body, 413 beyond the size limit, 404 for an unknown source).
 Guarantees:
-- **One playbook per event**: the event's dedupe key (delivery-independent) is recorded with a
-  conditional write before anything is published; a redelivery is acknowledged and starts nothing.
-  If publishing then fails, the record is removed and the ATS is told to retry (503).
+- **One playbook per event**: the event's dedupe key (delivery-independent) is recorded in progress
+  with a conditional write before anything is published, and completed only once the event is on
+  the bus (or kept); a redelivery after that is acknowledged and starts nothing. If routing fails,
+  the record is removed and the ATS is told to retry (503); if the invocation dies, the in-progress
+  record expires with the invocation's deadline and the ATS's retry routes it (a delivery being
+  routed right now is answered 503 too). At least once onto the bus: a death after publishing and
+  before completing publishes again on retry, and starting a playbook is idempotent.
 - **Nothing is lost**: an event that matches no candidate, or no registered application, is kept
-  with its reason and replayed when the candidate registers the application (or themselves).
+  with its reason and replayed when the candidate registers the application (or themselves); a
+  kept event is deleted only after it was routed.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from nearmiss.domain.events import ApplicationRejected, ApplicationReopened, CandidateHired, DomainEvent
-from nearmiss.domain.models import Application, Candidate
+from nearmiss.domain.models import MAX_CONTACTS, Application, Candidate, Contact
 from nearmiss.domain.playbook import learned_at, recipient_key
 from nearmiss.intake.base import Parsed, WebhookError
 from nearmiss.service.ports import Publisher
@@ -35,22 +40,33 @@ class WebhookAnswer:
     body: dict[str, Any]
 
 
+class DeliveryInProgressError(Exception):
+    """Another invocation is routing this delivery now, or died doing so before its deadline."""
+
+
+class Deliveries(Protocol):
+    def once(self, dedupe_key: str, route: Callable[[], str]) -> str | None:
+        """Run `route` to completion at most once per key: the key is in progress while it runs
+        (expiring with the invocation), completed when it returned, removed when it raised.
+        Returns its outcome, or None when the key was completed before (a redelivery).
+        Raises DeliveryInProgressError while another run holds the key."""
+        ...
+
+
 class IntakeStore(Protocol):
     def load(self, candidate_id: str, application_id: str) -> tuple[Candidate | None, Application | None]: ...
     def put_application(self, application: Application) -> None: ...
-    def remember_delivery(self, dedupe_key: str, at: datetime) -> bool:
-        """True the first time a key is seen (a conditional put), False for a redelivery."""
-        ...
-
-    def forget_delivery(self, dedupe_key: str) -> None: ...
     def find_application_by_ats_id(self, ats_application_id: str) -> tuple[str, str] | None: ...
     def find_candidate_by_email(self, email: str) -> str | None: ...
     def keep_unmatched(
         self, match_keys: list[str], dedupe_key: str, document: str, reason: str, at: datetime
     ) -> None: ...
-    def take_unmatched(self, match_key: str) -> list[str]:
-        """Every event kept under this key (documents), removed from the unmatched list, together
-        with the copies filed under its other keys."""
+    def kept_unmatched(self, match_key: str) -> list[tuple[str, str, list[str]]]:
+        """Every event kept under this key: (dedupe key, document, the keys it is filed under)."""
+        ...
+
+    def drop_unmatched(self, dedupe_key: str, filed_under: list[str]) -> None:
+        """Remove a kept event (every copy), once it was routed."""
         ...
 
 
@@ -85,6 +101,7 @@ class Intake:
     def __init__(
         self,
         store: IntakeStore,
+        deliveries: Deliveries,
         publisher: Publisher,
         secret_for: Callable[[str], str | None],
         *,
@@ -92,6 +109,7 @@ class Intake:
         confirm_unsigned: Callable[[Parsed], Parsed | None] | None = None,
     ) -> None:
         self.store = store
+        self.deliveries = deliveries
         self.publisher = publisher
         self.secret_for = secret_for
         self.unsigned_allowed = unsigned_allowed
@@ -120,21 +138,21 @@ class Intake:
         ok = module.SUCCESS_STATUS
         if parsed.kind == "ignored":
             return WebhookAnswer(ok, {"status": "ignored", "reason": parsed.ignored_reason})
-        if not self.store.remember_delivery(parsed.dedupe_key, now):
-            return WebhookAnswer(ok, {"status": "duplicate"})
         try:
-            outcome = self.route(parsed, now=now)
+            # Any other exception (the bus or the table failed) removes the record, so the ATS's
+            # retry is not taken for a duplicate; the caller answers 503.
+            outcome = self.deliveries.once(parsed.dedupe_key, lambda: self.route(parsed, now=now))
+        except DeliveryInProgressError:
+            return WebhookAnswer(503, {"error": "this event is being recorded right now; please retry"})
         except (ValidationError, OverflowError) as exc:
             # The event parsed but cannot become a canonical one (e.g. a date that the source's delay
             # pushes past 2100): the ATS's fault, so a 400 it will not retry, and no trace kept.
-            self.store.forget_delivery(parsed.dedupe_key)
             field = (
                 exc.errors()[0]["loc"][-1] if isinstance(exc, ValidationError) and exc.errors() else "date"
             )
             return WebhookAnswer(400, {"error": f"{field}: out of the range Near Miss accepts"})
-        except Exception:
-            self.store.forget_delivery(parsed.dedupe_key)  # so the ATS's retry is not taken for a duplicate
-            raise
+        if outcome is None:
+            return WebhookAnswer(ok, {"status": "duplicate"})
         return WebhookAnswer(ok, {"status": outcome})
 
     # ---- after the answer is decided: which candidate, which application -------------------------
@@ -201,7 +219,9 @@ class Intake:
                 application_id=parsed.ats_application_id,
                 company=parsed.company,
                 job_title=parsed.job_title,
-                contacts=parsed.contacts,
+                contacts=(parsed.contacts + _to_complete(parsed.incomplete_contacts, parsed.contacts))[
+                    :MAX_CONTACTS
+                ],
                 source=parsed.source,
                 ats_application_id=parsed.ats_application_id,
             )
@@ -213,6 +233,9 @@ class Intake:
         at = parsed.occurred_at or now
         ids = {"candidate_id": candidate.candidate_id, "application_id": application.application_id}
         if parsed.kind == "rejected":
+            # People the ATS names without an address come along, shown "to complete" in the
+            # timeline (their steps are skipped until the candidate adds the address).
+            contacts = parsed.contacts + _to_complete(parsed.incomplete_contacts, parsed.contacts)
             return ApplicationRejected(
                 **ids,
                 source=parsed.source,
@@ -220,15 +243,33 @@ class Intake:
                 learned_at=learned_at(at, parsed.source, candidate.playbook),
                 reason=parsed.rejection_reason,
                 withdrawn=parsed.withdrawn,
-                contacts=parsed.contacts,
+                contacts=contacts[:MAX_CONTACTS],
             )
         if parsed.kind == "reopened":
             return ApplicationReopened(**ids, source=parsed.source, occurred_at=at)
         return CandidateHired(**ids, source=parsed.source, occurred_at=at)
 
     def replay(self, match_key: str, *, now: datetime) -> int:
-        """Route again every event kept under `match_key` (after a registration); returns how many."""
-        documents = self.store.take_unmatched(match_key)
-        for document in documents:
-            self.route(deserialise(document), now=now, confirmed=True)
-        return len(documents)
+        """Route again every event kept under `match_key` (after a registration); returns how many.
+
+        A kept event is deleted only after it was routed (on the bus, or kept again with a fresh
+        reason, which overwrites it), so a failed publish leaves it kept for the next replay."""
+        kept = self.store.kept_unmatched(match_key)
+        for dedupe_key, document, filed_under in kept:
+            if self.route(deserialise(document), now=now, confirmed=True) != "kept_unmatched":
+                self.store.drop_unmatched(dedupe_key, filed_under)
+        return len(kept)
+
+
+def _to_complete(names: tuple[str, ...], known: tuple[Contact, ...]) -> tuple[Contact, ...]:
+    """Contacts without an address for the names an ATS gave without one (invalid names dropped)."""
+    named = {c.name.casefold() for c in known}
+    out = []
+    for name in names:
+        if name.casefold() in named:
+            continue
+        try:
+            out.append(Contact(name=name))
+        except ValidationError:
+            continue
+    return tuple(out)

@@ -64,7 +64,14 @@ class SenderPolicy:
         )
 
 
-def _record(candidate: Candidate, application: Application, step: Step, sender: Sender) -> StepRecord:
+def _record(
+    candidate: Candidate,
+    application: Application,
+    step: Step,
+    sender: Sender,
+    rejection: ApplicationRejected,
+    generation: int,
+) -> StepRecord:
     contact = step.recipient
     actionable = step.state is StepState.SCHEDULED
     due_at = (step.draft_at if candidate.mode is Mode.REVIEW else step.planned_at) if actionable else None
@@ -74,12 +81,15 @@ def _record(candidate: Candidate, application: Application, step: Step, sender: 
         step_id=step.step_id,
         kind=step.kind,
         offset_days=step.offset_days,
+        generation=generation,
+        rejected_at=rejection.rejected_at,
         mode=candidate.mode,
         state=step.state,
         planned_at=step.planned_at,
         due_at=due_at,
         draft_at=step.draft_at,
         expires_at=step.expires_at,
+        latest_at=step.latest_at,
         reason=step.skip_reason,
         time_zone=step.time_zone,
         country=step.country,
@@ -100,21 +110,31 @@ def plan_records(
     sender: Sender,
     *,
     now: datetime,
+    generation: int = 1,
 ) -> list[StepRecord]:
     return [
-        _record(candidate, application, s, sender) for s in plan(candidate, application, rejection, now=now)
+        _record(candidate, application, s, sender, rejection, generation)
+        for s in plan(candidate, application, rejection, now=now, generation=generation)
     ]
+
+
+NEEDS_CONTACTS = "needs contacts: add the people you met, with their email addresses, to start the notes"
 
 
 def start_playbook(
     store: Store, rejection: ApplicationRejected, senders: SenderPolicy, *, now: datetime
 ) -> tuple[CreateOutcome, int]:
-    """Write every step of the application's playbook, once.
+    """Write every step of the application's playbook generation, once.
 
-    Idempotent: the playbook marker is created with the steps in one conditional transaction, so
-    the same rejection delivered twice (or fifty times at once) creates one playbook. A stop that
-    is newer than the rejection wins even when it arrived first: the steps are then written as
-    cancelled, so the timeline still says what would have happened.
+    Idempotent: the playbook marker is written with the steps in one conditional transaction, so
+    the same rejection delivered twice (or fifty times at once) creates one playbook. A rejection
+    after a re-open (a stop newer than the current generation's rejection and older than this
+    one) starts the next generation, with its own steps; the marker's generation number is the
+    condition, so concurrent deliveries of it still create one. Any other rejection of an
+    application that has a playbook is a DUPLICATE. A stop that is newer than the rejection wins
+    even when it arrived first: the steps are then written as cancelled, so the timeline still
+    says what would have happened. A rejection with nobody to write to writes no playbook: it is
+    held (NEEDS_CONTACTS) until the application is saved with someone to write to.
     """
     if rejection.withdrawn:
         return CreateOutcome.DUPLICATE, 0
@@ -122,10 +142,28 @@ def start_playbook(
     if candidate is None or application is None:
         missing = "candidate" if candidate is None else "application"
         raise UnknownApplicationError(f"no {missing} registered for this rejection")
-    records = plan_records(candidate, application, rejection, senders.for_candidate(candidate), now=now)
+    generation = 1
+    current = store.get_playbook(candidate.candidate_id, application.application_id)
+    if current is not None:
+        # Stops only move forward (record_stop keeps the newest), so what is read here still holds
+        # when the transaction runs; the marker's generation guards against a concurrent start.
+        stopped_at = store.get_stop(candidate.candidate_id, application.application_id)
+        if stopped_at is None or not current.rejected_at < stopped_at < rejection.rejected_at:
+            return CreateOutcome.DUPLICATE, 0
+        generation = current.generation + 1
+    records = plan_records(
+        candidate, application, rejection, senders.for_candidate(candidate), now=now, generation=generation
+    )
+    if not any(r.state in (StepState.SCHEDULED, StepState.TOO_LATE) for r in records):
+        # Nobody to write to (no one named, or no one with an address): a playbook now would be
+        # an empty marker that answers every later start DUPLICATE. The rejection waits, visible
+        # in the timeline, and saving the application with contacts starts it (api.put_application).
+        store.hold_rejection(rejection, NEEDS_CONTACTS, now)
+        return CreateOutcome.NEEDS_CONTACTS, 0
     playbook = PlaybookRecord(
         candidate_id=candidate.candidate_id,
         application_id=application.application_id,
+        generation=generation,
         source=rejection.source,
         rejected_at=rejection.rejected_at,
         learned_at=rejection.learned_at,
@@ -134,6 +172,8 @@ def start_playbook(
         reason=rejection.reason,
     )
     outcome = store.create_playbook(playbook, records)
+    if outcome is not CreateOutcome.DUPLICATE:
+        store.release_rejection(candidate.candidate_id, application.application_id)
     if outcome is CreateOutcome.STOPPED:
         cancelled = [
             r.moved(
@@ -152,11 +192,55 @@ def start_playbook(
     return outcome, sum(1 for r in records if r.state is StepState.SCHEDULED) if created else 0
 
 
+def add_completed_contacts(
+    store: Store, senders: SenderPolicy, candidate: Candidate, application: Application, *, now: datetime
+) -> int:
+    """After the candidate saved the application: the notes of people who had none yet (someone
+    added, or an address completed for a name the ATS gave without one) join the current
+    generation of the playbook, planned from the same rejection, if it was not stopped. Returns how
+    many scheduled steps were added.
+
+    At most once: each step is written only where its (application, recipient, step) key is free,
+    so a second save, or two at once, adds nothing twice.
+    """
+    current = store.get_playbook(candidate.candidate_id, application.application_id)
+    if current is None:
+        return 0
+    stopped_at = store.get_stop(candidate.candidate_id, application.application_id)
+    if stopped_at is not None and not stopped_at < current.rejected_at:
+        return 0  # the current generation was stopped: nothing joins it
+    rejection = ApplicationRejected(
+        candidate_id=candidate.candidate_id,
+        application_id=application.application_id,
+        source=current.source,
+        rejected_at=current.rejected_at,
+        learned_at=current.learned_at,
+        reason=current.reason,
+    )
+    known = {s.step_id for s in store.list_steps(candidate.candidate_id, application.application_id)}
+    records = plan_records(
+        candidate,
+        application,
+        rejection,
+        senders.for_candidate(candidate),
+        now=now,
+        generation=current.generation,
+    )
+    added = 0
+    for record in records:
+        if record.step_id not in known and record.recipient_address is not None and store.add_step(record):
+            added += record.state is StepState.SCHEDULED
+    return added
+
+
 def stop_playbook(store: Store, event: StopEvent, *, now: datetime) -> int:
-    """Cancel every pending step of the application; returns how many were cancelled.
+    """Cancel every pending step of the generations this stop follows (those rejected before it);
+    returns how many were cancelled. A late-arriving stop older than a newer rejection leaves that
+    rejection's generation alone.
 
     The stop marker is written first: a playbook created after it sees it in its own transaction,
-    and every send claim checks it, so nothing planned before or after the stop goes out.
+    and every send claim checks it against its own generation's rejection, so nothing of a stopped
+    generation goes out, planned before or after the stop.
     """
     reason = {
         "Application Reopened": "the application was re-opened",
@@ -166,6 +250,8 @@ def stop_playbook(store: Store, event: StopEvent, *, now: datetime) -> int:
     store.record_stop(event.candidate_id, event.application_id, event.occurred_at, reason)
     cancelled = 0
     for step in store.list_steps(event.candidate_id, event.application_id):
+        if step.rejected_at is not None and step.rejected_at > event.occurred_at:
+            continue  # a newer generation: this stop came before its rejection
         # A step being sent right now finishes (the claim won the race); everything pending stops.
         while step.state.is_pending:
             if store.replace_step(step, step.moved(StepState.CANCELLED, now=now, due_at=None, reason=reason)):

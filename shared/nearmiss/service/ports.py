@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from nearmiss.domain.compose import OutgoingMessage
-from nearmiss.domain.events import DomainEvent
+from nearmiss.domain.events import ApplicationRejected, DomainEvent
 from nearmiss.domain.models import Application, Candidate
 from nearmiss.domain.records import PlaybookRecord, StepRecord
 
@@ -18,6 +18,7 @@ class CreateOutcome(StrEnum):
     CREATED = "created"
     DUPLICATE = "duplicate"  # a playbook for this application exists already
     STOPPED = "stopped"  # a stop newer than the rejection arrived first
+    NEEDS_CONTACTS = "needs_contacts"  # nobody to write to yet: the rejection waits, visible
 
 
 class ClaimOutcome(StrEnum):
@@ -42,13 +43,31 @@ class Store(Protocol):
     def load(self, candidate_id: str, application_id: str) -> tuple[Candidate | None, Application | None]: ...
 
     def create_playbook(self, playbook: PlaybookRecord, steps: Sequence[StepRecord]) -> CreateOutcome:
-        """All steps and the playbook marker in one transaction, unless one exists or a stop came first."""
+        """All steps and the playbook marker in one transaction. Generation 1: unless a marker
+        exists; generation n: only over the marker of generation n - 1. STOPPED when a stop newer
+        than the rejection came first (unless `playbook.stopped_first`)."""
         ...
 
-    def get_playbook(self, candidate_id: str, application_id: str) -> PlaybookRecord | None: ...
+    def get_playbook(self, candidate_id: str, application_id: str) -> PlaybookRecord | None:
+        """The newest generation's marker (consistent read)."""
+        ...
+
+    def get_stop(self, candidate_id: str, application_id: str) -> datetime | None:
+        """When the newest stop of the application happened (consistent read), if any."""
+        ...
+
     def record_stop(
         self, candidate_id: str, application_id: str, occurred_at: datetime, reason: str
     ) -> None: ...
+    def hold_rejection(self, rejection: ApplicationRejected, reason: str, at: datetime) -> None:
+        """Keep a rejection that has nobody to write to yet (one per application, the newest)."""
+        ...
+
+    def held_rejection(self, candidate_id: str, application_id: str) -> ApplicationRejected | None: ...
+    def release_rejection(self, candidate_id: str, application_id: str) -> None:
+        """Forget the held rejection, once a playbook was written for the application."""
+        ...
+
     def list_steps(self, candidate_id: str, application_id: str) -> list[StepRecord]: ...
     def get_step(self, candidate_id: str, application_id: str, step_id: str) -> StepRecord | None: ...
     def due_steps(self, now: datetime, limit: int, *, shard: int | None = None) -> list[StepRecord]:
@@ -59,12 +78,17 @@ class Store(Protocol):
         """The due-index shards that hold at least one step due at `now`."""
         ...
 
+    def add_step(self, step: StepRecord) -> bool:
+        """Write a new step only where its key is free; False when it exists."""
+        ...
+
     def replace_step(self, old: StepRecord, new: StepRecord) -> bool:
         """Write `new` only if the stored step is still at `old.version`; False when it was not."""
         ...
 
     def claim_send(self, old: StepRecord, new: StepRecord, day: str) -> ClaimOutcome:
-        """Move a step to `sending` only if it is unchanged, the playbook is not stopped, the recipient
+        """Move a step to `sending` only if it is unchanged, no stop happened after the rejection of
+        the step's generation (`old.rejected_at`; any stop when it is None), the recipient
         is not suppressed, and the recipient has no other message from us on `day` (their calendar)."""
         ...
 
