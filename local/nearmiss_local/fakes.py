@@ -40,7 +40,7 @@ class MemoryStore:
     requests: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def put_candidate(self, candidate: Candidate) -> None:
+    def put_candidate(self, candidate: Candidate, *, previous_email: str | None = None) -> None:
         self.requests += 1
         self.candidates[candidate.candidate_id] = candidate
 
@@ -48,7 +48,7 @@ class MemoryStore:
         self.requests += 1
         return self.candidates.get(candidate_id)
 
-    def put_application(self, application: Application) -> None:
+    def put_application(self, application: Application, *, previous_ats_id: str | None = None) -> None:
         self.requests += 1
         self.applications[(application.candidate_id, application.application_id)] = application
 
@@ -137,6 +137,11 @@ class MemoryStore:
     def candidate_key_hash(self, candidate_id: str) -> str | None:
         self.requests += 1
         return self.keys.get(candidate_id)
+
+    def link_generation(self, candidate_id: str) -> str | None:
+        self.requests += 1
+        key = self.keys.get(candidate_id)
+        return key[:12] if key else None  # each key hash differs: a new key, a new generation
 
     def delete_candidate(self, candidate_id: str) -> int:
         with self._lock:

@@ -48,6 +48,7 @@ from nearmiss.domain.models import (
 from nearmiss.domain.playbook import STEP_ID, recipient_key
 from nearmiss.entrypoints import http_json, now
 from nearmiss.observability import logger
+from nearmiss.service.ports import LookupTaken
 
 app = APIGatewayHttpResolver(enable_validation=True)
 PUBLIC_PATHS = ("/steps/", "/stop", "/timeline", "/health", "/openapi.json")
@@ -137,6 +138,13 @@ def _validation(exc: RequestValidationError) -> Response[Any]:
 @app.exception_handler(InvalidInputError)
 def _invalid(exc: InvalidInputError) -> Response[Any]:
     return _json(400, exc.as_dict())
+
+
+@app.exception_handler(LookupTaken)
+def _taken(exc: LookupTaken) -> Response[Any]:
+    # Never who holds it: that would tell one member about another's applications or address.
+    reason = "registered to another member; nothing was saved (the operator can transfer it)"
+    return _json(409, {"error": "conflict", "fields": [{"field": exc.field, "reason": reason}]})
 
 
 @app.exception_handler(NotFoundError)
@@ -376,8 +384,9 @@ def put_candidate(candidate_id: str, body: CandidateIn) -> Response[Any]:
         unavailable = _check_own_address(str(candidate.email))
         if unavailable is not None:
             return unavailable
-    created = c.store.get_candidate(candidate.candidate_id) is None
-    c.store.put_candidate(candidate)
+    existing = c.store.get_candidate(candidate.candidate_id)
+    created = existing is None
+    c.store.put_candidate(candidate, previous_email=str(existing.email) if existing else None)
     answer: dict[str, Any] = candidate.model_dump(mode="json")
     if created:
         key = new_candidate_key(candidate.candidate_id)
@@ -457,7 +466,9 @@ def put_application(candidate_id: str, application_id: str, body: ApplicationIn)
         )
     except ValidationError as exc:
         raise invalid("application", exc) from None
-    c.store.put_application(application)
+    _, existing = c.store.load(cid, application.application_id)
+    previous = existing.ats_application_id if existing else None
+    c.store.put_application(application, previous_ats_id=previous)
     replayed = 0
     if application.ats_application_id:  # webhooks kept for this ATS application are routed now
         replayed = c.intake.replay(f"ATS#{application.ats_application_id}", now=now())

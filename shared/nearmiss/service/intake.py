@@ -24,7 +24,7 @@ from nearmiss.domain.events import ApplicationRejected, ApplicationReopened, Can
 from nearmiss.domain.models import Application, Candidate
 from nearmiss.domain.playbook import learned_at, recipient_key
 from nearmiss.intake.base import Parsed, WebhookError
-from nearmiss.service.ports import Publisher
+from nearmiss.service.ports import LookupTaken, Publisher
 
 MAX_WEBHOOK_BYTES = 1024 * 1024
 
@@ -37,7 +37,7 @@ class WebhookAnswer:
 
 class IntakeStore(Protocol):
     def load(self, candidate_id: str, application_id: str) -> tuple[Candidate | None, Application | None]: ...
-    def put_application(self, application: Application) -> None: ...
+    def put_application(self, application: Application, *, previous_ats_id: str | None = None) -> None: ...
     def remember_delivery(self, dedupe_key: str, at: datetime) -> bool:
         """True the first time a key is seen (a conditional put), False for a redelivery."""
         ...
@@ -179,7 +179,10 @@ class Intake:
                 return self._keep(
                     parsed, "the candidate has not registered this application (company or job unknown)", now
                 )
-            self.store.put_application(application)
+            try:
+                self.store.put_application(application)
+            except LookupTaken:  # another member claimed this ATS id in the meantime: theirs, not ours
+                return self._keep(parsed, "the ATS application id is registered to another member", now)
         event = self._event(parsed, candidate, application, now)
         self.publisher.publish([event], source=f"webhook.{parsed.source}")
         return "accepted"

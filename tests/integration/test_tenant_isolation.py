@@ -1,0 +1,190 @@
+"""One member never touches another's rejections, contacts or identity (issue 10).
+
+Each test names the finding it guards; each failed before the fix (lookups written and deleted
+without an owner, held events left behind, links that followed the id instead of the account).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from nearmiss.domain.playbook import recipient_key
+from nearmiss.intake.registry import SOURCES
+from nearmiss_local.sign_webhook import signed_request
+
+from tests.integration.test_api import APP_BODY, as_candidate, dump
+from tests.integration.test_webhooks import playbooks, sample
+
+GH_EMAIL = "ada.q@contoso.example"  # the candidate's address in the Greenhouse sample
+
+
+def gh_ats_id() -> str:
+    _, body = sample("greenhouse", "rejected")
+    return str(SOURCES["greenhouse"].parse({"content-type": "application/json"}, body).ats_application_id)
+
+
+def member(stack: Any, cid: str, email: str) -> str:
+    status, _, text = stack.http(
+        "PUT", f"/candidates/{cid}", body={"name": cid.title(), "email": email, "mode": "auto"}
+    )
+    assert status == 201, text
+    return str(json.loads(text)["api_key"])
+
+
+def application(
+    stack: Any, cid: str, aid: str, ats: str | None = None, key: str | None = None
+) -> tuple[int, str]:
+    body = {**APP_BODY, "ats_application_id": ats} if ats else APP_BODY
+    if key is not None:
+        return as_candidate(stack, key, "PUT", f"/candidates/{cid}/applications/{aid}", body)
+    status, _, text = stack.http("PUT", f"/candidates/{cid}/applications/{aid}", body=body)
+    return status, text
+
+
+def greenhouse(stack: Any, *, can_email: bool = True, email: str = GH_EMAIL) -> dict[str, Any]:
+    _, body = sample("greenhouse", "rejected")
+    payload = json.loads(body)
+    candidate = payload["payload"]["application"]["candidate"]
+    candidate["can_email"] = can_email
+    candidate["email_addresses"] = [{"value": email, "type": "personal"}]
+    signature, raw = signed_request(
+        "greenhouse", json.dumps(payload).encode(), stack.webhook_secrets["greenhouse"], datetime.now(UTC)
+    )
+    status, _, text = stack.http(
+        "POST",
+        "/webhooks/greenhouse",
+        body=raw.decode(),
+        headers={"content-type": "application/json", **signature},
+        auth=False,
+    )
+    assert status == 200, text
+    return dict(json.loads(text))
+
+
+def generic(stack: Any, email: str, application_id: str = "northwind-staff-platform") -> dict[str, Any]:
+    """Our own webhook, which names the company and job: an email match creates the application."""
+    _, body = sample("generic", "rejected")
+    payload = {**json.loads(body), "candidate_email": email, "application_id": application_id}
+    signature, raw = signed_request(
+        "generic", json.dumps(payload).encode(), stack.webhook_secrets["generic"], datetime.now(UTC)
+    )
+    status, _, text = stack.http(
+        "POST",
+        "/webhooks/generic",
+        body=raw.decode(),
+        headers={"content-type": "application/json", **signature},
+        auth=False,
+    )
+    assert status == 200, text
+    return dict(json.loads(text))
+
+
+def started_for(stack: Any) -> set[str]:
+    """The members whose playbooks exist (read from the table, as an auditor would)."""
+    return {i["pk"]["S"].split("#")[1] for i in dump(stack) if i["sk"]["S"] == "PLAYBOOK"}
+
+
+def of_member(item: dict[str, Any], cid: str, email: str) -> bool:
+    """Whether a table item is the member's: under their id, naming them, or under their address."""
+    text = json.dumps(item)
+    return f"#{cid}" in text or f'"{cid}"' in text or recipient_key(email) in text
+
+
+def by_key(items: Any) -> dict[tuple[str, str], Any]:
+    return {(i["pk"]["S"], i["sk"]["S"]): i for i in items}
+
+
+def conflict_field(text: str) -> str:
+    return str(json.loads(text)["fields"][0]["field"])
+
+
+def test_finding_1_an_ats_id_another_member_holds_is_409_and_their_rejection_reaches_them(stack) -> None:  # type: ignore[no-untyped-def]
+    # Given Bea holds the Greenhouse application id
+    member(stack, "bea", "bea@example.com")
+    ada = member(stack, "ada", "ada@example.com")
+    assert application(stack, "bea", "gh", gh_ats_id())[0] == 200
+    # When Ada, with her own key, claims the same id
+    status, text = application(stack, "ada", "stolen", gh_ats_id(), key=ada)
+    # Then 409 naming the field, nothing of Ada's written, and Bea's rejection starts Bea's playbook
+    assert status == 409 and conflict_field(text) == "ats_application_id", text
+    assert bea_name_not_in(text)
+    assert not any(i["sk"]["S"] == "APP#stolen" for i in dump(stack))
+    assert greenhouse(stack, email="someone.else@example.com")["status"] == "accepted"
+    stack.pump()
+    assert started_for(stack) == {"bea"}
+
+
+def bea_name_not_in(text: str) -> bool:
+    return "bea" not in text.lower()
+
+
+def test_finding_2_another_members_email_is_409_and_their_webhooks_still_reach_them(stack) -> None:  # type: ignore[no-untyped-def]
+    # Given Bea registered with the address the ATS knows her by
+    member(stack, "bea", GH_EMAIL)
+    ada = member(stack, "ada", "ada@example.com")
+    # When Ada sets Bea's address on her own profile
+    status, text = as_candidate(
+        stack, ada, "PUT", "/candidates/ada", {"name": "Ada", "email": GH_EMAIL, "mode": "auto"}
+    )
+    # Then 409 naming the field; Ada's profile keeps her own address; Bea's webhook creates Bea's application
+    assert status == 409 and conflict_field(text) == "email", text
+    assert json.loads(as_candidate(stack, ada, "GET", "/candidates/ada")[1])["email"] == "ada@example.com"
+    assert generic(stack, GH_EMAIL)["status"] == "accepted"
+    stack.pump()
+    assert started_for(stack) == {"bea"}
+
+
+def test_finding_4_deleting_a_member_never_removes_a_lookup_another_member_holds(stack) -> None:  # type: ignore[no-untyped-def]
+    member(stack, "bea", "bea@example.com")
+    member(stack, "ada", "ada@example.com")
+    assert application(stack, "bea", "gh", gh_ats_id())[0] == 200
+    assert application(stack, "ada", "gh", gh_ats_id())[0] == 409
+    before = dump(stack)
+    # When Ada is deleted
+    assert stack.http("DELETE", "/candidates/ada")[0] == 200
+    # Then everything of Bea's is still there (her ATS lookup included), and nothing of Ada's is
+    after = dump(stack)
+    assert by_key(i for i in before if not of_member(i, "ada", "ada@example.com")) == by_key(after)
+    assert not any(of_member(i, "ada", "ada@example.com") for i in after)
+    assert greenhouse(stack, email="x@example.com")["status"] == "accepted"
+    stack.pump()
+    assert started_for(stack) == {"bea"}
+
+
+def test_finding_5_every_copy_of_a_held_event_goes_with_the_member(stack) -> None:  # type: ignore[no-untyped-def]
+    # Given a held rejection for Ada (the ATS says she may not be emailed), filed under her
+    # address and under its ATS id
+    member(stack, "ada", GH_EMAIL)
+    member(stack, "bea", "bea@example.com")
+    assert greenhouse(stack, can_email=False)["status"] == "kept_unmatched"
+    held = [i for i in dump(stack) if i["pk"]["S"].startswith("UNMATCHED#")]
+    assert {i["pk"]["S"].split("#")[1] for i in held} == {"ATS", "EMAIL"}
+    # When she leaves before deciding on it
+    assert stack.http("DELETE", "/candidates/ada")[0] == 200
+    # Then no copy is left, and whoever registers the id next gets nothing of Ada's
+    left = dump(stack)
+    assert not any(i["pk"]["S"].startswith("UNMATCHED#") for i in left), left
+    status, text = application(stack, "bea", "gh", gh_ats_id())
+    assert status == 200 and json.loads(text)["replayed_events"] == 0
+    stack.pump()
+    assert playbooks(stack) == 0
+
+
+def test_finding_6_an_email_change_moves_the_lookup_in_one_transaction(stack) -> None:  # type: ignore[no-untyped-def]
+    member(stack, "ada", GH_EMAIL)
+    status, _, text = stack.http(
+        "PUT", "/candidates/ada", body={"name": "Ada", "email": "ada.new@example.com", "mode": "auto"}
+    )
+    assert status == 200, text
+    lookups = {i["pk"]["S"] for i in dump(stack) if i["pk"]["S"].startswith("LOOKUP#EMAIL#")}
+    assert lookups == {f"LOOKUP#EMAIL#{recipient_key('ada.new@example.com')}"}
+    # A webhook for the old address matches nobody: kept, not routed to whoever holds the id later
+    assert generic(stack, GH_EMAIL)["status"] == "kept_unmatched"
+    # The old address is free for its real owner
+    member(stack, "bea", GH_EMAIL)
+    assert stack.http("DELETE", "/candidates/ada")[0] == 200
+    left = json.dumps(dump(stack))
+    assert recipient_key("ada.new@example.com") not in left and "CAND#ada" not in left
+    assert f"LOOKUP#EMAIL#{recipient_key(GH_EMAIL)}" in left  # Bea's, untouched
