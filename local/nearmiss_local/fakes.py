@@ -22,6 +22,7 @@ from nearmiss.service.ports import (
     CreateOutcome,
     IdentityCheck,
     IdentityLookupError,
+    LinkGeneration,
     SendError,
     Suppression,
 )
@@ -138,10 +139,11 @@ class MemoryStore:
         self.requests += 1
         return self.keys.get(candidate_id)
 
-    def link_generation(self, candidate_id: str) -> str | None:
+    def link_generation(self, candidate_id: str) -> LinkGeneration | None:
         self.requests += 1
         key = self.keys.get(candidate_id)
-        return key[:12] if key else None  # each key hash differs: a new key, a new generation
+        # each key hash differs: a new key, a new generation (the fake keeps one per id)
+        return LinkGeneration(candidate_id, key[:12]) if key else None
 
     def delete_candidate(self, candidate_id: str) -> int:
         with self._lock:

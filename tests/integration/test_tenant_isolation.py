@@ -188,3 +188,78 @@ def test_finding_6_an_email_change_moves_the_lookup_in_one_transaction(stack) ->
     left = json.dumps(dump(stack))
     assert recipient_key("ada.new@example.com") not in left and "CAND#ada" not in left
     assert f"LOOKUP#EMAIL#{recipient_key(GH_EMAIL)}" in left  # Bea's, untouched
+
+
+# ---- links die with the account (findings 7, 8, 9) --------------------------------------------
+def links_of(stack: Any) -> Any:
+    return stack._container(stack.functions["ApiFunction"]).links
+
+
+def test_finding_7_links_die_with_the_account_and_do_not_follow_a_re_created_id(stack) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import NOW
+
+    # Given Ada's timeline link and a stop link from one of her notes
+    member(stack, "ada", "ada@example.com")
+    application(stack, "ada", "northwind")
+    timeline = json.loads(stack.http("GET", "/candidates/ada/applications/northwind/timeline")[2])["page_url"]
+    stop = links_of(stack).stop("ada", recipient_key("grace@northwind.example"), anchor=NOW)
+    assert stack.http("GET", path_of(timeline), auth=False)[0] == 200
+    # When Ada is deleted and someone new registers the same id with the same application id
+    assert stack.http("DELETE", "/candidates/ada")[0] == 200
+    member(stack, "ada", "someone.new@example.com")
+    application(stack, "ada", "northwind")
+    # Then the old links show and change nothing of the new person's
+    status, _, page = stack.http("GET", path_of(timeline), auth=False)
+    assert status == 400 and "no longer valid" in page
+    assert stack.http("POST", path_of(stop), auth=False)[0] == 400
+    assert not any(i["sk"]["S"].startswith(("BLOCK#", "SUPPRESSED#")) for i in dump(stack))
+
+
+def test_a_new_key_kills_the_candidates_own_links_but_not_a_recipients_stop_link(stack) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import NOW
+
+    member(stack, "ada", "ada@example.com")
+    application(stack, "ada", "northwind")
+    timeline = json.loads(stack.http("GET", "/candidates/ada/applications/northwind/timeline")[2])["page_url"]
+    stop = links_of(stack).stop("ada", recipient_key("grace@northwind.example"), anchor=NOW)
+    assert stack.http("POST", "/candidates/ada/api-key")[0] == 200
+    assert stack.http("GET", path_of(timeline), auth=False)[0] == 400
+    assert stack.http("POST", path_of(stop), auth=False)[0] == 200
+
+
+def test_finding_9_a_stop_link_after_deletion_writes_nothing(stack) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import NOW
+
+    member(stack, "ada", "ada@example.com")
+    stop = links_of(stack).stop("ada", recipient_key("grace@northwind.example"), anchor=NOW)
+    assert stack.http("DELETE", "/candidates/ada")[0] == 200
+    before = dump(stack)
+    status, _, page = stack.http("POST", path_of(stop), auth=False)
+    assert status == 400 and "no longer valid" in page
+    assert by_key(dump(stack)) == by_key(before)
+
+
+def test_finding_8_a_token_with_anything_outside_the_base64url_alphabet_is_refused() -> None:
+    import pytest
+    from nearmiss.domain import tokens
+
+    from tests.conftest import NOW
+
+    secret = b"s" * 32
+    token = tokens.sign("stop", {"c": "ada"}, expires_at=NOW.replace(year=2030), secret=secret)
+    assert tokens.verify(token, "stop", now=NOW, secret=secret) == {"c": "ada"}
+    body, signature = token.split(".")
+    for forged in (
+        token + "!!",
+        token + "=",
+        f"{body}.{signature[:5]}+{signature[5:]}",
+        f"{body}!.{signature}",
+        f"{body}.{signature[:-1]}{chr(ord(signature[-1]) + 1)}",  # another spelling of the same bits
+        token + "\n",
+    ):
+        with pytest.raises(tokens.TokenError):
+            tokens.verify(forged, "stop", now=NOW, secret=secret)
+
+
+def path_of(url: str) -> str:
+    return "/" + url.split("://", 1)[1].split("/", 1)[1]

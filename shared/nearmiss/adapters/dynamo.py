@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from nearmiss.domain.models import Application, Candidate
 from nearmiss.domain.playbook import recipient_key
 from nearmiss.domain.records import PlaybookRecord, StepRecord
-from nearmiss.service.ports import ClaimOutcome, CreateOutcome, LookupTaken, Suppression
+from nearmiss.service.ports import ClaimOutcome, CreateOutcome, LinkGeneration, LookupTaken, Suppression
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -463,17 +463,20 @@ class DynamoStore:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def set_candidate_key(self, candidate_id: str, key_hash: str) -> None:
-        self.client.put_item(
+        """A new key, and with it a new link generation: the links signed for the earlier key are
+        dead. The account generation is set once, when the account's first key is (deletion removes
+        this item, so a re-created id gets a new one)."""
+        self.client.update_item(
             TableName=self.table,
-            Item={
-                "pk": _s(f"CAND#{candidate_id}"),
-                "sk": _s("KEY"),
-                "kind": _s("api-key"),
-                "key_hash": _s(key_hash),
-                # New with every key: the links signed for the account's earlier key (or for an
-                # earlier account under the same id) no longer match, so they are dead.
-                "generation": _s(secrets.token_urlsafe(12)),
-                "expires_at_epoch": self._expiry(datetime.now(UTC)),
+            Key={"pk": _s(f"CAND#{candidate_id}"), "sk": _s("KEY")},
+            UpdateExpression="SET kind = :kind, key_hash = :hash, key_generation = :key, "
+            "account_generation = if_not_exists(account_generation, :account), expires_at_epoch = :exp",
+            ExpressionAttributeValues={
+                ":kind": _s("api-key"),
+                ":hash": _s(key_hash),
+                ":key": _s(secrets.token_urlsafe(12)),
+                ":account": _s(secrets.token_urlsafe(12)),
+                ":exp": self._expiry(datetime.now(UTC)),
             },
         )
 
@@ -481,9 +484,11 @@ class DynamoStore:
         item = self._lookup(f"CAND#{candidate_id}", "KEY")
         return item["key_hash"]["S"] if item else None
 
-    def link_generation(self, candidate_id: str) -> str | None:
+    def link_generation(self, candidate_id: str) -> LinkGeneration | None:
         item = self._lookup(f"CAND#{candidate_id}", "KEY")
-        return item["generation"]["S"] if item and "generation" in item else None
+        if not item or "account_generation" not in item:
+            return None
+        return LinkGeneration(item["account_generation"]["S"], item["key_generation"]["S"])
 
     def list_applications(self, candidate_id: str) -> list[Application]:
         items = self._query_all(f"CAND#{candidate_id}", "APP#")

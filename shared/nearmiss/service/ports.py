@@ -28,6 +28,15 @@ class ClaimOutcome(StrEnum):
     DAY_TAKEN = "day_taken"  # the recipient already has a message from us that day
 
 
+@dataclass(frozen=True)
+class LinkGeneration:
+    """What the links of an account are bound to. `account` is new when the account is created
+    (so re-creating a deleted id starts afresh); `key` is new with every key (creation, rotation)."""
+
+    account: str
+    key: str
+
+
 class LookupTaken(Exception):
     """A lookup key (an ATS application id, an email address) is held by another member: the
     conditional write that claims it failed and nothing was written. `field` names the input."""
@@ -82,9 +91,8 @@ class Store(Protocol):
     def list_applications(self, candidate_id: str) -> list[Application]: ...
     def set_candidate_key(self, candidate_id: str, key_hash: str) -> None: ...
     def candidate_key_hash(self, candidate_id: str) -> str | None: ...
-    def link_generation(self, candidate_id: str) -> str | None:
-        """The account's current link generation (None: no such account). Every new key (creation,
-        rotation) gets a new one, so the links signed before it are dead."""
+    def link_generation(self, candidate_id: str) -> LinkGeneration | None:
+        """The account's current link generation (None: no such account)."""
         ...
 
     def delete_candidate(self, candidate_id: str) -> int:
