@@ -261,3 +261,15 @@ class MemoryIntakeStore(MemoryStore):
             for other in keys:
                 self.unmatched.get(other, {}).pop(dedupe_key, None)
         return [document for document, _ in taken.values()]
+
+    def held_events(self, match_key: str) -> list[tuple[str, str, str]]:
+        return [(k, document, "") for k, (document, _) in self.unmatched.get(match_key, {}).items()]
+
+    def take_held(self, match_key: str, dedupe_key: str) -> str | None:
+        with self._lock:
+            found = self.unmatched.get(match_key, {}).get(dedupe_key)
+            if found is None:
+                return None
+            for other in found[1]:
+                self.unmatched.get(other, {}).pop(dedupe_key, None)
+            return found[0]

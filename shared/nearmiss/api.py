@@ -392,8 +392,9 @@ def put_candidate(candidate_id: str, body: CandidateIn) -> Response[Any]:
         key = new_candidate_key(candidate.candidate_id)
         c.store.set_candidate_key(candidate.candidate_id, _hash(key))
         answer["api_key"] = key  # shown once; only its hash is kept
-    # Webhooks that arrived before the candidate registered were kept: route them now.
-    answer["replayed_events"] = c.intake.replay(f"EMAIL#{recipient_key(str(candidate.email))}", now=now())
+    # Webhooks kept for this member wait for their decision (GET .../held-events): a profile
+    # save releases nothing, so a save can never pull in events that are not the member's.
+    answer["held_events"] = len(c.intake.held_for(candidate.candidate_id))
     return _json(201 if created else 200, answer)
 
 
@@ -469,10 +470,34 @@ def put_application(candidate_id: str, application_id: str, body: ApplicationIn)
     _, existing = c.store.load(cid, application.application_id)
     previous = existing.ats_application_id if existing else None
     c.store.put_application(application, previous_ats_id=previous)
-    replayed = 0
-    if application.ats_application_id:  # webhooks kept for this ATS application are routed now
-        replayed = c.intake.replay(f"ATS#{application.ats_application_id}", now=now())
-    return {**application.model_dump(mode="json"), "replayed_events": replayed}
+    # Nothing kept is released by a save; the answer says how many events wait for a decision.
+    return {**application.model_dump(mode="json"), "held_events": len(c.intake.held_for(cid))}
+
+
+# ---- held events: started or discarded only by the member's decision ------------------------------
+@app.get("/candidates/<candidate_id>/held-events")
+def list_held_events(candidate_id: str) -> dict[str, Any]:
+    """Webhooks kept for you (unmatched, or held until you confirm): source, company, role, date."""
+    c = bootstrap.container()
+    cid = _id(candidate_id, "candidate_id")
+    if c.store.get_candidate(cid) is None:
+        raise NotFoundError("no such candidate")
+    return {"held_events": [asdict(e) for e in c.intake.held_for(cid)]}
+
+
+@app.post("/candidates/<candidate_id>/held-events/<held_id>/<decision>")
+def decide_held_event(candidate_id: str, held_id: str, decision: str) -> Response[Any]:
+    """`start`: act on the event as if it had matched (your confirmation); `discard`: drop it."""
+    if decision not in ("start", "discard"):
+        raise NotFoundError("no such decision: use start or discard")
+    if not re.fullmatch(r"[0-9a-f]{24}", held_id):
+        raise InvalidInputError("path", [("held_id", "not a held event id (see GET .../held-events)")])
+    c = bootstrap.container()
+    cid = _id(candidate_id, "candidate_id")
+    outcome = c.intake.decide_held(cid, held_id, decision, now=now())
+    if outcome is None:
+        raise NotFoundError("no such held event (or it was decided already)")
+    return _json(200, {"held_id": held_id, "status": outcome})
 
 
 def _existing(candidate_id: str, application_id: str) -> tuple[Candidate, Application]:

@@ -203,4 +203,5 @@ def show_timeline() -> Response[str]:
         f"{application.job_title} at {application.company}",
         "Every note of this application's playbook: when it goes out (their clock) and where it stands.",
         timeline=timeline(c.store, candidate_id, application_id),
+        held=c.intake.held_for(candidate_id),
     )

@@ -167,7 +167,7 @@ def test_finding_5_every_copy_of_a_held_event_goes_with_the_member(stack) -> Non
     left = dump(stack)
     assert not any(i["pk"]["S"].startswith("UNMATCHED#") for i in left), left
     status, text = application(stack, "bea", "gh", gh_ats_id())
-    assert status == 200 and json.loads(text)["replayed_events"] == 0
+    assert status == 200 and json.loads(text)["held_events"] == 0
     stack.pump()
     assert playbooks(stack) == 0
 
@@ -188,6 +188,59 @@ def test_finding_6_an_email_change_moves_the_lookup_in_one_transaction(stack) ->
     left = json.dumps(dump(stack))
     assert recipient_key("ada.new@example.com") not in left and "CAND#ada" not in left
     assert f"LOOKUP#EMAIL#{recipient_key(GH_EMAIL)}" in left  # Bea's, untouched
+
+
+# ---- held events: released only by the member's decision (finding 15) --------------------------
+def test_no_profile_save_releases_a_held_event_the_member_sees_it_and_decides(stack) -> None:  # type: ignore[no-untyped-def]
+    # Given a Greenhouse rejection the ATS marked "may not be emailed", for Ada's address
+    ada = member(stack, "ada", GH_EMAIL)
+    assert greenhouse(stack, can_email=False)["status"] == "kept_unmatched"
+    # When Ada saves her profile and registers the application
+    as_candidate(stack, ada, "PUT", "/candidates/ada", {"name": "Ada", "email": GH_EMAIL, "mode": "auto"})
+    status, text = application(stack, "ada", "gh", gh_ats_id(), key=ada)
+    assert status == 200 and json.loads(text)["held_events"] == 1
+    stack.pump()
+    # Then nothing started; she sees what waits, and her "start" starts it
+    assert playbooks(stack) == 0
+    status, text = as_candidate(stack, ada, "GET", "/candidates/ada/held-events")
+    (held,) = json.loads(text)["held_events"]
+    assert held["source"] == "greenhouse" and held["job_title"] and held["occurred_at"], held
+    timeline = json.loads(as_candidate(stack, ada, "GET", "/candidates/ada/applications/gh/timeline")[1])
+    page = stack.http("GET", path_of(timeline["page_url"]), auth=False)[2]
+    assert "Waiting for your decision" in page and held["job_title"] in page
+    status, text = as_candidate(stack, ada, "POST", f"/candidates/ada/held-events/{held['held_id']}/start")
+    assert status == 200 and json.loads(text)["status"] == "accepted", text
+    stack.pump()
+    assert started_for(stack) == {"ada"}
+    assert json.loads(as_candidate(stack, ada, "GET", "/candidates/ada/held-events")[1]) == {
+        "held_events": []
+    }
+
+
+def test_a_held_event_can_be_discarded_and_is_gone_with_every_copy(stack) -> None:  # type: ignore[no-untyped-def]
+    ada = member(stack, "ada", GH_EMAIL)
+    greenhouse(stack, can_email=False)
+    (held,) = json.loads(as_candidate(stack, ada, "GET", "/candidates/ada/held-events")[1])["held_events"]
+    path = f"/candidates/ada/held-events/{held['held_id']}/discard"
+    assert as_candidate(stack, ada, "POST", path)[0] == 200
+    assert as_candidate(stack, ada, "POST", path)[0] == 404  # one decision wins
+    assert not any(i["pk"]["S"].startswith("UNMATCHED#") for i in dump(stack))
+    stack.pump()
+    assert playbooks(stack) == 0
+
+
+def test_a_held_event_whose_ats_id_is_another_members_is_neither_shown_nor_started(stack) -> None:  # type: ignore[no-untyped-def]
+    # Given Bea holds the ATS id, and Ada holds the address the (held) event names
+    member(stack, "bea", "bea@example.com")
+    ada = member(stack, "ada", GH_EMAIL)
+    application(stack, "bea", "gh", gh_ats_id())
+    greenhouse(stack, can_email=False)
+    # Then Ada sees nothing of it (company, role, contacts are Bea's business)
+    assert json.loads(as_candidate(stack, ada, "GET", "/candidates/ada/held-events")[1]) == {
+        "held_events": []
+    }
+    (held,) = json.loads(stack.http("GET", "/candidates/bea/held-events")[2])["held_events"]
+    assert as_candidate(stack, ada, "POST", f"/candidates/ada/held-events/{held['held_id']}/start")[0] == 404
 
 
 # ---- links die with the account (findings 7, 8, 9) --------------------------------------------

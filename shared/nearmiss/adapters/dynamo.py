@@ -636,3 +636,34 @@ class DynamoStore:
                     TableName=self.table, Key={"pk": _s(f"UNMATCHED#{key}"), "sk": item["sk"]}
                 )
         return documents
+
+    def held_events(self, match_key: str) -> list[tuple[str, str, str]]:
+        """The events kept under one match key: (dedupe key, document, reason), oldest first."""
+        items = self._query_all(f"UNMATCHED#{match_key}")
+        items.sort(key=lambda i: i.get("at", {}).get("S", ""))
+        return [(i["sk"]["S"], i["doc"]["S"], i.get("reason", {}).get("S", "")) for i in items]
+
+    def take_held(self, match_key: str, dedupe_key: str) -> str | None:
+        """Remove one kept event, every copy, in one transaction; its document, or None when it is
+        gone already (someone else decided on it first: only one decision wins)."""
+        got = self._lookup(f"UNMATCHED#{match_key}", dedupe_key)
+        if got is None:
+            return None
+        deletes = [
+            {
+                "Delete": {
+                    "TableName": self.table,
+                    "Key": {"pk": _s(f"UNMATCHED#{key}"), "sk": _s(dedupe_key)},
+                    **({"ConditionExpression": "attribute_exists(pk)"} if key == match_key else {}),
+                }
+            }
+            for key in got["filed_under"]["SS"]
+        ]
+        try:
+            self.client.transact_write_items(TransactItems=deletes)  # type: ignore[arg-type]
+        except self.client.exceptions.TransactionCanceledException as exc:
+            reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
+            if "ConditionalCheckFailed" in reasons:
+                return None
+            raise
+        return str(got["doc"]["S"])

@@ -7,7 +7,8 @@ Guarantees:
   conditional write before anything is published; a redelivery is acknowledged and starts nothing.
   If publishing then fails, the record is removed and the ATS is told to retry (503).
 - **Nothing is lost**: an event that matches no candidate, or no registered application, is kept
-  with its reason and replayed when the candidate registers the application (or themselves).
+  with its reason until the member it belongs to starts or discards it (`held_for`,
+  `decide_held`): no registration or profile save releases anything.
 """
 
 from __future__ import annotations
@@ -52,6 +53,36 @@ class IntakeStore(Protocol):
         """Every event kept under this key (documents), removed from the unmatched list, together
         with the copies filed under its other keys."""
         ...
+
+    def get_candidate(self, candidate_id: str) -> Candidate | None: ...
+    def list_applications(self, candidate_id: str) -> list[Application]: ...
+    def held_events(self, match_key: str) -> list[tuple[str, str, str]]:
+        """(dedupe key, document, reason) of each event kept under this key."""
+        ...
+
+    def take_held(self, match_key: str, dedupe_key: str) -> str | None:
+        """Remove one kept event, every copy; its document, or None if another decision won."""
+        ...
+
+
+@dataclass(frozen=True)
+class HeldEvent:
+    """An event kept for a member until they decide on it: what they need to recognise it."""
+
+    held_id: str
+    source: str
+    kind: str
+    company: str | None
+    job_title: str | None
+    occurred_at: str | None
+    reason: str
+
+
+def held_id(dedupe_key: str) -> str:
+    """A path-safe name for a kept event (dedupe keys hold ':' and the ATS's own ids)."""
+    import hashlib
+
+    return hashlib.sha256(dedupe_key.encode()).hexdigest()[:24]
 
 
 def match_keys(parsed: Parsed) -> list[str]:
@@ -138,16 +169,17 @@ class Intake:
         return WebhookAnswer(ok, {"status": outcome})
 
     # ---- after the answer is decided: which candidate, which application -------------------------
-    def route(self, parsed: Parsed, *, now: datetime, confirmed: bool = False) -> str:
+    def route(
+        self, parsed: Parsed, *, now: datetime, confirmed: bool = False, only_for: str | None = None
+    ) -> str:
         """Publish the canonical event, or keep it for later; returns what happened.
 
-        `confirmed`: the candidate has since registered (or re-saved) the application, which
-        is their consent even where the ATS said not to email them.
+        `confirmed`: the member started this held event themselves, which is their consent even
+        where the ATS said not to email them. `only_for`: the member who decided; the event goes
+        to nobody else.
         """
         if not parsed.can_email and not confirmed:
-            reason = (
-                "held: the ATS says this candidate may not be emailed; re-save the application to confirm"
-            )
+            reason = "held: the ATS says this candidate may not be emailed; start it (held events) to confirm"
             return self._keep(parsed, reason, now)
         if parsed.needs_enrichment and self.confirm_unsigned is not None:
             checked = self.confirm_unsigned(parsed)
@@ -157,8 +189,10 @@ class Intake:
             # Lever signs its token and timestamp, not the body: a captured request replayed within its
             # window could carry another opportunity. A forged stop only cancels notes (the safe side);
             # a forged rejection would send them, so it waits for the candidate to confirm it
-            # (re-saving the application replays it) until the opportunity is re-read from Lever's API.
-            return self._keep(parsed, "held: unsigned body (Lever); re-save the application to confirm", now)
+            # (starting it from their held events) until the opportunity is re-read from Lever's API.
+            return self._keep(
+                parsed, "held: unsigned body (Lever); start it from your held events to confirm", now
+            )
         found = (
             self.store.find_application_by_ats_id(parsed.ats_application_id)
             if parsed.ats_application_id
@@ -170,6 +204,8 @@ class Intake:
                 found = (candidate_id, parsed.ats_application_id)
         if found is None:
             return self._keep(parsed, "no registered candidate matches this event", now)
+        if only_for is not None and found[0] != only_for:  # the member decided on an event not theirs
+            return self._keep(parsed, "the ATS application id is registered to another member", now)
         candidate, application = self.store.load(*found)
         if candidate is None:
             return self._keep(parsed, "no registered candidate matches this event", now)
@@ -229,9 +265,63 @@ class Intake:
             return ApplicationReopened(**ids, source=parsed.source, occurred_at=at)
         return CandidateHired(**ids, source=parsed.source, occurred_at=at)
 
-    def replay(self, match_key: str, *, now: datetime) -> int:
-        """Route again every event kept under `match_key` (after a registration); returns how many."""
-        documents = self.store.take_unmatched(match_key)
-        for document in documents:
-            self.route(deserialise(document), now=now, confirmed=True)
-        return len(documents)
+    # ---- held events: released only by the member's explicit decision --------------------------
+    def _member_keys(self, candidate: Candidate) -> list[str]:
+        """The match keys the member owns: their address (while its lookup is theirs) and the ATS
+        ids of their applications (while each lookup names that application)."""
+        cid = candidate.candidate_id
+        keys = []
+        if self.store.find_candidate_by_email(str(candidate.email)) == cid:
+            keys.append(f"EMAIL#{recipient_key(str(candidate.email))}")
+        for application in self.store.list_applications(cid):
+            ats = application.ats_application_id
+            if ats and self.store.find_application_by_ats_id(ats) == (cid, application.application_id):
+                keys.append(f"ATS#{ats}")
+        return keys
+
+    def _held(self, candidate_id: str) -> list[tuple[HeldEvent, str, str, Parsed]]:
+        candidate = self.store.get_candidate(candidate_id)
+        if candidate is None:
+            return []
+        seen: dict[str, tuple[HeldEvent, str, str, Parsed]] = {}
+        for key in self._member_keys(candidate):
+            for dedupe_key, document, reason in self.store.held_events(key):
+                if dedupe_key in seen:
+                    continue
+                parsed = deserialise(document)
+                owner = (
+                    self.store.find_application_by_ats_id(parsed.ats_application_id)
+                    if parsed.ats_application_id
+                    else None
+                )
+                if owner is not None and owner[0] != candidate_id:
+                    continue  # its ATS id is another member's: theirs, not shown here
+                event = HeldEvent(
+                    held_id=held_id(dedupe_key),
+                    source=parsed.source,
+                    kind=parsed.kind,
+                    company=parsed.company,
+                    job_title=parsed.job_title,
+                    occurred_at=parsed.occurred_at.isoformat() if parsed.occurred_at else None,
+                    reason=reason,
+                )
+                seen[dedupe_key] = (event, key, dedupe_key, parsed)
+        return list(seen.values())
+
+    def held_for(self, candidate_id: str) -> list[HeldEvent]:
+        """What waits for the member's decision (source, company, role, date, why it waits)."""
+        return [event for event, *_ in self._held(candidate_id)]
+
+    def decide_held(self, candidate_id: str, held: str, decision: str, *, now: datetime) -> str | None:
+        """Start or discard one held event of the member's: "accepted", "kept_unmatched" (it still
+        cannot be routed; kept again, with the reason), "discarded", or None when there is no such
+        event (or another decision took it first)."""
+        for event, key, dedupe_key, parsed in self._held(candidate_id):
+            if event.held_id != held:
+                continue
+            if self.store.take_held(key, dedupe_key) is None:
+                return None
+            if decision == "discard":
+                return "discarded"
+            return self.route(parsed, now=now, confirmed=True, only_for=candidate_id)
+        return None
