@@ -121,9 +121,9 @@ class MemoryStore:
                 old.candidate_id,
             ) in self.blocks:
                 return ClaimOutcome.SUPPRESSED
-            if self.days.get((old.recipient_key, day), owner) != owner:
+            if self.days.get((old.recipient_key, f"{old.candidate_id}#{day}"), owner) != owner:
                 return ClaimOutcome.DAY_TAKEN
-            self.days[(old.recipient_key, day)] = owner
+            self.days[(old.recipient_key, f"{old.candidate_id}#{day}")] = owner
             self.steps[self._key(old)] = new
             return ClaimOutcome.CLAIMED
 

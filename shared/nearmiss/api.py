@@ -51,7 +51,22 @@ from nearmiss.observability import logger
 from nearmiss.service.ports import LookupTaken
 
 app = APIGatewayHttpResolver(enable_validation=True)
-PUBLIC_PATHS = ("/steps/", "/stop", "/timeline", "/health", "/openapi.json")
+# Exact paths, not prefixes: a future route that merely starts like one of these is not public.
+PUBLIC_PATHS = frozenset(
+    {"/steps/approve", "/steps/skip", "/steps/review", "/stop", "/timeline", "/health", "/openapi.json"}
+)
+# The pages take forms (the review edit, the RFC 8058 one-click POST); every other route takes JSON.
+FORM_PATHS = frozenset({"/steps/approve", "/steps/skip", "/steps/review", "/stop"})
+# A candidate key names its id: far below DynamoDB's 2,048-byte partition key, checked before any call.
+MAX_KEY_LENGTH = 256
+# Every answer: never cached (keys, personal data), never framed, never leaks its URL onwards.
+ANSWER_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
 MAX_BODY_BYTES = 64 * 1024
 _CANDIDATE_PATH = re.compile(r"^/candidates/([^/]+)")
 KEY_PREFIX = "nmk"
@@ -166,7 +181,13 @@ def _candidate_key_holder(authorization: str) -> str | None:
     scheme, _, key = authorization.partition(" ")
     if scheme.lower() != "bearer" or key.count(".") < 2 or not key.startswith(f"{KEY_PREFIX}."):
         return None
+    if len(key) > MAX_KEY_LENGTH:  # before DynamoDB, whose key limit would answer with a 500
+        return None
     candidate_id = key.removeprefix(f"{KEY_PREFIX}.").rsplit(".", 1)[0]  # ids may contain dots
+    try:
+        _ID.validate_python(candidate_id)
+    except ValidationError:
+        return None
     stored = bootstrap.container().store.candidate_key_hash(candidate_id)
     if stored is None or not hmac.compare_digest(stored, _hash(key)):
         return None
@@ -198,15 +219,60 @@ def _json_depth(text: str) -> int:
     return deepest
 
 
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f'the key "{key[:40]}" appears twice in one object')
+        seen[key] = value
+    return seen
+
+
+def _checked_int(text: str) -> int:
+    if len(text.lstrip("-")) > 20:  # no field takes more; int() of 5,000 digits raises (a 500)
+        raise ValueError("a number with more than 20 digits")
+    return int(text)
+
+
+def _body_refusal(body: str, path: str, headers: dict[str, str]) -> dict[str, Any] | None:
+    """A body every route can read, or the 4xx naming what is wrong with it: JSON only (forms on
+    the pages), each key once, numbers of a sane size. Powertools would answer these with a 500."""
+    import json
+
+    media = headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if path in FORM_PATHS and media in ("application/x-www-form-urlencoded", ""):
+        return None
+    if media not in ("application/json", ""):
+        return http_json(415, {"error": f"content-type {media[:60]!r}: send application/json"})
+    try:
+        json.loads(body, object_pairs_hook=_no_duplicate_keys, parse_int=_checked_int)
+    except RecursionError:
+        return http_json(400, {"error": "the body nests too deeply"})
+    except json.JSONDecodeError:  # as the route's own validation answers it
+        not_json = {"field": "(body)", "reason": "the body is not valid JSON"}
+        return http_json(422, {"error": "invalid request", "fields": [not_json]})
+    except ValueError as exc:
+        return http_json(400, {"error": "invalid body", "fields": [{"field": "(body)", "reason": str(exc)}]})
+    return None
+
+
 def _refusal(event: dict[str, Any]) -> dict[str, Any] | None:
     """The checks that come before anything reads the body: size, credential, nesting. Powertools
     validates a body before its middlewares run, so these run on the raw event instead."""
     body = event.get("body") or ""
-    if len(body) > MAX_BODY_BYTES * 2 or len(body.encode()) > MAX_BODY_BYTES:
+    if len(body) > MAX_BODY_BYTES * 2 or len(body.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
         return http_json(413, {"error": f"body larger than {MAX_BODY_BYTES} bytes"})
+    if event.get("isBase64Encoded") and body:
+        import base64
+        import binascii
+
+        try:  # checked here; Powertools decodes it again for the route
+            body = base64.b64decode(body, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return http_json(400, {"error": "the body is not UTF-8 text"})
     path = str(event.get("rawPath") or "")
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-    if not path.startswith(PUBLIC_PATHS):
+    if path not in PUBLIC_PATHS:
         operator_key = headers.get("x-api-key", "")
         if operator_key:
             if not hmac.compare_digest(operator_key.encode(), bootstrap.container().api_key.encode()):
@@ -223,12 +289,20 @@ def _refusal(event: dict[str, Any]) -> dict[str, Any] | None:
                 return http_json(403, {"error": "this key belongs to another candidate"})
     if body and _json_depth(body) > MAX_JSON_DEPTH:
         return http_json(400, {"error": f"the body nests deeper than {MAX_JSON_DEPTH} levels"})
+    if body:
+        return _body_refusal(body, path, headers)
     return None
 
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The API function's one call: refuse early what must be refused, then route."""
-    return _refusal(event) or app.resolve(event, context)
+    answer = _refusal(event) or app.resolve(event, context)
+    headers = answer.setdefault("headers", {})
+    present = {k.lower() for k in headers}
+    for name, value in ANSWER_HEADERS.items():
+        if name.lower() not in present:  # the pages set a fuller CSP of their own
+            headers[name] = value
+    return answer
 
 
 @app.exception_handler(RecursionError)

@@ -8,7 +8,10 @@ Items (pk / sk):
     APP#<candidate>#<application>    STEP#<step id>          one (application, recipient, step)
     RCPT#<recipient key>             BLOCK#ALL               bounce / complaint: nobody writes again
     RCPT#<recipient key>             BLOCK#CAND#<candidate>  asked this candidate to stop, or replied
-    RCPT#<recipient key>             DAY#<local date>        the one message this person gets that day
+    RCPT#<recipient key>             DAY#CAND#<cand>#<date>  the one message this person gets from
+                                                             this candidate that day (their calendar)
+    LOOKUP#EMAIL#<email key>         CANDIDATE               owner: candidate_id (claimed conditionally)
+    LOOKUP#ATS#<ats id>              APPLICATION             owner: candidate_id, application_id
 
 The due-index (GSI "due") is sparse: only steps with something to do carry `due_shard` and
 `due_at`; the dispatcher's cost grows with the due work, not with everything stored. Steps are
@@ -391,7 +394,9 @@ class DynamoStore:
                     "TableName": self.table,
                     "Item": {
                         "pk": rcpt,
-                        "sk": _s(f"DAY#{day}"),
+                        # Per member: one member's note never delays another's, nor tells them
+                        # that someone else writes to the same person.
+                        "sk": _s(f"DAY#CAND#{old.candidate_id}#{day}"),
                         "owner": owner,
                         "expires_at_epoch": {
                             "N": str(int((new.updated_at or old.planned_at).timestamp()) + 3 * 86400)
