@@ -316,3 +316,25 @@ def test_finding_8_a_token_with_anything_outside_the_base64url_alphabet_is_refus
 
 def path_of(url: str) -> str:
     return "/" + url.split("://", 1)[1].split("/", 1)[1]
+
+
+def test_finding_13_a_display_name_that_imitates_the_platform_or_holds_an_address_is_refused(stack) -> None:  # type: ignore[no-untyped-def]
+    for name in (
+        "Near Miss",
+        "NEAR-MISS Security Team",
+        "nearmiss",
+        "Ｎｅａｒ Ｍｉｓｓ",
+        "Ada (ada@example.com)",
+        "Ada ＠ home",
+    ):
+        status, _, text = stack.http(
+            "PUT", "/candidates/eve", body={"name": name, "email": "eve@example.com"}
+        )
+        assert status in (400, 422) and "name" in text, (name, status, text)
+    assert stack.http("GET", "/candidates/eve")[0] == 404
+    assert (
+        stack.http("PUT", "/candidates/eve", body={"name": "Nearly Mississippi", "email": "eve@example.com"})[
+            0
+        ]
+        == 201
+    )

@@ -323,5 +323,12 @@ class Intake:
                 return None
             if decision == "discard":
                 return "discarded"
-            return self.route(parsed, now=now, confirmed=True, only_for=candidate_id)
+            try:
+                return self.route(parsed, now=now, confirmed=True, only_for=candidate_id)
+            except (ValidationError, OverflowError):
+                # It cannot become an event under the member's settings (a delay that pushes its
+                # date past 2100): kept again with the reason, never a 500, never lost.
+                return self._keep(
+                    parsed, "cannot be started: its date is out of range with your settings", now
+                )
         return None
