@@ -548,6 +548,75 @@ def put_application(candidate_id: str, application_id: str, body: ApplicationIn)
     return {**application.model_dump(mode="json"), "held_events": len(c.intake.held_for(cid))}
 
 
+# ---- the operator's transfer of a lookup -----------------------------------------------------------
+class TransferIn(Strict):
+    field: Literal["ats_application_id", "email"]
+    value: str = Field(min_length=1, max_length=320)
+    to_candidate_id: Identifier
+    to_application_id: Identifier | None = Field(default=None, description="for ats_application_id")
+    reason: str = Field(min_length=1, max_length=500, description="why, for the record")
+
+
+@app.post("/lookups/transfer")
+def transfer_lookup(body: TransferIn) -> Response[Any]:
+    """Operator only (a candidate key answers 403: this is no /candidates/<own id> route): give an
+    ATS application id or an address to another member, e.g. after a 409 the member disputed. The
+    new owner's application (or profile) takes the value in the same transaction, and the transfer
+    is recorded under the new owner (who, from whom, why, when)."""
+    from nearmiss.domain.models import EmailAddress
+
+    c = bootstrap.container()
+    store: Any = c.store
+    target = store.get_candidate(body.to_candidate_id)
+    if target is None:
+        raise NotFoundError("no such candidate")
+    at = now()
+    record = {"field": body.field, "reason": body.reason, "at": at.isoformat(), "by": "operator"}
+    if body.field == "email":
+        try:
+            address = TypeAdapter(EmailAddress).validate_python(body.value)
+        except ValidationError as exc:
+            raise InvalidInputError("transfer", [("value", r) for _, r in field_errors(exc)]) from None
+        moved = target.model_copy(update={"email": address})
+        done = store.transfer_lookup(
+            lookup_pk=f"LOOKUP#EMAIL#{recipient_key(str(address))}",
+            lookup_sk="CANDIDATE",
+            owner={"candidate_id": target.candidate_id},
+            document=(f"CAND#{target.candidate_id}", "PROFILE", "candidate", moved.model_dump_json()),
+            record=record,
+            at=at,
+        )
+    else:
+        if body.to_application_id is None:
+            raise InvalidInputError("transfer", [("to_application_id", "required for an ATS application id")])
+        _, application = store.load(target.candidate_id, body.to_application_id)
+        if application is None:
+            raise NotFoundError("no such application")
+        try:
+            moved_app = Application.model_validate(
+                {**application.model_dump(), "ats_application_id": body.value}
+            )
+        except ValidationError as exc:
+            raise InvalidInputError("transfer", [("value", r) for _, r in field_errors(exc)]) from None
+        done = store.transfer_lookup(
+            lookup_pk=f"LOOKUP#ATS#{moved_app.ats_application_id}",
+            lookup_sk="APPLICATION",
+            owner={"candidate_id": target.candidate_id, "application_id": application.application_id},
+            document=(
+                f"CAND#{target.candidate_id}",
+                f"APP#{application.application_id}",
+                "application",
+                moved_app.model_dump_json(),
+            ),
+            record=record,
+            at=at,
+        )
+    if not done:
+        return _json(409, {"error": "the lookup changed while it was being transferred; nothing was saved"})
+    logger.info("lookup transferred", extra={"field": body.field, "to": target.candidate_id})
+    return _json(200, {"transferred": body.field, "to_candidate_id": target.candidate_id})
+
+
 # ---- held events: started or discarded only by the member's decision ------------------------------
 @app.get("/candidates/<candidate_id>/held-events")
 def list_held_events(candidate_id: str) -> dict[str, Any]:

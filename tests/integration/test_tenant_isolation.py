@@ -338,3 +338,31 @@ def test_finding_13_a_display_name_that_imitates_the_platform_or_holds_an_addres
         ]
         == 201
     )
+
+
+def test_only_the_operator_can_transfer_a_lookup_and_the_transfer_is_recorded(stack) -> None:  # type: ignore[no-untyped-def]
+    # Given Bea holds the ATS id Ada says is hers
+    member(stack, "bea", "bea@example.com")
+    ada = member(stack, "ada", "ada@example.com")
+    application(stack, "bea", "gh", gh_ats_id())
+    application(stack, "ada", "mine")
+    body = {
+        "field": "ats_application_id",
+        "value": gh_ats_id(),
+        "to_candidate_id": "ada",
+        "to_application_id": "mine",
+        "reason": "Bea registered Ada's application id by mistake",
+    }
+    # A member cannot transfer it to herself
+    assert as_candidate(stack, ada, "POST", "/lookups/transfer", body)[0] == 403
+    # The operator can: Bea's rejection now reaches Ada, and the transfer is on record
+    status, _, text = stack.http("POST", "/lookups/transfer", body=body)
+    assert status == 200, text
+    items = dump(stack)
+    (record,) = [i for i in items if i["sk"]["S"].startswith("TRANSFER#")]
+    assert record["pk"]["S"] == "CAND#ada" and record["from_candidate_id"]["S"] == "bea"
+    assert greenhouse(stack, email="x@example.com")["status"] == "accepted"
+    stack.pump()
+    assert started_for(stack) == {"ada"}
+    # Bea's re-save of her application cannot take it back
+    assert application(stack, "bea", "gh", gh_ats_id())[0] == 409

@@ -166,6 +166,65 @@ class DynamoStore:
                     raise LookupTaken(field) from None
             raise
 
+    def transfer_lookup(
+        self,
+        *,
+        lookup_pk: str,
+        lookup_sk: str,
+        owner: dict[str, str],
+        document: tuple[str, str, str, str],
+        record: dict[str, str],
+        at: datetime,
+    ) -> bool:
+        """The operator's transfer of a lookup: the lookup (conditional on the owner it had when it
+        was read), the new owner's item that names the key, and the record, in one transaction.
+        False when the lookup changed meanwhile (nothing written)."""
+        current = self._lookup(lookup_pk, lookup_sk)
+        condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+        if current is not None:
+            condition = {
+                "ConditionExpression": "candidate_id = :was",
+                "ExpressionAttributeValues": {":was": current["candidate_id"]},
+            }
+        pk, sk, kind, doc = document
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": {
+                        "pk": _s(lookup_pk),
+                        "sk": _s(lookup_sk),
+                        "kind": _s("lookup"),
+                        **{k: _s(v) for k, v in owner.items()},
+                        "expires_at_epoch": self._expiry(at),
+                    },
+                    **condition,
+                }
+            },
+            {"Put": {"TableName": self.table, "Item": self._doc_item(pk, sk, kind, doc, at)}},
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": {
+                        "pk": _s(f"CAND#{owner['candidate_id']}"),
+                        "sk": _s(f"TRANSFER#{_iso(at)}#{secrets.token_hex(4)}"),
+                        "kind": _s("lookup-transfer"),
+                        "from_candidate_id": current["candidate_id"] if current else _s("(nobody)"),
+                        **{k: _s(v) for k, v in record.items()},
+                        "expires_at_epoch": self._expiry(at),
+                    },
+                }
+            },
+        ]
+        try:
+            self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+        except self.client.exceptions.TransactionCanceledException as exc:
+            reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
+
     def get_candidate(self, candidate_id: str) -> Candidate | None:
         got = self.client.get_item(
             TableName=self.table, Key={"pk": _s(f"CAND#{candidate_id}"), "sk": _s("PROFILE")}
