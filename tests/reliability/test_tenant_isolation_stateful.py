@@ -246,7 +246,7 @@ class TenantMachine(RuleBasedStateMachine):
 
 def _budget(config: pytest.Config) -> tuple[int, int]:
     long = "reliability" in (config.getoption("markexpr") or "")
-    return (60, 25) if long else (4, 10)
+    return (20, 20) if long else (4, 10)
 
 
 def test_no_member_sees_changes_or_sends_anything_of_another(stack, request, table) -> None:  # type: ignore[no-untyped-def]
