@@ -23,6 +23,7 @@ from nearmiss.service.ports import (
     CreateOutcome,
     IdentityCheck,
     IdentityLookupError,
+    LinkGeneration,
     SendError,
     Suppression,
 )
@@ -43,7 +44,7 @@ class MemoryStore:
     requests: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def put_candidate(self, candidate: Candidate) -> None:
+    def put_candidate(self, candidate: Candidate, *, previous_email: str | None = None) -> None:
         self.requests += 1
         self.candidates[candidate.candidate_id] = candidate
 
@@ -51,7 +52,7 @@ class MemoryStore:
         self.requests += 1
         return self.candidates.get(candidate_id)
 
-    def put_application(self, application: Application) -> None:
+    def put_application(self, application: Application, *, previous_ats_id: str | None = None) -> None:
         self.requests += 1
         self.applications[(application.candidate_id, application.application_id)] = application
 
@@ -158,9 +159,9 @@ class MemoryStore:
                 old.candidate_id,
             ) in self.blocks:
                 return ClaimOutcome.SUPPRESSED
-            if self.days.get((old.recipient_key, day), owner) != owner:
+            if self.days.get((old.recipient_key, f"{old.candidate_id}#{day}"), owner) != owner:
                 return ClaimOutcome.DAY_TAKEN
-            self.days[(old.recipient_key, day)] = owner
+            self.days[(old.recipient_key, f"{old.candidate_id}#{day}")] = owner
             self.steps[self._key(old)] = new
             return ClaimOutcome.CLAIMED
 
@@ -175,6 +176,12 @@ class MemoryStore:
     def candidate_key_hash(self, candidate_id: str) -> str | None:
         self.requests += 1
         return self.keys.get(candidate_id)
+
+    def link_generation(self, candidate_id: str) -> LinkGeneration | None:
+        self.requests += 1
+        key = self.keys.get(candidate_id)
+        # each key hash differs: a new key, a new generation (the fake keeps one per id)
+        return LinkGeneration(candidate_id, key[:12]) if key else None
 
     def delete_candidate(self, candidate_id: str) -> int:
         with self._lock:
@@ -280,12 +287,17 @@ class MemoryIntakeStore(MemoryStore):
         for key in match_keys:
             self.unmatched.setdefault(key, {})[dedupe_key] = (document, match_keys)
 
-    def kept_unmatched(self, match_key: str) -> list[tuple[str, str, list[str]]]:
-        return [(k, doc, keys) for k, (doc, keys) in self.unmatched.get(match_key, {}).items()]
+    def held_events(self, match_key: str) -> list[tuple[str, str, str]]:
+        return [(k, document, "") for k, (document, _) in self.unmatched.get(match_key, {}).items()]
 
-    def drop_unmatched(self, dedupe_key: str, filed_under: list[str]) -> None:
-        for key in filed_under:
-            self.unmatched.get(key, {}).pop(dedupe_key, None)
+    def take_held(self, match_key: str, dedupe_key: str) -> str | None:
+        with self._lock:
+            found = self.unmatched.get(match_key, {}).get(dedupe_key)
+            if found is None:
+                return None
+            for other in found[1]:
+                self.unmatched.get(other, {}).pop(dedupe_key, None)
+            return found[0]
 
 
 @dataclass

@@ -15,6 +15,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from nearmiss.observability import mask_secrets
+
 from nearmiss_local.runtime import LocalStack
 
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
@@ -63,7 +65,7 @@ class LocalServer:
                     except LookupError:
                         status, out_headers, text = 404, JSON, '{"error": "no route"}'
                     except Exception as exc:  # what API Gateway answers when a function raises
-                        sys.stderr.write(f"function error: {type(exc).__name__}: {exc}\n")
+                        sys.stderr.write(mask_secrets(f"function error: {type(exc).__name__}: {exc}\n"))
                         status, out_headers, text = 500, JSON, '{"message": "Internal Server Error"}'
                     server.stack.pump()
                 self._answer(status, out_headers, text)
@@ -81,7 +83,8 @@ class LocalServer:
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 
             def log_message(self, format: str, *args: Any) -> None:
-                sys.stderr.write(f"{self.address_string()} {format % args}\n")
+                # The request line carries link tokens in its query string: masked, like every log.
+                sys.stderr.write(mask_secrets(f"{self.address_string()} {format % args}\n"))
 
         return Handler
 

@@ -48,9 +48,25 @@ from nearmiss.domain.models import (
 from nearmiss.domain.playbook import STEP_ID, recipient_key
 from nearmiss.entrypoints import http_json, now
 from nearmiss.observability import logger
+from nearmiss.service.ports import LookupTaken
 
 app = APIGatewayHttpResolver(enable_validation=True)
-PUBLIC_PATHS = ("/steps/", "/stop", "/timeline", "/health", "/openapi.json")
+# Exact paths, not prefixes: a future route that merely starts like one of these is not public.
+PUBLIC_PATHS = frozenset(
+    {"/steps/approve", "/steps/skip", "/steps/review", "/stop", "/timeline", "/health", "/openapi.json"}
+)
+# The pages take forms (the review edit, the RFC 8058 one-click POST); every other route takes JSON.
+FORM_PATHS = frozenset({"/steps/approve", "/steps/skip", "/steps/review", "/stop"})
+# A candidate key names its id: far below DynamoDB's 2,048-byte partition key, checked before any call.
+MAX_KEY_LENGTH = 256
+# Every answer: never cached (keys, personal data), never framed, never leaks its URL onwards.
+ANSWER_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
 MAX_BODY_BYTES = 64 * 1024
 _CANDIDATE_PATH = re.compile(r"^/candidates/([^/]+)")
 KEY_PREFIX = "nmk"
@@ -139,6 +155,13 @@ def _invalid(exc: InvalidInputError) -> Response[Any]:
     return _json(400, exc.as_dict())
 
 
+@app.exception_handler(LookupTaken)
+def _taken(exc: LookupTaken) -> Response[Any]:
+    # Never who holds it: that would tell one member about another's applications or address.
+    reason = "registered to another member; nothing was saved (the operator can transfer it)"
+    return _json(409, {"error": "conflict", "fields": [{"field": exc.field, "reason": reason}]})
+
+
 @app.exception_handler(NotFoundError)
 def _not_found(exc: NotFoundError) -> Response[Any]:
     return _json(404, {"error": str(exc) or "not found"})
@@ -158,7 +181,13 @@ def _candidate_key_holder(authorization: str) -> str | None:
     scheme, _, key = authorization.partition(" ")
     if scheme.lower() != "bearer" or key.count(".") < 2 or not key.startswith(f"{KEY_PREFIX}."):
         return None
+    if len(key) > MAX_KEY_LENGTH:  # before DynamoDB, whose key limit would answer with a 500
+        return None
     candidate_id = key.removeprefix(f"{KEY_PREFIX}.").rsplit(".", 1)[0]  # ids may contain dots
+    try:
+        _ID.validate_python(candidate_id)
+    except ValidationError:
+        return None
     stored = bootstrap.container().store.candidate_key_hash(candidate_id)
     if stored is None or not hmac.compare_digest(stored, _hash(key)):
         return None
@@ -190,15 +219,60 @@ def _json_depth(text: str) -> int:
     return deepest
 
 
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f'the key "{key[:40]}" appears twice in one object')
+        seen[key] = value
+    return seen
+
+
+def _checked_int(text: str) -> int:
+    if len(text.lstrip("-")) > 20:  # no field takes more; int() of 5,000 digits raises (a 500)
+        raise ValueError("a number with more than 20 digits")
+    return int(text)
+
+
+def _body_refusal(body: str, path: str, headers: dict[str, str]) -> dict[str, Any] | None:
+    """A body every route can read, or the 4xx naming what is wrong with it: JSON only (forms on
+    the pages), each key once, numbers of a sane size. Powertools would answer these with a 500."""
+    import json
+
+    media = headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if path in FORM_PATHS and media in ("application/x-www-form-urlencoded", ""):
+        return None
+    if media not in ("application/json", ""):
+        return http_json(415, {"error": f"content-type {media[:60]!r}: send application/json"})
+    try:
+        json.loads(body, object_pairs_hook=_no_duplicate_keys, parse_int=_checked_int)
+    except RecursionError:
+        return http_json(400, {"error": "the body nests too deeply"})
+    except json.JSONDecodeError:  # as the route's own validation answers it
+        not_json = {"field": "(body)", "reason": "the body is not valid JSON"}
+        return http_json(422, {"error": "invalid request", "fields": [not_json]})
+    except ValueError as exc:
+        return http_json(400, {"error": "invalid body", "fields": [{"field": "(body)", "reason": str(exc)}]})
+    return None
+
+
 def _refusal(event: dict[str, Any]) -> dict[str, Any] | None:
     """The checks that come before anything reads the body: size, credential, nesting. Powertools
     validates a body before its middlewares run, so these run on the raw event instead."""
     body = event.get("body") or ""
-    if len(body) > MAX_BODY_BYTES * 2 or len(body.encode()) > MAX_BODY_BYTES:
+    if len(body) > MAX_BODY_BYTES * 2 or len(body.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
         return http_json(413, {"error": f"body larger than {MAX_BODY_BYTES} bytes"})
+    if event.get("isBase64Encoded") and body:
+        import base64
+        import binascii
+
+        try:  # checked here; Powertools decodes it again for the route
+            body = base64.b64decode(body, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return http_json(400, {"error": "the body is not UTF-8 text"})
     path = str(event.get("rawPath") or "")
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-    if not path.startswith(PUBLIC_PATHS):
+    if path not in PUBLIC_PATHS:
         operator_key = headers.get("x-api-key", "")
         if operator_key:
             if not hmac.compare_digest(operator_key.encode(), bootstrap.container().api_key.encode()):
@@ -215,12 +289,20 @@ def _refusal(event: dict[str, Any]) -> dict[str, Any] | None:
                 return http_json(403, {"error": "this key belongs to another candidate"})
     if body and _json_depth(body) > MAX_JSON_DEPTH:
         return http_json(400, {"error": f"the body nests deeper than {MAX_JSON_DEPTH} levels"})
+    if body:
+        return _body_refusal(body, path, headers)
     return None
 
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The API function's one call: refuse early what must be refused, then route."""
-    return _refusal(event) or app.resolve(event, context)
+    answer = _refusal(event) or app.resolve(event, context)
+    headers = answer.setdefault("headers", {})
+    present = {k.lower() for k in headers}
+    for name, value in ANSWER_HEADERS.items():
+        if name.lower() not in present:  # the pages set a fuller CSP of their own
+            headers[name] = value
+    return answer
 
 
 @app.exception_handler(RecursionError)
@@ -376,15 +458,17 @@ def put_candidate(candidate_id: str, body: CandidateIn) -> Response[Any]:
         unavailable = _check_own_address(str(candidate.email))
         if unavailable is not None:
             return unavailable
-    created = c.store.get_candidate(candidate.candidate_id) is None
-    c.store.put_candidate(candidate)
+    existing = c.store.get_candidate(candidate.candidate_id)
+    created = existing is None
+    c.store.put_candidate(candidate, previous_email=str(existing.email) if existing else None)
     answer: dict[str, Any] = candidate.model_dump(mode="json")
     if created:
         key = new_candidate_key(candidate.candidate_id)
         c.store.set_candidate_key(candidate.candidate_id, _hash(key))
         answer["api_key"] = key  # shown once; only its hash is kept
-    # Webhooks that arrived before the candidate registered were kept: route them now.
-    answer["replayed_events"] = c.intake.replay(f"EMAIL#{recipient_key(str(candidate.email))}", now=now())
+    # Webhooks kept for this member wait for their decision (GET .../held-events): a profile
+    # save releases nothing, so a save can never pull in events that are not the member's.
+    answer["held_events"] = len(c.intake.held_for(candidate.candidate_id))
     return _json(201 if created else 200, answer)
 
 
@@ -457,14 +541,15 @@ def put_application(candidate_id: str, application_id: str, body: ApplicationIn)
         )
     except ValidationError as exc:
         raise invalid("application", exc) from None
-    c.store.put_application(application)
-    replayed = 0
-    if application.ats_application_id:  # webhooks kept for this ATS application are routed now
-        replayed = c.intake.replay(f"ATS#{application.ats_application_id}", now=now())
-    answer = {**application.model_dump(mode="json"), "replayed_events": replayed}
+    _, existing = c.store.load(cid, application.application_id)
+    previous = existing.ats_application_id if existing else None
+    c.store.put_application(application, previous_ats_id=previous)
+    # Nothing kept is released by a save; the answer says how many events wait for a decision.
+    answer = {**application.model_dump(mode="json"), "held_events": len(c.intake.held_for(cid))}
     held = c.store.held_rejection(application.candidate_id, application.application_id)
     if held is not None and any(contact.email for contact in application.contacts):
-        # A rejection that waited for contacts: started now (start_playbook releases it once written).
+        # A rejection that waited for contacts (this member's own, already matched): started now;
+        # start_playbook releases it once the playbook is written.
         c.publisher.publish([held], source="api")
         answer["started_held_rejection"] = True
     elif held is None:
@@ -477,6 +562,101 @@ def put_application(candidate_id: str, application_id: str, body: ApplicationIn)
                 c.store, c.senders, candidate, application, now=now()
             )
     return answer
+
+
+# ---- the operator's transfer of a lookup -----------------------------------------------------------
+class TransferIn(Strict):
+    field: Literal["ats_application_id", "email"]
+    value: str = Field(min_length=1, max_length=320)
+    to_candidate_id: Identifier
+    to_application_id: Identifier | None = Field(default=None, description="for ats_application_id")
+    reason: str = Field(min_length=1, max_length=500, description="why, for the record")
+
+
+@app.post("/lookups/transfer")
+def transfer_lookup(body: TransferIn) -> Response[Any]:
+    """Operator only (a candidate key answers 403: this is no /candidates/<own id> route): give an
+    ATS application id or an address to another member, e.g. after a 409 the member disputed. The
+    new owner's application (or profile) takes the value in the same transaction, and the transfer
+    is recorded under the new owner (who, from whom, why, when)."""
+    from nearmiss.domain.models import EmailAddress
+
+    c = bootstrap.container()
+    store: Any = c.store
+    target = store.get_candidate(body.to_candidate_id)
+    if target is None:
+        raise NotFoundError("no such candidate")
+    at = now()
+    record = {"field": body.field, "reason": body.reason, "at": at.isoformat(), "by": "operator"}
+    if body.field == "email":
+        try:
+            address = TypeAdapter(EmailAddress).validate_python(body.value)
+        except ValidationError as exc:
+            raise InvalidInputError("transfer", [("value", r) for _, r in field_errors(exc)]) from None
+        moved = target.model_copy(update={"email": address})
+        done = store.transfer_lookup(
+            lookup_pk=f"LOOKUP#EMAIL#{recipient_key(str(address))}",
+            lookup_sk="CANDIDATE",
+            owner={"candidate_id": target.candidate_id},
+            document=(f"CAND#{target.candidate_id}", "PROFILE", "candidate", moved.model_dump_json()),
+            record=record,
+            at=at,
+        )
+    else:
+        if body.to_application_id is None:
+            raise InvalidInputError("transfer", [("to_application_id", "required for an ATS application id")])
+        _, application = store.load(target.candidate_id, body.to_application_id)
+        if application is None:
+            raise NotFoundError("no such application")
+        try:
+            moved_app = Application.model_validate(
+                {**application.model_dump(), "ats_application_id": body.value}
+            )
+        except ValidationError as exc:
+            raise InvalidInputError("transfer", [("value", r) for _, r in field_errors(exc)]) from None
+        done = store.transfer_lookup(
+            lookup_pk=f"LOOKUP#ATS#{moved_app.ats_application_id}",
+            lookup_sk="APPLICATION",
+            owner={"candidate_id": target.candidate_id, "application_id": application.application_id},
+            document=(
+                f"CAND#{target.candidate_id}",
+                f"APP#{application.application_id}",
+                "application",
+                moved_app.model_dump_json(),
+            ),
+            record=record,
+            at=at,
+        )
+    if not done:
+        return _json(409, {"error": "the lookup changed while it was being transferred; nothing was saved"})
+    logger.info("lookup transferred", extra={"field": body.field, "to": target.candidate_id})
+    return _json(200, {"transferred": body.field, "to_candidate_id": target.candidate_id})
+
+
+# ---- held events: started or discarded only by the member's decision ------------------------------
+@app.get("/candidates/<candidate_id>/held-events")
+def list_held_events(candidate_id: str) -> dict[str, Any]:
+    """Webhooks kept for you (unmatched, or held until you confirm): source, company, role, date."""
+    c = bootstrap.container()
+    cid = _id(candidate_id, "candidate_id")
+    if c.store.get_candidate(cid) is None:
+        raise NotFoundError("no such candidate")
+    return {"held_events": [asdict(e) for e in c.intake.held_for(cid)]}
+
+
+@app.post("/candidates/<candidate_id>/held-events/<held_id>/<decision>")
+def decide_held_event(candidate_id: str, held_id: str, decision: str) -> Response[Any]:
+    """`start`: act on the event as if it had matched (your confirmation); `discard`: drop it."""
+    if decision not in ("start", "discard"):
+        raise NotFoundError("no such decision: use start or discard")
+    if not re.fullmatch(r"[0-9a-f]{24}", held_id):
+        raise InvalidInputError("path", [("held_id", "not a held event id (see GET .../held-events)")])
+    c = bootstrap.container()
+    cid = _id(candidate_id, "candidate_id")
+    outcome = c.intake.decide_held(cid, held_id, decision, now=now())
+    if outcome is None:
+        raise NotFoundError("no such held event (or it was decided already)")
+    return _json(200, {"held_id": held_id, "status": outcome})
 
 
 def _existing(candidate_id: str, application_id: str) -> tuple[Candidate, Application]:

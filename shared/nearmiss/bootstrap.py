@@ -125,7 +125,7 @@ class Container:
     def links_for(self, base_url: str) -> Links:
         from nearmiss.service.links import Links
 
-        return Links(base_url, self.link_secret)
+        return Links(base_url, self.link_secret, generations=self.store.link_generation)
 
     @cached_property
     def senders(self) -> SenderPolicy:

@@ -23,7 +23,9 @@ router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 LABELS = {"approve": "Approve and send", "skip": "Skip this message", "save": "Save changes"}
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+    "frame-ancestors 'none'",  # no page of ours can be framed (clickjacking the Approve button)
+    "X-Frame-Options": "DENY",  # the same, for browsers without CSP level 2
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
 }
@@ -203,4 +205,5 @@ def show_timeline() -> Response[str]:
         f"{application.job_title} at {application.company}",
         "Every note of this application's playbook: when it goes out (their clock) and where it stands.",
         timeline=timeline(c.store, candidate_id, application_id),
+        held=c.intake.held_for(candidate_id),
     )

@@ -168,6 +168,9 @@ def test_an_edited_draft_is_what_is_sent(stack) -> None:  # type: ignore[no-unty
     stack.tick()
     message = next(m for m in mails(stack) if "mei@" in str(m["To"]))
     assert str(message["Subject"]) == "Thank you, Mei" and "My own words." in plain_text(message)
+    # ... and it keeps the visible stop link (issue 10, finding 14), the one in its header
+    stop = str(message["List-Unsubscribe"]).strip("<>")
+    assert stop in plain_text(message)
     assert as_candidate(stack, key, "PUT", f"{base}/draft", {"text": "too late"})[0] == 409
 
 

@@ -69,6 +69,14 @@ def register_for(stack: Any, source: str) -> tuple[str, str]:
     return "cand-1", event.ats_application_id
 
 
+def start_held(stack: Any, cid: str) -> str:
+    """The member starts the one event held for them (their explicit confirmation)."""
+    (held,) = json.loads(stack.http("GET", f"/candidates/{cid}/held-events")[2])["held_events"]
+    status, _, text = stack.http("POST", f"/candidates/{cid}/held-events/{held['held_id']}/start")
+    assert status == 200, text
+    return str(json.loads(text)["status"])
+
+
 def playbooks(stack: Any) -> int:
     return sum(1 for fn, outcome in stack.invocations if fn == "StartPlaybookFunction" and outcome == "ok")
 
@@ -84,7 +92,7 @@ def test_a_valid_rejection_starts_exactly_one_playbook_and_a_redelivery_starts_n
         assert status == 200 and body == {"status": "kept_unmatched"}
         stack.pump()
         assert playbooks(stack) == 0
-        register_for(stack, source)  # re-saving the application confirms it
+        assert start_held(stack, cid) == "accepted"  # the member confirms it
     else:
         assert status == SOURCES[source].SUCCESS_STATUS and body == {"status": "accepted"}
     stack.pump()
@@ -101,7 +109,7 @@ def test_a_reopen_cancels_the_pending_steps(stack, source: str) -> None:  # type
     cid, aid = register_for(stack, source)
     post(stack, source, "rejected")
     if source == "lever":
-        register_for(stack, source)  # confirms the held rejection
+        start_held(stack, cid)  # the member confirms the held rejection
     stack.pump()
     stack.traveller.move_to(NOW + timedelta(minutes=30))
     status, body = post(stack, source, "reopened")
@@ -145,12 +153,19 @@ def test_a_bad_or_missing_signature_or_a_tampered_body_gets_401_and_leaves_no_tr
 
 
 @pytest.mark.parametrize("source", ALL)
-def test_an_unmatched_rejection_is_kept_and_replays_when_the_candidate_registers(stack, source: str) -> None:  # type: ignore[no-untyped-def]
+def test_an_unmatched_rejection_is_kept_and_starts_when_the_member_decides_to(stack, source: str) -> None:  # type: ignore[no-untyped-def]
     status, body = post(stack, source, "rejected")
     assert status == SOURCES[source].SUCCESS_STATUS and body == {"status": "kept_unmatched"}
     stack.pump()
     assert playbooks(stack) == 0
-    cid, aid = register_for(stack, source)
+    cid, aid = register_for(stack, source)  # registering releases nothing...
+    stack.pump()
+    assert playbooks(stack) == 0
+    held = json.loads(stack.http("GET", f"/candidates/{cid}/held-events")[2])["held_events"]
+    assert [h["source"] for h in held] == [source]
+    # ...the member's decision does
+    status, _, text = stack.http("POST", f"/candidates/{cid}/held-events/{held[0]['held_id']}/start")
+    assert status == 200 and json.loads(text)["status"] == "accepted", text
     stack.pump()
     assert playbooks(stack) == 1
     assert steps_of(stack, cid, aid)
@@ -240,13 +255,15 @@ def test_a_lever_rejection_confirmed_by_lever_api_starts_the_playbook_and_a_deni
     cid, aid = register_for(stack, "lever")
     asked: list[str] = []
 
-    def lever_api(archived: bool) -> Any:
+    def lever_api(archived: bool, reason_type: str = "non-hired") -> Any:
         def fetch(request: Any, timeout: float) -> dict[str, Any]:
             asked.append(request.full_url)
             assert request.get_header("Authorization").startswith("Basic ")
+            if "/archive_reasons/" in request.full_url:
+                return {"data": {"id": "reason-1", "text": "Underqualified", "type": reason_type}}
             return {
                 "data": {
-                    "archived": {"archivedAt": 1795619400000} if archived else None,
+                    "archived": {"archivedAt": 1795619400000, "reason": "reason-1"} if archived else None,
                     "emails": ["c@x.example"],
                 }
             }
@@ -261,15 +278,25 @@ def test_a_lever_rejection_confirmed_by_lever_api_starts_the_playbook_and_a_deni
     assert playbooks(stack) == 0 and asked == [
         f"https://api.lever.co/v1/opportunities/{aid.removeprefix('lever:')}"
     ]
+    # Lever says it is archived, but as "Hired": no rejection (finding 15), still held
+    intake.confirm_unsigned = LeverEnricher("lever-key", fetch=lever_api(True, "hired")).confirm
+    forget_deliveries(stack)  # Lever re-sends the delivery later: as a new one
+    assert post(stack, "lever", "rejected") == (200, {"status": "kept_unmatched"})
+    stack.pump()
+    assert playbooks(stack) == 0 and asked[-1].endswith("/archive_reasons/reason-1")
     # Lever confirms it: the (new) rejection starts the playbook
     intake.confirm_unsigned = LeverEnricher("lever-key", fetch=lever_api(archived=True)).confirm
-    for record in delivery_records(stack):  # forget the first delivery (Lever re-sends it later)
-        stack.client("dynamodb").delete_item(
-            TableName=stack.names["Table"], Key={"pk": record["pk"], "sk": record["sk"]}
-        )
+    forget_deliveries(stack)
     assert post(stack, "lever", "rejected") == (200, {"status": "accepted"})
     stack.pump()
     assert playbooks(stack) == 1 and steps_of(stack, cid, aid)
+
+
+def forget_deliveries(stack: Any) -> None:
+    for record in delivery_records(stack):
+        stack.client("dynamodb").delete_item(
+            TableName=stack.names["Table"], Key={"pk": record["pk"], "sk": record["sk"]}
+        )
 
 
 def test_a_lever_api_that_cannot_be_reached_confirms_nothing() -> None:

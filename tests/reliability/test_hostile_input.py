@@ -701,7 +701,9 @@ HOSTILE_CANDIDATES = {
         "name": "Ada Lines",
         "signature": "Ada\u2028Bcc: evil@attacker.example\u0085Cc: x@attacker.example",
     },
-    "address-like": {"name": "Ada, Quinn <evil@attacker.example>"},
+    # A candidate's name holding an address is refused at the edge now (issue 10, finding 13:
+    # tests/integration/test_tenant_isolation.py); this one only looks like one.
+    "address-like": {"name": "Ada, Quinn <evil at attacker.example>"},
     "review mode": {"name": "Rev <i>Iew</i> {{ x }}", "mode": "review"},
 }
 

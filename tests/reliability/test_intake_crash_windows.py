@@ -181,27 +181,37 @@ def test_a_webhook_crash_in_any_window_loses_nothing_and_starts_one_playbook(win
 
 def test_a_kept_event_whose_replay_fails_to_publish_is_still_kept_and_replays_later(table: Any) -> None:
     with local_stack() as stack:
-        # Given a rejection for a candidate not registered yet: kept
+        # Given a rejection for a candidate not registered yet: kept, and waiting for the member
         status, body = deliver(stack)
         assert (status, body) == (200, {"status": "kept_unmatched"})
-        # When the candidate registers and the replay's publish fails (the bus is down)
+        register(stack)
+        stack.pump()
+
+        def held() -> list[dict[str, Any]]:
+            answer = json.loads(stack.http("GET", "/candidates/cand-1/held-events")[2])
+            return list(answer["held_events"])
+
+        (waiting,) = held()
+        # When the member starts it and the publish fails (the bus is down)
         api = stack._container(stack.functions["ApiFunction"]).intake
         restore = _publisher(before=BUS_DOWN)(api)
-        with contextlib.suppress(Exception):  # the registration may report it; the event must stay kept
-            register(stack)
+        with contextlib.suppress(Exception):  # the answer may be an error; the event must stay kept
+            stack.http("POST", f"/candidates/cand-1/held-events/{waiting['held_id']}/start")
         restore()
         stack.pump()
         before = states(all_steps(stack))
-        # Then the event is still kept, and the next save of the application replays it
-        register(stack)
+        # Then the event is still kept, and starting it again starts the playbook
+        assert [e["held_id"] for e in held()] == [waiting["held_id"]]
+        status, _, _ = stack.http("POST", f"/candidates/cand-1/held-events/{waiting['held_id']}/start")
+        assert status == 200
         stack.pump()
         run_through(stack, NOW + timedelta(days=130))
         steps = all_steps(stack)
         books = account(stack, steps)
         table.add(
             "replay: publish fails during the replay of a kept event",
-            load="1 kept webhook, 2 registrations, 130 days",
-            faults="EventBridge 500 on the first replay",
+            load="1 kept webhook, the member starts it twice, 130 days",
+            faults="EventBridge 500 on the first start",
             expected=EXPECTED,
             sent=books.accepted,
             duplicates=books.duplicates,

@@ -9,7 +9,10 @@ Items (pk / sk):
     APP#<candidate>#<application>    STEP#<step id>          one (application, recipient, step)
     RCPT#<recipient key>             BLOCK#ALL               bounce / complaint: nobody writes again
     RCPT#<recipient key>             BLOCK#CAND#<candidate>  asked this candidate to stop, or replied
-    RCPT#<recipient key>             DAY#<local date>        the one message this person gets that day
+    RCPT#<recipient key>             DAY#CAND#<cand>#<date>  the one message this person gets from
+                                                             this candidate that day (their calendar)
+    LOOKUP#EMAIL#<email key>         CANDIDATE               owner: candidate_id (claimed conditionally)
+    LOOKUP#ATS#<ats id>              APPLICATION             owner: candidate_id, application_id
 
 The due-index (GSI "due") is sparse: only steps with something to do carry `due_shard` and
 `due_at`; the dispatcher's cost grows with the due work, not with everything stored. Steps are
@@ -18,6 +21,7 @@ spread over `shards` partitions so one hot partition does not cap the dispatch r
 
 from __future__ import annotations
 
+import secrets
 import zlib
 from collections.abc import Sequence
 from contextlib import suppress
@@ -28,7 +32,7 @@ from nearmiss.domain.events import ApplicationRejected
 from nearmiss.domain.models import Application, Candidate
 from nearmiss.domain.playbook import recipient_key
 from nearmiss.domain.records import PlaybookRecord, StepRecord
-from nearmiss.service.ports import ClaimOutcome, CreateOutcome, Suppression
+from nearmiss.service.ports import ClaimOutcome, CreateOutcome, LinkGeneration, LookupTaken, Suppression
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -111,21 +115,121 @@ class DynamoStore:
         }
 
     # ---- candidates and applications ---------------------------------------------------------
-    def put_candidate(self, candidate: Candidate) -> None:
-        """The profile and the lookup by email, together (one transaction)."""
+    def put_candidate(self, candidate: Candidate, *, previous_email: str | None = None) -> None:
+        """The profile and the lookup by email, together (one transaction). The lookup is claimed
+        for this candidate only if nobody else holds it (LookupTaken("email") otherwise, and nothing
+        is written); the previous address's lookup, if this candidate holds it, goes in the same
+        transaction, so a later webhook for the old address matches nobody."""
         now = datetime.now(UTC)
+        me = _s(candidate.candidate_id)
         item = self._doc_item(
             f"CAND#{candidate.candidate_id}", "PROFILE", "candidate", candidate.model_dump_json(), now
         )
+        new_key = f"LOOKUP#EMAIL#{recipient_key(str(candidate.email))}"
         lookup = {
-            "pk": _s(f"LOOKUP#EMAIL#{recipient_key(str(candidate.email))}"),
+            "pk": _s(new_key),
             "sk": _s("CANDIDATE"),
-            "candidate_id": _s(candidate.candidate_id),
+            "kind": _s("lookup"),
+            "candidate_id": me,  # the owner
             "expires_at_epoch": self._expiry(now),
         }
-        self.client.transact_write_items(
-            TransactItems=[{"Put": {"TableName": self.table, "Item": i}} for i in (item, lookup)]
-        )
+        items: list[dict[str, Any]] = [
+            {"Put": {"TableName": self.table, "Item": item}},
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": lookup,
+                    "ConditionExpression": "attribute_not_exists(pk) OR candidate_id = :me",
+                    "ExpressionAttributeValues": {":me": me},
+                }
+            },
+        ]
+        if previous_email is not None:
+            old_key = f"LOOKUP#EMAIL#{recipient_key(previous_email)}"
+            held = self._lookup(old_key, "CANDIDATE")
+            if old_key != new_key and held and held["candidate_id"]["S"] == candidate.candidate_id:
+                items.append(
+                    {
+                        "Delete": {
+                            "TableName": self.table,
+                            "Key": {"pk": _s(old_key), "sk": _s("CANDIDATE")},
+                            "ConditionExpression": "candidate_id = :me",
+                            "ExpressionAttributeValues": {":me": me},
+                        }
+                    }
+                )
+        self._transact_claiming(items, {1: "email"})
+
+    def _transact_claiming(self, items: list[dict[str, Any]], fields: dict[int, str]) -> None:
+        """Write `items` in one transaction; a failed condition on a claimed lookup (its position
+        in `fields`) becomes LookupTaken naming the field."""
+        try:
+            self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+        except self.client.exceptions.TransactionCanceledException as exc:
+            reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
+            for position, field in fields.items():
+                if len(reasons) > position and reasons[position] == "ConditionalCheckFailed":
+                    raise LookupTaken(field) from None
+            raise
+
+    def transfer_lookup(
+        self,
+        *,
+        lookup_pk: str,
+        lookup_sk: str,
+        owner: dict[str, str],
+        document: tuple[str, str, str, str],
+        record: dict[str, str],
+        at: datetime,
+    ) -> bool:
+        """The operator's transfer of a lookup: the lookup (conditional on the owner it had when it
+        was read), the new owner's item that names the key, and the record, in one transaction.
+        False when the lookup changed meanwhile (nothing written)."""
+        current = self._lookup(lookup_pk, lookup_sk)
+        condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+        if current is not None:
+            condition = {
+                "ConditionExpression": "candidate_id = :was",
+                "ExpressionAttributeValues": {":was": current["candidate_id"]},
+            }
+        pk, sk, kind, doc = document
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": {
+                        "pk": _s(lookup_pk),
+                        "sk": _s(lookup_sk),
+                        "kind": _s("lookup"),
+                        **{k: _s(v) for k, v in owner.items()},
+                        "expires_at_epoch": self._expiry(at),
+                    },
+                    **condition,
+                }
+            },
+            {"Put": {"TableName": self.table, "Item": self._doc_item(pk, sk, kind, doc, at)}},
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": {
+                        "pk": _s(f"CAND#{owner['candidate_id']}"),
+                        "sk": _s(f"TRANSFER#{_iso(at)}#{secrets.token_hex(4)}"),
+                        "kind": _s("lookup-transfer"),
+                        "from_candidate_id": current["candidate_id"] if current else _s("(nobody)"),
+                        **{k: _s(v) for k, v in record.items()},
+                        "expires_at_epoch": self._expiry(at),
+                    },
+                }
+            },
+        ]
+        try:
+            self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+        except self.client.exceptions.TransactionCanceledException as exc:
+            reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
 
     def get_candidate(self, candidate_id: str) -> Candidate | None:
         got = self.client.get_item(
@@ -133,31 +237,63 @@ class DynamoStore:
         )
         return Candidate.model_validate_json(got["Item"]["doc"]["S"]) if "Item" in got else None
 
-    def put_application(self, application: Application) -> None:
-        """The application, and the lookup by its ATS id when it has one (one transaction)."""
+    def put_application(self, application: Application, *, previous_ats_id: str | None = None) -> None:
+        """The application, and the lookup by its ATS id when it has one (one transaction). The
+        lookup is claimed for this application only if nobody else holds it (LookupTaken
+        ("ats_application_id") otherwise, nothing written); an ATS id the application no longer
+        has is released in the same transaction."""
         now = datetime.now(UTC)
-        items = [
-            self._doc_item(
-                f"CAND#{application.candidate_id}",
-                f"APP#{application.application_id}",
-                "application",
-                application.model_dump_json(),
-                now,
-            )
+        owner = {":c": _s(application.candidate_id), ":a": _s(application.application_id)}
+        mine = "candidate_id = :c AND application_id = :a"
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": self._doc_item(
+                        f"CAND#{application.candidate_id}",
+                        f"APP#{application.application_id}",
+                        "application",
+                        application.model_dump_json(),
+                        now,
+                    ),
+                }
+            }
         ]
         if application.ats_application_id:
             items.append(
                 {
-                    "pk": _s(f"LOOKUP#ATS#{application.ats_application_id}"),
-                    "sk": _s("APPLICATION"),
-                    "candidate_id": _s(application.candidate_id),
-                    "application_id": _s(application.application_id),
-                    "expires_at_epoch": self._expiry(now),
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": {
+                            "pk": _s(f"LOOKUP#ATS#{application.ats_application_id}"),
+                            "sk": _s("APPLICATION"),
+                            "kind": _s("lookup"),
+                            "candidate_id": _s(application.candidate_id),  # the owner
+                            "application_id": _s(application.application_id),
+                            "expires_at_epoch": self._expiry(now),
+                        },
+                        "ConditionExpression": f"attribute_not_exists(pk) OR ({mine})",
+                        "ExpressionAttributeValues": owner,
+                    }
                 }
             )
-        self.client.transact_write_items(
-            TransactItems=[{"Put": {"TableName": self.table, "Item": i}} for i in items]
-        )
+        if previous_ats_id and previous_ats_id != application.ats_application_id:
+            held = self._lookup(f"LOOKUP#ATS#{previous_ats_id}", "APPLICATION")
+            if held and (held["candidate_id"]["S"], held["application_id"]["S"]) == (
+                application.candidate_id,
+                application.application_id,
+            ):
+                items.append(
+                    {
+                        "Delete": {
+                            "TableName": self.table,
+                            "Key": {"pk": _s(f"LOOKUP#ATS#{previous_ats_id}"), "sk": _s("APPLICATION")},
+                            "ConditionExpression": mine,
+                            "ExpressionAttributeValues": owner,
+                        }
+                    }
+                )
+        self._transact_claiming(items, {1: "ats_application_id"})
 
     def load(self, candidate_id: str, application_id: str) -> tuple[Candidate | None, Application | None]:
         """The candidate and the application in one request (BatchGetItem)."""
@@ -387,7 +523,9 @@ class DynamoStore:
                     "TableName": self.table,
                     "Item": {
                         "pk": rcpt,
-                        "sk": _s(f"DAY#{day}"),
+                        # Per member: one member's note never delays another's, nor tells them
+                        # that someone else writes to the same person.
+                        "sk": _s(f"DAY#CAND#{old.candidate_id}#{day}"),
                         "owner": owner,
                         "expires_at_epoch": {
                             "N": str(int((new.updated_at or old.planned_at).timestamp()) + 3 * 86400)
@@ -459,14 +597,20 @@ class DynamoStore:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def set_candidate_key(self, candidate_id: str, key_hash: str) -> None:
-        self.client.put_item(
+        """A new key, and with it a new link generation: the links signed for the earlier key are
+        dead. The account generation is set once, when the account's first key is (deletion removes
+        this item, so a re-created id gets a new one)."""
+        self.client.update_item(
             TableName=self.table,
-            Item={
-                "pk": _s(f"CAND#{candidate_id}"),
-                "sk": _s("KEY"),
-                "kind": _s("api-key"),
-                "key_hash": _s(key_hash),
-                "expires_at_epoch": self._expiry(datetime.now(UTC)),
+            Key={"pk": _s(f"CAND#{candidate_id}"), "sk": _s("KEY")},
+            UpdateExpression="SET kind = :kind, key_hash = :hash, key_generation = :key, "
+            "account_generation = if_not_exists(account_generation, :account), expires_at_epoch = :exp",
+            ExpressionAttributeValues={
+                ":kind": _s("api-key"),
+                ":hash": _s(key_hash),
+                ":key": _s(secrets.token_urlsafe(12)),
+                ":account": _s(secrets.token_urlsafe(12)),
+                ":exp": self._expiry(datetime.now(UTC)),
             },
         )
 
@@ -474,27 +618,33 @@ class DynamoStore:
         item = self._lookup(f"CAND#{candidate_id}", "KEY")
         return item["key_hash"]["S"] if item else None
 
+    def link_generation(self, candidate_id: str) -> LinkGeneration | None:
+        item = self._lookup(f"CAND#{candidate_id}", "KEY")
+        if not item or "account_generation" not in item:
+            return None
+        return LinkGeneration(item["account_generation"]["S"], item["key_generation"]["S"])
+
     def list_applications(self, candidate_id: str) -> list[Application]:
         items = self._query_all(f"CAND#{candidate_id}", "APP#")
         return [Application.model_validate_json(i["doc"]["S"]) for i in items]
 
     def delete_candidate(self, candidate_id: str) -> int:
-        """Everything of the candidate: profile, key, applications, playbooks, steps, stops, lookups,
-        the suppressions they caused, and webhooks kept for them. Returns how many items went."""
+        """Everything of the candidate: profile, key, applications, playbooks, steps, stops, the
+        lookups they own (and only those), the suppressions they caused, and every copy of every
+        webhook kept under an address or ATS id they own. Returns how many items went."""
         own = self._query_all(f"CAND#{candidate_id}")
         keys: list[tuple[str, str]] = [(i["pk"]["S"], i["sk"]["S"]) for i in own]
+        owned_lookups: list[tuple[str, str, dict[str, Any]]] = []  # deleted on the owner condition
+        held_under: list[str] = []  # UNMATCHED#<match key> partitions that are theirs
         for item in own:
             sk = item["sk"]["S"]
             if sk == "PROFILE":
-                email = Candidate.model_validate_json(item["doc"]["S"]).email
-                lookup = f"LOOKUP#EMAIL#{recipient_key(str(email))}"
+                email_key = recipient_key(str(Candidate.model_validate_json(item["doc"]["S"]).email))
+                lookup = f"LOOKUP#EMAIL#{email_key}"
                 found = self._lookup(lookup, "CANDIDATE")
                 if found and found["candidate_id"]["S"] == candidate_id:
-                    keys.append((lookup, "CANDIDATE"))
-                keys += [
-                    (i["pk"]["S"], i["sk"]["S"])
-                    for i in self._query_all(f"UNMATCHED#EMAIL#{recipient_key(str(email))}")
-                ]
+                    owned_lookups.append((lookup, "CANDIDATE", {":c": _s(candidate_id)}))
+                    held_under.append(f"UNMATCHED#EMAIL#{email_key}")
             elif sk.startswith("APP#"):
                 application = Application.model_validate_json(item["doc"]["S"])
                 pk = self._app_pk(candidate_id, application.application_id)
@@ -509,10 +659,35 @@ class DynamoStore:
                         for d in self._query_all(f"RCPT#{rcpt}", "DAY#")
                         if d.get("owner", {}).get("S", "").startswith(f"{pk}#")
                     ]
-                if application.ats_application_id:
-                    keys.append((f"LOOKUP#ATS#{application.ats_application_id}", "APPLICATION"))
+                ats = application.ats_application_id
+                if ats:
+                    found = self._lookup(f"LOOKUP#ATS#{ats}", "APPLICATION")
+                    if found and (found["candidate_id"]["S"], found["application_id"]["S"]) == (
+                        candidate_id,
+                        application.application_id,
+                    ):
+                        condition = {":c": _s(candidate_id), ":a": _s(application.application_id)}
+                        owned_lookups.append((f"LOOKUP#ATS#{ats}", "APPLICATION", condition))
+                        held_under.append(f"UNMATCHED#ATS#{ats}")
             elif sk.startswith("SUPPRESSED#"):
                 keys.append((f"RCPT#{sk.removeprefix('SUPPRESSED#')}", f"BLOCK#CAND#{candidate_id}"))
+        for partition in held_under:  # each held event is filed under all its keys: every copy goes
+            for held in self._query_all(partition):
+                keys += [(f"UNMATCHED#{k}", held["sk"]["S"]) for k in held["filed_under"]["SS"]]
+        removed = 0
+        for pk, sk, owner in owned_lookups:
+            # Conditional: a lookup is deleted only while it is still this candidate's.
+            owner_condition = " AND ".join(
+                f"{'candidate_id' if name == ':c' else 'application_id'} = {name}" for name in owner
+            )
+            with suppress(self.client.exceptions.ConditionalCheckFailedException):
+                self.client.delete_item(
+                    TableName=self.table,
+                    Key={"pk": _s(pk), "sk": _s(sk)},
+                    ConditionExpression=owner_condition,
+                    ExpressionAttributeValues=owner,
+                )
+                removed += 1
         unique = list(dict.fromkeys(keys))
         for start in range(0, len(unique), 25):  # BatchWriteItem takes at most 25 requests
             requests = [
@@ -522,7 +697,7 @@ class DynamoStore:
             pending: dict[str, Any] = {self.table: requests}
             while pending:
                 pending = self.client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-        return len(unique)
+        return removed + len(unique)
 
     # ---- webhook intake --------------------------------------------------------------------------
     #   DELIVERY                     webhook#<hash>           routed once (adapters/deliveries.py)
@@ -559,12 +734,33 @@ class DynamoStore:
                 },
             )
 
-    def kept_unmatched(self, match_key: str) -> list[tuple[str, str, list[str]]]:
+    def held_events(self, match_key: str) -> list[tuple[str, str, str]]:
+        """The events kept under one match key: (dedupe key, document, reason), oldest first."""
         items = self._query_all(f"UNMATCHED#{match_key}")
-        return [(i["sk"]["S"], i["doc"]["S"], list(i["filed_under"]["SS"])) for i in items]
+        items.sort(key=lambda i: i.get("at", {}).get("S", ""))
+        return [(i["sk"]["S"], i["doc"]["S"], i.get("reason", {}).get("S", "")) for i in items]
 
-    def drop_unmatched(self, dedupe_key: str, filed_under: list[str]) -> None:
-        for key in filed_under:
-            self.client.delete_item(
-                TableName=self.table, Key={"pk": _s(f"UNMATCHED#{key}"), "sk": _s(dedupe_key)}
-            )
+    def take_held(self, match_key: str, dedupe_key: str) -> str | None:
+        """Remove one kept event, every copy, in one transaction; its document, or None when it is
+        gone already (someone else decided on it first: only one decision wins)."""
+        got = self._lookup(f"UNMATCHED#{match_key}", dedupe_key)
+        if got is None:
+            return None
+        deletes = [
+            {
+                "Delete": {
+                    "TableName": self.table,
+                    "Key": {"pk": _s(f"UNMATCHED#{key}"), "sk": _s(dedupe_key)},
+                    **({"ConditionExpression": "attribute_exists(pk)"} if key == match_key else {}),
+                }
+            }
+            for key in got["filed_under"]["SS"]
+        ]
+        try:
+            self.client.transact_write_items(TransactItems=deletes)  # type: ignore[arg-type]
+        except self.client.exceptions.TransactionCanceledException as exc:
+            reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
+            if "ConditionalCheckFailed" in reasons:
+                return None
+            raise
+        return str(got["doc"]["S"])

@@ -1,7 +1,8 @@
 """Re-reading an opportunity from Lever's API, because Lever does not sign webhook bodies.
 
 GET https://api.lever.co/v1/opportunities/{id} with the API key as the basic-auth user name
-(Lever's documented scheme). A rejection is confirmed when the opportunity is archived now; the
+(Lever's documented scheme). A rejection is confirmed when the opportunity is archived now for a
+reason whose type is "non-hired" (GET /archive_reasons/{id}: a "Hired" archive is no rejection); the
 candidate's address comes from the opportunity's `emails`. Anything else (no key, a network
 failure, an unexpected answer) confirms nothing: the event stays held, never lost.
 """
@@ -19,6 +20,7 @@ from typing import Any
 from nearmiss.intake.base import Parsed, email_address
 
 API = "https://api.lever.co/v1/opportunities/"
+ARCHIVE_REASONS = "https://api.lever.co/v1/archive_reasons/"
 TIMEOUT_SECONDS = 3.0
 
 Fetch = Callable[[urllib.request.Request, float], Any]
@@ -45,9 +47,24 @@ class LeverEnricher:
         except (urllib.error.URLError, TimeoutError, ValueError, AttributeError, OSError):
             return None
         archived = data.get("archived")
-        if parsed.kind == "rejected" and not (isinstance(archived, dict) and archived.get("archivedAt")):
-            return None  # Lever says it is not archived: the body was not telling the truth
+        if parsed.kind == "rejected":
+            if not (isinstance(archived, dict) and archived.get("archivedAt")):
+                return None  # Lever says it is not archived: the body was not telling the truth
+            if self._archive_type(archived.get("reason")) != "non-hired":
+                return None  # archived as hired (or for a reason we cannot read): no rejection
         raw = data.get("emails")
         emails: list[Any] = raw if isinstance(raw, list) else []
         address = next((a for a in (email_address(e) for e in emails) if a), None)
         return replace(parsed, candidate_email=parsed.candidate_email or address, needs_enrichment=False)
+
+    def _archive_type(self, reason_id: Any) -> str | None:
+        """Lever's type of an archive reason ("hired" or "non-hired"), or None if unknown."""
+        if not isinstance(reason_id, str) or not reason_id.replace("-", "").isalnum():
+            return None
+        request = urllib.request.Request(ARCHIVE_REASONS + reason_id, headers={"Authorization": self._auth})  # noqa: S310
+        try:
+            reason = self._fetch(request, TIMEOUT_SECONDS).get("data") or {}
+        except (urllib.error.URLError, TimeoutError, ValueError, AttributeError, OSError):
+            return None
+        kind = reason.get("type") if isinstance(reason, dict) else None
+        return kind if isinstance(kind, str) else None

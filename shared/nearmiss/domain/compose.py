@@ -128,6 +128,13 @@ def step_context(
     }
 
 
+# The sign-off's stop line (templates/_signoff.txt.j2), for texts the candidate wrote themselves.
+STOP_LINE = (
+    "P.S. If you would rather not hear from me again, this link lets me know and I will not write again: "
+    "{stop_url}"
+)
+
+
 def compose_step(context: dict[str, Any], *, stop_url: str | None) -> Rendered:
     """The message itself, as the recipient will read it."""
     return render(context["kind"], {**context, "stop_url": stop_url})

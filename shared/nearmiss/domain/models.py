@@ -209,6 +209,23 @@ class Candidate(Strict):
     signature: LongText | None = None
     playbook: PlaybookSettings = PlaybookSettings()
 
+    @field_validator("name")
+    @classmethod
+    def _not_the_platform_nor_an_address(cls, value: str) -> str:
+        """The name is the From line's display name: it must not pass for the platform (review
+        drafts come From "Near Miss") nor show an address other than the real one."""
+        import unicodedata
+
+        folded = "".join(ch for ch in unicodedata.normalize("NFKC", value).casefold() if ch.isalnum())
+        if PLATFORM_NAME in folded:
+            raise ValueError("a name may not imitate the platform (Near Miss)")
+        if "@" in unicodedata.normalize("NFKC", value) or "\uff20" in value:
+            raise ValueError("a name may not contain an email address")
+        return value
+
+
+PLATFORM_NAME = "nearmiss"  # folded: letters and digits only, lower case
+
 
 class Resource(Strict):
     """Something an interviewer wanted: a link, a piece of information, or an introduction."""

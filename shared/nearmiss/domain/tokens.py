@@ -11,10 +11,12 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from datetime import datetime
 from typing import Any
 
 MAX_TOKEN_LENGTH = 2048
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
 class TokenError(ValueError):
@@ -30,7 +32,14 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Strict: only the base64url alphabet, no padding, and the one canonical spelling of the
+    bytes. The stdlib decoder skips what it does not know, so `<token>!!` would verify as `<token>`."""
+    if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
+        raise ValueError("not canonical base64url")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:  # unused low bits set: another spelling of the same bytes
+        raise ValueError("not canonical base64url")
+    return data
 
 
 def _mac(secret: bytes, purpose: str, body: str) -> bytes:
@@ -49,6 +58,7 @@ def verify(token: str, purpose: str, *, now: datetime, secret: bytes) -> dict[st
     body, signature = token.split(".")
     try:
         given = _unb64(signature)
+        _unb64(body)
     except ValueError as exc:
         raise TokenError("this link is incomplete or damaged") from exc
     if not hmac.compare_digest(given, _mac(secret, purpose, body)):

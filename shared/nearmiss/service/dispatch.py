@@ -149,7 +149,12 @@ def render_step(step: StepRecord, stop_url: str | None) -> compose.Rendered:
     """The message of a step exactly as it goes out: the template, or the candidate's own edit."""
     rendered = compose.compose_step(step.context, stop_url=stop_url)
     if step.edited_subject or step.edited_text:  # the candidate's own words win
-        return compose.from_text(step.edited_subject or rendered.subject, step.edited_text or rendered.text)
+        text = step.edited_text or rendered.text
+        if stop_url and stop_url not in text:
+            # An edit never takes away the recipient's way out: the stop link stays visible (the
+            # List-Unsubscribe header alone is not shown by every mail client).
+            text = f"{text.rstrip()}\n\n{compose.STOP_LINE.format(stop_url=stop_url)}"
+        return compose.from_text(step.edited_subject or rendered.subject, text)
     return rendered
 
 

@@ -11,8 +11,9 @@ Guarantees:
   routed right now is answered 503 too). At least once onto the bus: a death after publishing and
   before completing publishes again on retry, and starting a playbook is idempotent.
 - **Nothing is lost**: an event that matches no candidate, or no registered application, is kept
-  with its reason and replayed when the candidate registers the application (or themselves); a
-  kept event is deleted only after it was routed.
+  with its reason until the member it belongs to starts or discards it (`held_for`,
+  `decide_held`): no registration or profile save releases anything, and a started event is
+  removed only after it was routed (a failed publish leaves it kept).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from nearmiss.domain.events import ApplicationRejected, ApplicationReopened, Can
 from nearmiss.domain.models import MAX_CONTACTS, Application, Candidate, Contact
 from nearmiss.domain.playbook import learned_at, recipient_key
 from nearmiss.intake.base import Parsed, WebhookError
-from nearmiss.service.ports import Publisher
+from nearmiss.service.ports import LookupTaken, Publisher
 
 MAX_WEBHOOK_BYTES = 1024 * 1024
 
@@ -55,19 +56,41 @@ class Deliveries(Protocol):
 
 class IntakeStore(Protocol):
     def load(self, candidate_id: str, application_id: str) -> tuple[Candidate | None, Application | None]: ...
-    def put_application(self, application: Application) -> None: ...
+    def put_application(self, application: Application, *, previous_ats_id: str | None = None) -> None: ...
     def find_application_by_ats_id(self, ats_application_id: str) -> tuple[str, str] | None: ...
     def find_candidate_by_email(self, email: str) -> str | None: ...
     def keep_unmatched(
         self, match_keys: list[str], dedupe_key: str, document: str, reason: str, at: datetime
     ) -> None: ...
-    def kept_unmatched(self, match_key: str) -> list[tuple[str, str, list[str]]]:
-        """Every event kept under this key: (dedupe key, document, the keys it is filed under)."""
+    def get_candidate(self, candidate_id: str) -> Candidate | None: ...
+    def list_applications(self, candidate_id: str) -> list[Application]: ...
+    def held_events(self, match_key: str) -> list[tuple[str, str, str]]:
+        """(dedupe key, document, reason) of each event kept under this key."""
         ...
 
-    def drop_unmatched(self, dedupe_key: str, filed_under: list[str]) -> None:
-        """Remove a kept event (every copy), once it was routed."""
+    def take_held(self, match_key: str, dedupe_key: str) -> str | None:
+        """Remove one kept event, every copy; its document, or None if another decision won."""
         ...
+
+
+@dataclass(frozen=True)
+class HeldEvent:
+    """An event kept for a member until they decide on it: what they need to recognise it."""
+
+    held_id: str
+    source: str
+    kind: str
+    company: str | None
+    job_title: str | None
+    occurred_at: str | None
+    reason: str
+
+
+def held_id(dedupe_key: str) -> str:
+    """A path-safe name for a kept event (dedupe keys hold ':' and the ATS's own ids)."""
+    import hashlib
+
+    return hashlib.sha256(dedupe_key.encode()).hexdigest()[:24]
 
 
 def match_keys(parsed: Parsed) -> list[str]:
@@ -156,16 +179,17 @@ class Intake:
         return WebhookAnswer(ok, {"status": outcome})
 
     # ---- after the answer is decided: which candidate, which application -------------------------
-    def route(self, parsed: Parsed, *, now: datetime, confirmed: bool = False) -> str:
+    def route(
+        self, parsed: Parsed, *, now: datetime, confirmed: bool = False, only_for: str | None = None
+    ) -> str:
         """Publish the canonical event, or keep it for later; returns what happened.
 
-        `confirmed`: the candidate has since registered (or re-saved) the application, which
-        is their consent even where the ATS said not to email them.
+        `confirmed`: the member started this held event themselves, which is their consent even
+        where the ATS said not to email them. `only_for`: the member who decided; the event goes
+        to nobody else.
         """
         if not parsed.can_email and not confirmed:
-            reason = (
-                "held: the ATS says this candidate may not be emailed; re-save the application to confirm"
-            )
+            reason = "held: the ATS says this candidate may not be emailed; start it (held events) to confirm"
             return self._keep(parsed, reason, now)
         if parsed.needs_enrichment and self.confirm_unsigned is not None:
             checked = self.confirm_unsigned(parsed)
@@ -175,8 +199,10 @@ class Intake:
             # Lever signs its token and timestamp, not the body: a captured request replayed within its
             # window could carry another opportunity. A forged stop only cancels notes (the safe side);
             # a forged rejection would send them, so it waits for the candidate to confirm it
-            # (re-saving the application replays it) until the opportunity is re-read from Lever's API.
-            return self._keep(parsed, "held: unsigned body (Lever); re-save the application to confirm", now)
+            # (starting it from their held events) until the opportunity is re-read from Lever's API.
+            return self._keep(
+                parsed, "held: unsigned body (Lever); start it from your held events to confirm", now
+            )
         found = (
             self.store.find_application_by_ats_id(parsed.ats_application_id)
             if parsed.ats_application_id
@@ -188,6 +214,8 @@ class Intake:
                 found = (candidate_id, parsed.ats_application_id)
         if found is None:
             return self._keep(parsed, "no registered candidate matches this event", now)
+        if only_for is not None and found[0] != only_for:  # the member decided on an event not theirs
+            return self._keep(parsed, "the ATS application id is registered to another member", now)
         candidate, application = self.store.load(*found)
         if candidate is None:
             return self._keep(parsed, "no registered candidate matches this event", now)
@@ -197,7 +225,10 @@ class Intake:
                 return self._keep(
                     parsed, "the candidate has not registered this application (company or job unknown)", now
                 )
-            self.store.put_application(application)
+            try:
+                self.store.put_application(application)
+            except LookupTaken:  # another member claimed this ATS id in the meantime: theirs, not ours
+                return self._keep(parsed, "the ATS application id is registered to another member", now)
         event = self._event(parsed, candidate, application, now)
         self.publisher.publish([event], source=f"webhook.{parsed.source}")
         return "accepted"
@@ -249,16 +280,77 @@ class Intake:
             return ApplicationReopened(**ids, source=parsed.source, occurred_at=at)
         return CandidateHired(**ids, source=parsed.source, occurred_at=at)
 
-    def replay(self, match_key: str, *, now: datetime) -> int:
-        """Route again every event kept under `match_key` (after a registration); returns how many.
+    # ---- held events: released only by the member's explicit decision --------------------------
+    def _member_keys(self, candidate: Candidate) -> list[str]:
+        """The match keys the member owns: their address (while its lookup is theirs) and the ATS
+        ids of their applications (while each lookup names that application)."""
+        cid = candidate.candidate_id
+        keys = []
+        if self.store.find_candidate_by_email(str(candidate.email)) == cid:
+            keys.append(f"EMAIL#{recipient_key(str(candidate.email))}")
+        for application in self.store.list_applications(cid):
+            ats = application.ats_application_id
+            if ats and self.store.find_application_by_ats_id(ats) == (cid, application.application_id):
+                keys.append(f"ATS#{ats}")
+        return keys
 
-        A kept event is deleted only after it was routed (on the bus, or kept again with a fresh
-        reason, which overwrites it), so a failed publish leaves it kept for the next replay."""
-        kept = self.store.kept_unmatched(match_key)
-        for dedupe_key, document, filed_under in kept:
-            if self.route(deserialise(document), now=now, confirmed=True) != "kept_unmatched":
-                self.store.drop_unmatched(dedupe_key, filed_under)
-        return len(kept)
+    def _held(self, candidate_id: str) -> list[tuple[HeldEvent, str, str, Parsed]]:
+        candidate = self.store.get_candidate(candidate_id)
+        if candidate is None:
+            return []
+        seen: dict[str, tuple[HeldEvent, str, str, Parsed]] = {}
+        for key in self._member_keys(candidate):
+            for dedupe_key, document, reason in self.store.held_events(key):
+                if dedupe_key in seen:
+                    continue
+                parsed = deserialise(document)
+                owner = (
+                    self.store.find_application_by_ats_id(parsed.ats_application_id)
+                    if parsed.ats_application_id
+                    else None
+                )
+                if owner is not None and owner[0] != candidate_id:
+                    continue  # its ATS id is another member's: theirs, not shown here
+                event = HeldEvent(
+                    held_id=held_id(dedupe_key),
+                    source=parsed.source,
+                    kind=parsed.kind,
+                    company=parsed.company,
+                    job_title=parsed.job_title,
+                    occurred_at=parsed.occurred_at.isoformat() if parsed.occurred_at else None,
+                    reason=reason,
+                )
+                seen[dedupe_key] = (event, key, dedupe_key, parsed)
+        return list(seen.values())
+
+    def held_for(self, candidate_id: str) -> list[HeldEvent]:
+        """What waits for the member's decision (source, company, role, date, why it waits)."""
+        return [event for event, *_ in self._held(candidate_id)]
+
+    def decide_held(self, candidate_id: str, held: str, decision: str, *, now: datetime) -> str | None:
+        """Start or discard one held event of the member's: "accepted", "kept_unmatched" (it still
+        cannot be routed; kept again, with the reason), "discarded", or None when there is no such
+        event (or another decision took it first)."""
+        for event, key, dedupe_key, parsed in self._held(candidate_id):
+            if event.held_id != held:
+                continue
+            if decision == "discard":
+                return "discarded" if self.store.take_held(key, dedupe_key) is not None else None
+            # Routed first, removed after: a publish that fails raises with the event still kept
+            # (the member can start it again); one decision that loses a race publishes a second
+            # copy of the event, which start_playbook's idempotent start turns into nothing.
+            try:
+                outcome = self.route(parsed, now=now, confirmed=True, only_for=candidate_id)
+            except (ValidationError, OverflowError):
+                # It cannot become an event under the member's settings (a delay that pushes its
+                # date past 2100): kept again with the reason, never a 500, never lost.
+                return self._keep(
+                    parsed, "cannot be started: its date is out of range with your settings", now
+                )
+            if outcome != "kept_unmatched":  # kept again: the same item, with its new reason
+                self.store.take_held(key, dedupe_key)
+            return outcome
+        return None
 
 
 def _to_complete(names: tuple[str, ...], known: tuple[Contact, ...]) -> tuple[Contact, ...]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 from nearmiss.domain import tokens
 from nearmiss.domain.records import StepRecord
+from nearmiss.service.ports import LinkGeneration
 
 Decision = Literal["approve", "skip", "review"]
 STOP_LINK_LIFETIME = timedelta(days=3 * 365)  # a stop link must keep working long after the mail
@@ -22,10 +25,41 @@ class StepRef:
     step_id: str
 
 
+DEAD_LINK = "this link is no longer valid: the account it belongs to was closed, or its key was renewed"
+
+
 @dataclass(frozen=True)
 class Links:
+    """Every token names its account's generation (`g`) and is honoured only while it is current:
+    deleting the account (or re-creating its id) kills every link; a new key kills the candidate's
+    own links (review, timeline). Stop links, in recipients' hands, follow only the account: a
+    member renewing a leaked key must not take away a recipient's "please stop".
+    `generations` is None only where no account store exists (pure unit tests)."""
+
     base_url: str
     secret: bytes
+    generations: Callable[[str], LinkGeneration | None] | None = None
+
+    def _bound(
+        self, candidate_id: str, claims: dict[str, Any], *, account_only: bool = False
+    ) -> dict[str, Any]:
+        if self.generations is None:
+            return claims
+        current = self.generations(candidate_id)
+        # An account that does not exist gets a link that can never verify.
+        value = "" if current is None else (current.account if account_only else current.key)
+        return {**claims, "g": value}
+
+    def _check(self, claims: dict[str, Any], *, account_only: bool = False) -> None:
+        if self.generations is None:
+            return
+        current = self.generations(str(claims.get("c", "")))
+        given = claims.get("g")
+        if current is None or not isinstance(given, str) or not given:
+            raise tokens.TokenError(DEAD_LINK)
+        expected = current.account if account_only else current.key
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            raise tokens.TokenError(DEAD_LINK)
 
     def _url(self, path: str, token: str) -> str:
         return f"{self.base_url.rstrip('/')}{path}?{urlencode({'token': token})}"
@@ -33,7 +67,9 @@ class Links:
     def decision_path(self, step: StepRecord, decision: Decision) -> str:
         """The link without the host: what a page on our own API uses as a form action."""
         assert step.expires_at is not None, "only review-mode steps have decisions"
-        claims = {"c": step.candidate_id, "a": step.application_id, "s": step.step_id}
+        claims = self._bound(
+            step.candidate_id, {"c": step.candidate_id, "a": step.application_id, "s": step.step_id}
+        )
         token = tokens.sign(f"step-{decision}", claims, expires_at=step.expires_at, secret=self.secret)
         return f"/steps/{decision}?{urlencode({'token': token})}"
 
@@ -42,6 +78,7 @@ class Links:
 
     def read_decision(self, token: str, decision: Decision, *, now: datetime) -> StepRef:
         claims = tokens.verify(token, f"step-{decision}", now=now, secret=self.secret)
+        self._check(claims)
         try:
             return StepRef(str(claims["c"]), str(claims["a"]), str(claims["s"]))
         except KeyError as exc:
@@ -50,18 +87,19 @@ class Links:
     def stop(self, candidate_id: str, recipient_key: str, *, anchor: datetime) -> str:
         """The recipient's "please stop" link. Its lifetime counts from `anchor` (the step's planned
         instant), so the preview shows the very link the message will carry."""
-        claims = {"c": candidate_id, "r": recipient_key}
+        claims = self._bound(candidate_id, {"c": candidate_id, "r": recipient_key}, account_only=True)
         token = tokens.sign("stop", claims, expires_at=anchor + STOP_LINK_LIFETIME, secret=self.secret)
         return self._url("/stop", token)
 
     def timeline(self, candidate_id: str, application_id: str, *, now: datetime) -> str:
         """A read-only link to an application's timeline page, for the candidate's drafts."""
-        claims = {"c": candidate_id, "a": application_id}
+        claims = self._bound(candidate_id, {"c": candidate_id, "a": application_id})
         token = tokens.sign("timeline", claims, expires_at=now + TIMELINE_LINK_LIFETIME, secret=self.secret)
         return self._url("/timeline", token)
 
     def read_timeline(self, token: str, *, now: datetime) -> tuple[str, str]:
         claims = tokens.verify(token, "timeline", now=now, secret=self.secret)
+        self._check(claims)
         try:
             return str(claims["c"]), str(claims["a"])
         except KeyError as exc:
@@ -69,6 +107,7 @@ class Links:
 
     def read_stop(self, token: str, *, now: datetime) -> tuple[str, str]:
         claims = tokens.verify(token, "stop", now=now, secret=self.secret)
+        self._check(claims, account_only=True)
         try:
             return str(claims["c"]), str(claims["r"])
         except KeyError as exc:

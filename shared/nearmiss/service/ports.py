@@ -30,6 +30,24 @@ class ClaimOutcome(StrEnum):
 
 
 @dataclass(frozen=True)
+class LinkGeneration:
+    """What the links of an account are bound to. `account` is new when the account is created
+    (so re-creating a deleted id starts afresh); `key` is new with every key (creation, rotation)."""
+
+    account: str
+    key: str
+
+
+class LookupTaken(Exception):
+    """A lookup key (an ATS application id, an email address) is held by another member: the
+    conditional write that claims it failed and nothing was written. `field` names the input."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"{field} is registered to another member")
+        self.field = field
+
+
+@dataclass(frozen=True)
 class Suppression:
     recipient_key: str
     reason: str
@@ -37,9 +55,16 @@ class Suppression:
 
 
 class Store(Protocol):
-    def put_candidate(self, candidate: Candidate) -> None: ...
+    def put_candidate(self, candidate: Candidate, *, previous_email: str | None = None) -> None:
+        """The profile and its email lookup, claimed for this candidate (LookupTaken otherwise);
+        the lookup of `previous_email` is released in the same transaction."""
+        ...
+
     def get_candidate(self, candidate_id: str) -> Candidate | None: ...
-    def put_application(self, application: Application) -> None: ...
+    def put_application(self, application: Application, *, previous_ats_id: str | None = None) -> None:
+        """The application and its ATS lookup, claimed for it (LookupTaken otherwise)."""
+        ...
+
     def load(self, candidate_id: str, application_id: str) -> tuple[Candidate | None, Application | None]: ...
 
     def create_playbook(self, playbook: PlaybookRecord, steps: Sequence[StepRecord]) -> CreateOutcome:
@@ -96,6 +121,10 @@ class Store(Protocol):
     def list_applications(self, candidate_id: str) -> list[Application]: ...
     def set_candidate_key(self, candidate_id: str, key_hash: str) -> None: ...
     def candidate_key_hash(self, candidate_id: str) -> str | None: ...
+    def link_generation(self, candidate_id: str) -> LinkGeneration | None:
+        """The account's current link generation (None: no such account)."""
+        ...
+
     def delete_candidate(self, candidate_id: str) -> int:
         """Everything of the candidate, now; returns how many items went."""
         ...
