@@ -39,6 +39,7 @@ def main() -> None:
             ]
         ),
         "sesv2": lambda c: c.get_email_identity(EmailIdentity=plan["sender_domain"]),
+        "lambda": lambda c: c.list_functions(MaxItems=1),
     }
     for service in plan["clients"]:
         client = boto3.client(service, config=Config(retries={"mode": "standard", "max_attempts": 3}))

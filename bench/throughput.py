@@ -101,7 +101,10 @@ def throughput(n: int) -> dict[str, Any]:
     )
     c = Container(settings)
     store, mailer, publisher = _timed_store(), RecordingMailer(), RecordingPublisher()
+    from nearmiss_local.fakes import FakeIdentities
+
     c.store, c.mailer, c.publisher = store, mailer, publisher  # type: ignore[misc]
+    c.identities = FakeIdentities()  # type: ignore[misc]  # nobody sends from an own address here
     bootstrap.use(c)
     for i in range(n):
         store.candidates[f"cand-{i}"] = fixtures.candidate(f"cand-{i}", email=f"cand{i}@example.com")

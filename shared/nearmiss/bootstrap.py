@@ -197,7 +197,9 @@ class Container:
         # The alias, not $LATEST: the shard runs must run the published version the tick runs.
         alias = os.environ.get("NEARMISS_FUNCTION_ALIAS")
         qualified = f"{name}:{alias}" if alias else name
-        return LambdaShardRuns(_client("lambda", retries={"mode": "standard", "max_attempts": 3}), qualified)
+        return LambdaShardRuns(
+            lambda: _client("lambda", retries={"mode": "standard", "max_attempts": 3}), qualified
+        )
 
 
 _current: Container | None = None

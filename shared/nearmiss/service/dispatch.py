@@ -178,7 +178,8 @@ class Dispatcher:
     ) -> None:
         self.store = store
         self.mailer = mailer
-        self.links = links
+        self._links = links
+        self.links = links  # per run: each member's link generation is read once (Links.for_one_run)
         self.platform_address = platform_address  # drafts go to the candidate from the platform
         # Checks a candidate's own From address before each send; None: no check (the mailer's
         # provider refuses an unverified From by itself, for good).
@@ -201,6 +202,7 @@ class Dispatcher:
         per due-index shard with work and leave the steps to them."""
         self._capacity_until = None
         self._limiter = self._pace(self.settings.max_send_rate)
+        self.links = self._links.for_one_run()
         due = self.store.due_steps(now, self.settings.max_steps)
         if len(due) >= self.settings.max_steps and self.shard_runs is not None:
             return self._fan_out(now)
@@ -221,6 +223,7 @@ class Dispatcher:
         report = DispatchReport()
         self._capacity_until = None
         self._limiter = self._pace(rate)
+        self.links = self._links.for_one_run()
         handed_on = threading.Event()
         hand_on = threading.Lock()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -39,6 +39,23 @@ class Links:
     base_url: str
     secret: bytes
     generations: Callable[[str], LinkGeneration | None] | None = None
+
+    def for_one_run(self) -> Links:
+        """These links, reading each member's generation once for the rest of one run (a draft
+        carries five links; a run signs dozens). A member deleted meanwhile only gets links that
+        are dead on arrival: checking a link always reads the generation afresh, from another
+        Links. Not for checking, and not to keep beyond the run."""
+        read = self.generations
+        if read is None:
+            return self
+        seen: dict[str, LinkGeneration | None] = {}
+
+        def once(candidate_id: str) -> LinkGeneration | None:
+            if candidate_id not in seen:
+                seen[candidate_id] = read(candidate_id)
+            return seen[candidate_id]
+
+        return replace(self, generations=once)
 
     def _bound(
         self, candidate_id: str, claims: dict[str, Any], *, account_only: bool = False
