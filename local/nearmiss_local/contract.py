@@ -917,6 +917,12 @@ def sqs_receive_wait_time(call: Call) -> Refusal | None:
     return _sqs_range(call, "WaitTimeSeconds", 0, 20, "Must be >= 0 and <= 20, if provided")
 
 
+def sqs_receive_visibility_timeout(call: Call) -> Refusal | None:
+    # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html :
+    # VisibilityTimeout 0 to 43,200 seconds (12 hours); make replay sets it while it works.
+    return _sqs_range(call, "VisibilityTimeout", 0, 43200, "Must be >= 0 and <= 43200, if provided")
+
+
 # ---- Lambda -------------------------------------------------------------------------------------------
 LAMBDA_SYNC_MAX = 6 * MIB  # 6,291,456 bytes
 LAMBDA_ASYNC_MAX = 1 * MIB  # 1 MB (256 KB before AWS raised it)
@@ -1084,6 +1090,9 @@ RULES: tuple[Rule, ...] = (
     Rule("sqs-receive-wait-time", "sqs", ("ReceiveMessage",),
          "WaitTimeSeconds 0..20", "InvalidParameterValue", 400,
          f"{_SQS}/API_ReceiveMessage.html", check=sqs_receive_wait_time),
+    Rule("sqs-receive-visibility-timeout", "sqs", ("ReceiveMessage",),
+         "VisibilityTimeout 0..43200", "InvalidParameterValue", 400,
+         f"{_SQS}/API_ReceiveMessage.html", check=sqs_receive_visibility_timeout),
     Rule("sqs-receipt-handle", "sqs", ("DeleteMessage",),
          "ReceiptHandle is one the queue gave", "ReceiptHandleIsInvalid", 400,
          f"{_SQS}/API_DeleteMessage.html", enforced_by="moto"),

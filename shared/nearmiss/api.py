@@ -122,6 +122,12 @@ def _id(value: str, field: str) -> str:
         raise InvalidInputError("path", [(field, r) for _, r in field_errors(exc)]) from None
 
 
+def _known(c: Any, candidate_id: str) -> None:
+    """404 unless the candidate exists: what every candidate route checks first."""
+    if c.store.get_candidate(candidate_id) is None:
+        raise NotFoundError("no such candidate")
+
+
 def links() -> Any:
     """Links for this request: to the configured public URL, else to the host we were called on."""
     c = bootstrap.container()
@@ -509,8 +515,7 @@ def rotate_key(candidate_id: str) -> dict[str, str]:
     """A new key for the candidate; the old one stops working at once."""
     c = bootstrap.container()
     cid = _id(candidate_id, "candidate_id")
-    if c.store.get_candidate(cid) is None:
-        raise NotFoundError("no such candidate")
+    _known(c, cid)
     key = new_candidate_key(cid)
     c.store.set_candidate_key(cid, _hash(key))
     return {"api_key": key}
@@ -521,8 +526,7 @@ def delete_candidate(candidate_id: str) -> dict[str, Any]:
     """Delete the candidate and everything that is theirs, now (not at the retention horizon)."""
     c = bootstrap.container()
     cid = _id(candidate_id, "candidate_id")
-    if c.store.get_candidate(cid) is None:
-        raise NotFoundError("no such candidate")
+    _known(c, cid)
     removed = c.store.delete_candidate(cid)
     logger.info("candidate deleted", extra={"items": removed})
     return {"deleted": True, "items": removed}
@@ -639,8 +643,7 @@ def list_held_events(candidate_id: str) -> dict[str, Any]:
     """Webhooks kept for you (unmatched, or held until you confirm): source, company, role, date."""
     c = bootstrap.container()
     cid = _id(candidate_id, "candidate_id")
-    if c.store.get_candidate(cid) is None:
-        raise NotFoundError("no such candidate")
+    _known(c, cid)
     return {"held_events": [asdict(e) for e in c.intake.held_for(cid)]}
 
 
@@ -770,8 +773,7 @@ def record_reply(candidate_id: str, body: ReplyIn) -> dict[str, Any]:
 
     c = bootstrap.container()
     cid = _id(candidate_id, "candidate_id")
-    if c.store.get_candidate(cid) is None:
-        raise NotFoundError("no such candidate")
+    _known(c, cid)
     try:
         address = TypeAdapter(EmailAddress).validate_python(body.email)
     except ValidationError as exc:

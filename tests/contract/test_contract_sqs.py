@@ -88,6 +88,19 @@ def test_sqs_receive_wait_time_0_to_20(sqs: Any, queue: str) -> None:
     sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0)
 
 
+# ---- sqs-receive-visibility-timeout -------------------------------------------------------------------
+def test_sqs_receive_visibility_timeout_0_to_43200(sqs: Any, queue: str) -> None:
+    refused(
+        lambda: sqs.receive_message(QueueUrl=queue, VisibilityTimeout=43201),
+        unmodeled(sqs, "InvalidParameterValue"),
+        "InvalidParameterValue",
+        400,
+        "Value 43201 for parameter VisibilityTimeout is invalid. "
+        "Reason: Must be >= 0 and <= 43200, if provided.",
+    )
+    sqs.receive_message(QueueUrl=queue, VisibilityTimeout=900)
+
+
 # ---- sqs-receipt-handle (moto) ------------------------------------------------------------------------
 def test_sqs_receipt_handle_must_be_the_queues(sqs: Any, queue: str) -> None:
     refused(

@@ -450,9 +450,11 @@ def test_a_draft_held_by_the_sandbox_waits_and_lapses_at_its_expiry_at_the_lates
     assert held.attempts == 0 and held.reason == f"held: {SANDBOX}" and held.due_at == held.expires_at
 
 
-def own_address_world(verified: set[str]) -> tuple[MemoryStore, RecordingMailer, FakeIdentities, Dispatcher]:
+def own_address_world(
+    verified: set[str], email: str = "ada@example.com"
+) -> tuple[MemoryStore, RecordingMailer, FakeIdentities, Dispatcher]:
     store, mailer, identities = MemoryStore(), RecordingMailer(), FakeIdentities(verified=verified)
-    store.put_candidate(make_candidate(sending_identity="own_address"))
+    store.put_candidate(make_candidate(sending_identity="own_address", email=email))
     store.put_application(make_application())
     start_playbook(store, make_rejection(), SENDERS, now=NOW)
     dispatcher = Dispatcher(
@@ -493,18 +495,7 @@ def test_a_note_from_an_own_address_that_lost_its_verification_is_held_not_sent_
 
 def test_a_note_planned_from_a_free_mail_own_address_is_held_without_asking_ses() -> None:
     # Given a playbook planned when an address identity at gmail.com could still be chosen
-    store, mailer, identities = MemoryStore(), RecordingMailer(), FakeIdentities(verified={"ada@gmail.com"})
-    store.put_candidate(make_candidate(sending_identity="own_address", email="ada@gmail.com"))
-    store.put_application(make_application())
-    start_playbook(store, make_rejection(), SENDERS, now=NOW)
-    dispatcher = Dispatcher(
-        store,
-        mailer,
-        LINKS,
-        platform_address="notes@mail.example",
-        identities=identities,
-        sleep=lambda s: None,
-    )
+    store, mailer, identities, dispatcher = own_address_world({"ada@gmail.com"}, email="ada@gmail.com")
     # When its notes fall due, SES having verified that address
     report = dispatcher.run(NOW + timedelta(days=1))
     # Then none goes From gmail.com (it would fail DMARC), and the reason says why

@@ -9,6 +9,8 @@ EventInvokeConfig (no retries, failures to the dead-letter queue) applies to the
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
 from nearmiss.service.ports import ShardRun
@@ -20,18 +22,16 @@ def shard_event(run: ShardRun) -> dict[str, object]:
 
 
 class LambdaShardRuns:
-    """`client` is a boto3 lambda client, or a function that makes one: most runs never fan out,
-    so the client (about 15 ms of a first invocation) is made when the first shard run starts."""
+    """`make_client` makes the boto3 lambda client: most runs never fan out, so the client (about
+    15 ms of a first invocation) is made when the first shard run starts."""
 
-    def __init__(self, client: Any, function_name: str) -> None:  # no boto3 stubs for lambda installed
-        self._client = client
+    def __init__(self, make_client: Callable[[], Any], function_name: str) -> None:
+        self._make_client = make_client
         self.function_name = function_name
 
-    @property
-    def client(self) -> Any:
-        if callable(self._client) and not hasattr(self._client, "invoke"):
-            self._client = self._client()
-        return self._client
+    @cached_property
+    def client(self) -> Any:  # no boto3 stubs for lambda installed
+        return self._make_client()
 
     def start(self, run: ShardRun) -> None:
         self.client.invoke(
