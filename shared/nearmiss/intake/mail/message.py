@@ -1,0 +1,295 @@
+"""One email message, read once: headers, the best plain text, the HTML, the attachments.
+
+Built on the standard library's `email` package with `policy.default` (RFC 5322 / 6532 headers,
+MIME, quoted-printable and base64, RFC 2047 encoded words). What it adds is the care a hostile
+inbox needs: a size bound checked before parsing, charsets that do not exist or do not fit the
+bytes decoded with replacement instead of raising, and a `MailError` naming what could not be
+read (never the content).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from email.utils import getaddresses, parsedate_to_datetime
+
+MAX_MESSAGE_BYTES = 10 * 1024 * 1024  # SES receipt rules deliver messages up to 40 MB to S3; we read 10
+MAX_PARTS = 200
+MAX_DEPTH = 10
+
+
+class MailError(Exception):
+    """A message we cannot read. `reason` is safe to store and log: it names the problem, never
+    the message's content."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    name: str
+    address: str  # lower-cased
+
+    @property
+    def domain(self) -> str:
+        return self.address.rpartition("@")[2]
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str | None
+    content_type: str
+    payload: bytes
+    inline: bool = False
+
+
+@dataclass(frozen=True)
+class MailMessage:
+    """What a message says, decoded. `text` is the text/plain body if there is one, else the HTML
+    body converted to text; `headers` keeps every header (names lower-cased, values decoded, in
+    order) for classifiers that read headers such as `Auto-Submitted`."""
+
+    headers: tuple[tuple[str, str], ...]
+    subject: str
+    from_: Mailbox | None
+    reply_to: tuple[Mailbox, ...]
+    to: tuple[Mailbox, ...]
+    cc: tuple[Mailbox, ...]
+    date: datetime | None  # aware UTC; None when missing or unreadable
+    message_id: str | None
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    content_type: str  # of the whole message, e.g. "multipart/report"
+    text: str
+    html: str | None
+    attachments: tuple[Attachment, ...] = ()
+    parts: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)  # (content type, payload) of leaves
+    size: int = 0
+    raw: EmailMessage | None = field(default=None, repr=False, compare=False)
+
+    def header(self, name: str) -> str | None:
+        """The first header of that name (case-insensitive), or None."""
+        wanted = name.lower()
+        return next((value for key, value in self.headers if key == wanted), None)
+
+    def header_all(self, name: str) -> list[str]:
+        wanted = name.lower()
+        return [value for key, value in self.headers if key == wanted]
+
+    def parts_of_type(self, content_type: str) -> list[bytes]:
+        return [payload for kind, payload in self.parts if kind == content_type]
+
+
+def parse(raw: bytes, *, max_bytes: int = MAX_MESSAGE_BYTES) -> MailMessage:
+    """Read one message. Raises `MailError` when it is over `max_bytes`, empty, or not a message."""
+    if len(raw) > max_bytes:
+        raise MailError(f"message: {len(raw)} bytes is over the limit of {max_bytes}")
+    if not raw.strip():
+        raise MailError("message: empty")
+    try:
+        message = BytesParser(policy=policy.default).parsebytes(raw)
+    except Exception as exc:  # the parser is lenient; anything it raises is a message we cannot read
+        raise MailError(f"message: not readable as RFC 5322 ({type(exc).__name__})") from None
+    if not isinstance(message, EmailMessage) or not message.keys():
+        raise MailError("message: no headers")
+    return from_email_message(message, size=len(raw))
+
+
+def from_email_message(message: EmailMessage, *, size: int = 0) -> MailMessage:
+    """A `MailMessage` from an already parsed message (e.g. an attached `message/rfc822`)."""
+    headers = tuple((key.lower(), _header_text(message, key, value)) for key, value in message.raw_items())
+    texts: list[str] = []
+    htmls: list[str] = []
+    attachments: list[Attachment] = []
+    leaves: list[tuple[str, bytes]] = []
+    for part in _leaves(message):
+        kind = part.get_content_type()
+        payload = _payload_bytes(part)
+        leaves.append((kind, payload))
+        disposition = (part.get_content_disposition() or "").lower()
+        filename = _filename(part)
+        if disposition == "attachment" or (filename and kind not in ("text/plain", "text/html")):
+            attachments.append(Attachment(filename, kind, payload, inline=disposition == "inline"))
+        elif kind == "text/plain":
+            texts.append(_decode_text(part, payload))
+        elif kind == "text/html":
+            htmls.append(_decode_text(part, payload))
+        elif kind == "text/calendar" or kind.startswith(("image/", "application/")):
+            attachments.append(Attachment(filename, kind, payload, inline=True))
+    html_body = "\n".join(htmls) if htmls else None
+    text = "\n".join(texts) if texts else (html_to_text(html_body) if html_body else "")
+    return MailMessage(
+        headers=headers,
+        subject=_single(message, "subject"),
+        from_=_first(_mailboxes(message, "from")),
+        reply_to=tuple(_mailboxes(message, "reply-to")),
+        to=tuple(_mailboxes(message, "to")),
+        cc=tuple(_mailboxes(message, "cc")),
+        date=_date(message),
+        message_id=_single(message, "message-id") or None,
+        in_reply_to=_single(message, "in-reply-to") or None,
+        references=tuple(_single(message, "references").split()),
+        content_type=message.get_content_type(),
+        text=text,
+        html=html_body,
+        attachments=tuple(attachments),
+        parts=tuple(leaves),
+        size=size,
+        raw=message,
+    )
+
+
+def attached_messages(message: MailMessage) -> list[EmailMessage]:
+    """Messages attached whole (`message/rfc822`), as forwards-as-attachment carry them."""
+    if message.raw is None:
+        return []
+    found: list[EmailMessage] = []
+    for part in message.raw.walk():
+        if part.get_content_type() == "message/rfc822":
+            inner = part.get_payload()
+            candidates = inner if isinstance(inner, list) else [inner]
+            found.extend(m for m in candidates if isinstance(m, EmailMessage))
+    return found
+
+
+# --- helpers ---
+
+
+def _leaves(message: Message, depth: int = 0) -> Iterator[Message]:
+    count = 0
+    stack: list[tuple[Message, int]] = [(message, depth)]
+    while stack:
+        part, level = stack.pop(0)
+        count += 1
+        if count > MAX_PARTS:
+            raise MailError(f"message: more than {MAX_PARTS} MIME parts")
+        if level > MAX_DEPTH:
+            raise MailError(f"message: MIME nested more than {MAX_DEPTH} deep")
+        if part.get_content_type() == "message/rfc822":
+            continue  # an attached message is read on its own (attached_messages)
+        if part.is_multipart():
+            children = part.get_payload()
+            if isinstance(children, list):
+                stack[0:0] = [(child, level + 1) for child in children if isinstance(child, Message)]
+            continue
+        yield part
+
+
+def _payload_bytes(part: Message) -> bytes:
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:
+        payload = None
+    if isinstance(payload, bytes):
+        return payload
+    raw = part.get_payload()
+    return raw.encode("utf-8", "replace") if isinstance(raw, str) else b""
+
+
+def _decode_text(part: Message, payload: bytes) -> str:
+    charset = (part.get_content_charset() or "utf-8").lower()
+    if charset in ("unknown-8bit", "x-unknown", "us-ascii", "ascii"):
+        charset = "utf-8"
+    try:
+        text = payload.decode(charset)
+    except (LookupError, UnicodeDecodeError):
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError:
+            text = payload.decode("cp1252", "replace")
+    return text.replace("\r\n", "\n")
+
+
+def _filename(part: Message) -> str | None:
+    try:
+        name = part.get_filename()
+    except Exception:
+        return None
+    return str(name) if name else None
+
+
+def _header_text(message: EmailMessage, key: str, value: object) -> str:
+    try:
+        header = message.get(key)
+        return " ".join(str(header if header is not None else value).split())
+    except Exception:
+        return " ".join(str(value).split())
+
+
+def _single(message: EmailMessage, name: str) -> str:
+    try:
+        value = message.get(name)
+    except Exception:
+        value = message.get_all(name, [None])[0] if message.get_all(name) else None
+    return " ".join(str(value).split()) if value is not None else ""
+
+
+def _mailboxes(message: EmailMessage, name: str) -> list[Mailbox]:
+    found: list[Mailbox] = []
+    try:
+        header = message.get(name)
+        addresses = getattr(header, "addresses", None)
+    except Exception:
+        header, addresses = None, None
+    if addresses is not None:
+        for address in addresses:
+            if isinstance(address, Address) and address.addr_spec and "@" in address.addr_spec:
+                found.append(Mailbox(address.display_name or "", address.addr_spec.lower()))
+        return found
+    raw_values = [str(v) for v in (message.get_all(name) or [])]
+    for display, addr in getaddresses(raw_values):
+        if "@" in addr:
+            found.append(Mailbox(display, addr.lower()))
+    return found
+
+
+def _first(mailboxes: list[Mailbox]) -> Mailbox | None:
+    return mailboxes[0] if mailboxes else None
+
+
+def _date(message: EmailMessage) -> datetime | None:
+    value = _single(message, "date")
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed.tzinfo is None:  # RFC 5322's -0000: the zone is unknown; read it as UTC
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+_BLOCK = re.compile(r"<\s*(br|/p|/div|/tr|/li|/h[1-6]|/blockquote|hr)\b[^>]*>", re.I)
+_DROP = re.compile(r"<\s*(script|style|head)\b[^>]*>.*?<\s*/\s*\1\s*>", re.I | re.S)
+_TAG = re.compile(r"<[^>]+>")
+_QUOTE_OPEN = re.compile(r"<\s*blockquote\b[^>]*>", re.I)
+
+
+def html_to_text(markup: str) -> str:
+    """Readable text from an HTML body: scripts and styles dropped, block ends as line breaks,
+    entities decoded. Blockquotes are marked with "> " lines so quoted history can be told apart."""
+    body = _DROP.sub(" ", markup)
+    body = _QUOTE_OPEN.sub("\n[[quote]]\n", body)
+    body = _BLOCK.sub("\n", body)
+    body = _TAG.sub("", body)
+    body = html.unescape(body).replace("\xa0", " ")
+    lines: list[str] = []
+    quoted = False
+    for line in body.splitlines():
+        stripped = line.strip()
+        if stripped == "[[quote]]":
+            quoted = True
+            continue
+        lines.append(("> " + stripped) if quoted and stripped else stripped)
+    text = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
