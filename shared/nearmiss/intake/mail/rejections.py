@@ -1,0 +1,816 @@
+"""Is a forwarded original a rejection, and from which company, for which job?
+
+Readable rules rather than a model: per language (en, de, fr, es, nl) a table of the phrases that
+say "no" (`rejection`), and of the phrases of the mails that look like one but are not:
+acknowledgements, conditional notices ("if you do not hear from us..."), invitations, next-round
+mails, offers, job alerts and newsletters. Each phrase is plain words; "…" stands for a gap of up to
+eight words. The wording is that of the major ATSs' default templates (Greenhouse, Lever, Ashby,
+Workday, SmartRecruiters, iCIMS, Personio, Teamtailor) and of plain company mail.
+
+The decision weighs what matched: a look-alike phrase that lies inside a rejection phrase does not
+count ("we will not be moving forward with your application" is not a next-round mail); the mail is
+a rejection when the rejection phrases outweigh the others. `rule` names the phrases that decided,
+so the member (and a test) can see why.
+
+Pure and total: `decide` never raises, whatever text it is given.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Literal
+
+from nearmiss.intake.mail.forwards import Original
+
+Kind = Literal[
+    "rejection",
+    "weak_rejection",
+    "acknowledgement",
+    "conditional",
+    "invitation",
+    "next_round",
+    "offer",
+    "job_alert",
+]
+Language = Literal["en", "de", "fr", "es", "nl"]
+
+# How much one matched phrase of each kind weighs. A plain "unfortunately" leans towards a
+# rejection; an acknowledgement mail often says "we will not be able to reply to everyone", so an
+# acknowledgement phrase weighs less than a clear "no"; a conditional "if you have not heard from
+# us, assume..." is an acknowledgement however it is worded.
+WEIGHT: dict[Kind, float] = {
+    "rejection": 1.0,
+    "weak_rejection": 0.5,
+    "acknowledgement": 0.6,
+    "conditional": 2.0,
+    "invitation": 1.0,
+    "next_round": 1.0,
+    "offer": 1.5,
+    "job_alert": 1.0,
+}
+
+PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
+    "en": {
+        "rejection": (
+            "not be moving forward",
+            "not moving forward with",
+            "won't be moving forward",
+            "unable to move forward",
+            "not able to move forward",
+            "not be able to move forward",
+            "won't be able to move forward",
+            "not to move forward",
+            "decided to move forward with other candidates",
+            "decided to move forward with another candidate",
+            "move forward with other candidates",
+            "moving forward with other candidates",
+            "decided to pursue other candidates",
+            "pursue other candidates",
+            "decided to proceed with other candidates",
+            "decided not to proceed",
+            "not to proceed with your application",
+            "will not be proceeding",
+            "not be progressing your application",
+            "decided not to progress",
+            "not be taking your application further",
+            "unable to offer you",
+            "not able to offer you",
+            "have not been selected",
+            "you were not selected",
+            "were not successful",
+            "was unsuccessful",
+            "have been unsuccessful",
+            "position has been filled",
+            "regret to inform you",
+            "more closely match",
+            "more closely matches",
+            "more closely aligns",
+            "no longer under consideration",
+            "no longer being considered",
+            "not the right fit",
+            "decided to go in a different direction",
+            "decided to go with another candidate",
+        ),
+        "weak_rejection": ("unfortunately", "we regret"),
+        "acknowledgement": (
+            "we have received your application",
+            "we've received your application",
+            "we received your application",
+            "your application has been received",
+            "successfully submitted",
+            "thank you for submitting your application",
+            "will review your application",
+            "will be reviewing your application",
+            "we'll be in touch",
+            "will be in touch",
+            "currently reviewing",
+            "our team will review",
+        ),
+        "conditional": (
+            "if you do not hear from us",
+            "if you don't hear from us",
+            "if you haven't heard from us",
+            "if you have not heard from us",
+            "if we do not contact you",
+        ),
+        "invitation": (
+            "invite you to an interview",
+            "invite you to interview",
+            "invite you for an interview",
+            "schedule an interview",
+            "schedule a call",
+            "book a time",
+            "pick a time",
+            "select a time",
+            "like to invite you",
+            "your availability",
+            "interview invitation",
+        ),
+        "next_round": (
+            "next round",
+            "next step in the process",
+            "next stage",
+            "move forward with your application",
+            "pleased to move forward",
+            "excited to move forward",
+            "happy to move forward",
+            "move you forward",
+            "advance to the",
+        ),
+        "offer": (
+            "pleased to offer you",
+            "happy to offer you",
+            "delighted to offer you",
+            "extend an offer",
+            "offer letter",
+            "offer of employment",
+        ),
+        "job_alert": (
+            "job alert",
+            "jobs you might be interested in",
+            "new jobs",
+            "recommended jobs",
+            "jobs matching",
+            "similar jobs",
+            "unsubscribe",
+            "newsletter",
+            "manage your alerts",
+        ),
+    },
+    "de": {
+        "rejection": (
+            "nicht berücksichtigen",
+            "nicht weiter berücksichtigen",
+            "nicht berücksichtigt",
+            "nicht in die engere auswahl",
+            "für einen anderen bewerber entschieden",
+            "für eine andere bewerberin entschieden",
+            "für andere bewerber entschieden",
+            "für andere kandidaten entschieden",
+            "für eine andere kandidatin",
+            "für einen anderen kandidaten",
+            "anderen bewerbern den vorzug",
+            "anderen kandidaten den vorzug",
+            "absage",
+            "müssen wir ihnen leider mitteilen",
+            "müssen wir dir leider mitteilen",
+            "nicht weiterverfolgen",
+            "nicht weiter verfolgen",
+            "keine positive rückmeldung",
+            "bereits besetzt",
+            "anderweitig besetzt",
+            "nicht … in die nächste runde",
+        ),
+        "weak_rejection": ("leider",),
+        "acknowledgement": (
+            "ihre bewerbung ist bei uns eingegangen",
+            "deine bewerbung ist bei uns eingegangen",
+            "eingang ihrer bewerbung",
+            "eingang deiner bewerbung",
+            "bewerbung erhalten",
+            "wir melden uns",
+            "werden uns … melden",
+            "prüfen ihre unterlagen",
+            "prüfen deine unterlagen",
+        ),
+        "conditional": (
+            "sollten sie … nichts von uns hören",
+            "falls sie … nichts von uns hören",
+            "solltest du … nichts von uns hören",
+        ),
+        "invitation": (
+            "vorstellungsgespräch einladen",
+            "zu einem gespräch einladen",
+            "zu einem kennenlernen einladen",
+            "einladung zum",
+            "termin vereinbaren",
+            "terminvorschlag",
+        ),
+        "next_round": ("nächste runde", "nächsten schritt", "weiteren gespräch", "zweites gespräch"),
+        "offer": ("vertragsangebot", "angebot unterbreiten", "arbeitsvertrag", "zusage"),
+        "job_alert": (
+            "jobalarm",
+            "job-alarm",
+            "neue stellenangebote",
+            "passende jobs",
+            "neue jobs",
+            "abmelden",
+            "newsletter",
+        ),
+    },
+    "fr": {
+        "rejection": (
+            "ne pourrons pas donner suite",
+            "ne pouvons pas donner suite",
+            "pas donner suite",
+            "suite favorable",
+            "retenu d'autres candidatures",
+            "retenu une autre candidature",
+            "d'autres candidats",
+            "un autre candidat",
+            "ne correspond pas",
+            "regret de vous informer",
+            "au regret de",
+            "n'a pas été retenue",
+            "pas été retenue",
+            "pas été retenu",
+        ),
+        "weak_rejection": ("malheureusement",),
+        "acknowledgement": (
+            "bien reçu votre candidature",
+            "accusons réception",
+            "nous avons reçu votre candidature",
+            "nous reviendrons vers vous",
+            "étudier votre candidature",
+            "examinons actuellement",
+        ),
+        "conditional": ("sans réponse de notre part", "si vous n'avez pas de nouvelles"),
+        "invitation": (
+            "vous inviter à un entretien",
+            "convier à un entretien",
+            "planifier un entretien",
+            "fixer un rendez-vous",
+            "invitation à un entretien",
+        ),
+        "next_round": ("prochaine étape", "étape suivante", "prochain tour"),
+        "offer": ("proposition d'embauche", "vous proposer le poste", "promesse d'embauche"),
+        "job_alert": (
+            "alerte emploi",
+            "nouvelles offres",
+            "offres d'emploi",
+            "se désabonner",
+            "vous désinscrire",
+            "newsletter",
+        ),
+    },
+    "es": {
+        "rejection": (
+            "no continuaremos con tu candidatura",
+            "no continuaremos con su candidatura",
+            "no seguir adelante",
+            "no avanzar con",
+            "continuar con otros candidatos",
+            "otros candidatos",
+            "otras candidaturas",
+            "otro perfil",
+            "no ha sido seleccionada",
+            "no has sido seleccionado",
+            "no has sido seleccionada",
+            "no ha resultado seleccionado",
+            "lamentamos informarte",
+            "lamentamos informarle",
+            "lamentamos comunicarte",
+            "lamentamos comunicarle",
+            "sentimos comunicarte",
+            "no podemos ofrecerte",
+        ),
+        "weak_rejection": ("lamentablemente", "desafortunadamente", "por desgracia"),
+        "acknowledgement": (
+            "hemos recibido tu candidatura",
+            "hemos recibido su candidatura",
+            "recibido correctamente",
+            "revisaremos tu",
+            "nos pondremos en contacto",
+            "estamos revisando",
+        ),
+        "conditional": ("si no recibes noticias", "si no tienes noticias", "en caso de no recibir"),
+        "invitation": (
+            "invitarte a una entrevista",
+            "invitarle a una entrevista",
+            "agendar una entrevista",
+            "programar una entrevista",
+            "concertar una entrevista",
+        ),
+        "next_round": (
+            "siguiente fase",
+            "próxima fase",
+            "siguiente etapa",
+            "próxima etapa",
+            "siguiente ronda",
+        ),
+        "offer": ("ofrecerte el puesto", "carta oferta", "propuesta de contratación"),
+        "job_alert": (
+            "alerta de empleo",
+            "nuevas ofertas",
+            "ofertas que te pueden interesar",
+            "darte de baja",
+            "cancelar la suscripción",
+            "boletín",
+        ),
+    },
+    "nl": {
+        "rejection": (
+            "niet verder te gaan",
+            "niet verder gaan met",
+            "gekozen voor een andere kandidaat",
+            "voor een andere kandidaat gekozen",
+            "andere kandidaten",
+            "niet uitnodigen",
+            "niet in aanmerking",
+            "afwijzing",
+            "niet … door naar de volgende ronde",
+            "moeten we je helaas",
+            "moeten wij u helaas",
+            "sluit niet voldoende aan",
+        ),
+        "weak_rejection": ("helaas",),
+        "acknowledgement": (
+            "sollicitatie … ontvangen",
+            "we nemen contact",
+            "nemen wij contact",
+            "nemen we contact",
+            "beoordelen je sollicitatie",
+            "bekijken je sollicitatie",
+        ),
+        "conditional": ("niets van ons hoort", "niets van ons gehoord"),
+        "invitation": (
+            "uitnodigen voor een gesprek",
+            "uitnodiging voor een gesprek",
+            "sollicitatiegesprek",
+            "kennismakingsgesprek",
+            "gesprek inplannen",
+            "afspraak inplannen",
+        ),
+        "next_round": ("volgende ronde", "volgende stap", "tweede gesprek", "volgende fase"),
+        "offer": ("aanbod doen", "arbeidsovereenkomst", "contractvoorstel"),
+        "job_alert": ("vacature-alert", "vacaturealert", "nieuwe vacatures", "uitschrijven", "nieuwsbrief"),
+    },
+}
+
+# Senders that only ever send job alerts and newsletters.
+JOB_BOARD_DOMAINS = (
+    "linkedin.com",
+    "indeed.com",
+    "glassdoor.com",
+    "stepstone.de",
+    "xing.com",
+    "monster.com",
+    "welcometothejungle.com",
+    "infojobs.net",
+    "nationalevacaturebank.nl",
+)
+# The ATSs send from their own domains: the sender's domain is then not the company's.
+ATS_DOMAINS = (
+    "greenhouse.io",
+    "greenhouse-mail.io",
+    "lever.co",
+    "ashbyhq.com",
+    "ashbyhq-mail.com",
+    "myworkday.com",
+    "myworkdayjobs.com",
+    "workday.com",
+    "smartrecruiters.com",
+    "icims.com",
+    "personio.de",
+    "personio.com",
+    "teamtailor.com",
+    "teamtailor-mail.com",
+    "workablemail.com",
+    "workable.com",
+    "recruitee.com",
+    "jobvite.com",
+    "successfactors.com",
+    "taleo.net",
+    "bamboohr.com",
+    "jazzhr.com",
+    "breezy.hr",
+)
+FREE_MAIL_DOMAINS = (
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "yahoo.com",
+    "icloud.com",
+    "me.com",
+    "gmx.de",
+    "gmx.net",
+    "web.de",
+    "proton.me",
+    "protonmail.com",
+)
+ATS_NAMES = (
+    "greenhouse",
+    "lever",
+    "ashby",
+    "workday",
+    "smartrecruiters",
+    "icims",
+    "personio",
+    "teamtailor",
+    "workable",
+    "recruitee",
+)
+# Words around a company's name in a sender's display name ("Northwind Data Recruiting",
+# "Hiring Team at Northwind Data"), none of which is the name.
+_DISPLAY_SUFFIXES = (
+    "talent acquisition team",
+    "talent acquisition",
+    "recruiting team",
+    "recruitment team",
+    "hiring team",
+    "talent team",
+    "people team",
+    "careers team",
+    "recruiting",
+    "recruitment",
+    "careers",
+    "career",
+    "jobs",
+    "talent",
+    "hiring",
+    "hr",
+    "people",
+    "team",
+    "karriere",
+    "recrutement",
+    "reclutamiento",
+    "empleo",
+    "werving",
+    "bewerbermanagement",
+    "personalabteilung",
+)
+_GENERIC_NAMES = frozenset(
+    {
+        "no-reply",
+        "noreply",
+        "do not reply",
+        "notifications",
+        "notification",
+        "the",
+        "our",
+        "your",
+        "we",
+        "hiring",
+        "recruiting",
+        "talent",
+        "team",
+        "hr",
+        "careers",
+        "jobs",
+        "people",
+        "das",
+        "ihr",
+        "dein",
+        "le",
+        "la",
+        "el",
+        "het",
+        "de",
+        "unser",
+        "unsere",
+        "l'équipe",
+        "equipo",
+    }
+    | set(ATS_NAMES)
+)
+LEGAL_FORMS = (
+    "gmbh",
+    "ag",
+    "se",
+    "inc",
+    "inc.",
+    "ltd",
+    "ltd.",
+    "llc",
+    "b.v.",
+    "bv",
+    "n.v.",
+    "s.a.",
+    "sa",
+    "sas",
+    "s.l.",
+    "sl",
+    "ab",
+    "plc",
+    "co.",
+    "kg",
+)
+
+
+@dataclass(frozen=True)
+class RejectionDecision:
+    is_rejection: bool
+    reason: str  # a few words, safe to store and show: the kinds that decided, never the content
+    company: str | None  # as the mail names it ("Northwind Data"); None when no rule found it
+    company_domain: str | None  # the sender's domain when it is the company's (not an ATS, not free mail)
+    job_title: str | None
+    received_at: datetime  # the original's Date: when the member learned of it
+    language: Language | None  # the language whose phrases matched most
+    confidence: float  # 0..1: the rejection phrases' share of all that matched
+    rule: str  # the phrases that matched, "en:rejection:not be moving forward; ..."
+
+
+def decide(original: Original) -> RejectionDecision:
+    """Decide whether `original` is a rejection, and read its company and job title."""
+    subject = _clean(original.subject)
+    body = _clean(original.text[:50_000])
+    text = _normalise(subject + "\n" + body)
+    hits = _hits(text)
+    scores: dict[Kind, float] = {}
+    for _, kind, _ in hits:
+        scores[kind] = scores.get(kind, 0.0) + WEIGHT[kind]
+    domain = (original.sender.domain or "").lower()
+    if _in_domains(domain, JOB_BOARD_DOMAINS):
+        scores["job_alert"] = scores.get("job_alert", 0.0) + 2.0
+        hits.append(("en", "job_alert", "sender is a job board"))
+    yes = scores.get("rejection", 0.0) + scores.get("weak_rejection", 0.0)
+    no = sum(score for kind, score in scores.items() if kind not in ("rejection", "weak_rejection"))
+    is_rejection = scores.get("rejection", 0.0) > 0 and yes > no
+    languages: dict[Language, int] = {}
+    for matched, _, _ in hits:
+        languages[matched] = languages.get(matched, 0) + 1
+    language: Language | None = None
+    if languages:
+        language = max(languages.items(), key=lambda item: item[1])[0]
+    if is_rejection:
+        reason = "rejection phrases"
+    elif no:
+        top = max(
+            (kind for kind in scores if kind not in ("rejection", "weak_rejection")), key=scores.__getitem__
+        )
+        reason = f"reads as {top.replace('_', ' ')}"
+    else:
+        reason = "no rejection phrase"
+    company, company_domain = company_of(original, subject, body)
+    return RejectionDecision(
+        is_rejection=is_rejection,
+        reason=reason,
+        company=company,
+        company_domain=company_domain,
+        job_title=job_title_of(subject, body),
+        received_at=original.date,
+        language=language,
+        confidence=round(yes / (yes + no), 2) if yes + no else 0.0,
+        rule="; ".join(f"{matched}:{kind}:{phrase}" for matched, kind, phrase in hits)[:500],
+    )
+
+
+# --- phrases ---
+
+
+def _normalise(text: str) -> str:
+    text = unicodedata.normalize("NFC", text).replace("’", "'").replace("`", "'").replace("\xa0", " ")
+    return " ".join(text.casefold().split())
+
+
+def _clean(text: str) -> str:
+    return "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
+
+
+@cache
+def _compiled() -> tuple[tuple[Language, Kind, str, re.Pattern[str]], ...]:
+    compiled: list[tuple[Language, Kind, str, re.Pattern[str]]] = []
+    for language, kinds in PHRASES.items():
+        for kind, phrases in kinds.items():
+            for phrase in phrases:
+                parts = [re.escape(part.strip()) for part in phrase.split("…")]
+                pattern = r"(?<!\w)" + r"(?:\s+\S+){0,8}?\s+".join(parts) + r"(?!\w)"
+                compiled.append((language, kind, phrase, re.compile(pattern)))
+    return tuple(compiled)
+
+
+def _hits(text: str) -> list[tuple[Language, Kind, str]]:
+    found: list[tuple[Language, Kind, str, tuple[int, int]]] = []
+    for language, kind, phrase, pattern in _compiled():
+        match = pattern.search(text)
+        if match:
+            found.append((language, kind, phrase, match.span()))
+    rejection_spans = [span for _, kind, _, span in found if kind == "rejection"]
+    kept: list[tuple[Language, Kind, str]] = []
+    seen: set[tuple[Kind, str]] = set()
+    for language, kind, phrase, (start, end) in found:
+        if kind != "rejection" and any(start < e and s < end for s, e in rejection_spans):
+            continue  # inside a "no": "not … move forward with your application" is no next round
+        if (kind, phrase) in seen:
+            continue  # the same words in two languages' tables count once
+        seen.add((kind, phrase))
+        kept.append((language, kind, phrase))
+    return kept
+
+
+# --- company ---
+
+
+def _in_domains(domain: str, domains: tuple[str, ...]) -> bool:
+    return any(domain == known or domain.endswith("." + known) for known in domains)
+
+
+# A capitalised word ("Northwind", "B.V.", "Lindqvist"), and a name as a run of them on one line
+# ("Harbor & Finch", "Banque de France"); a full stop ends it unless a letter follows.
+_NAME_WORD = r"[A-ZÄÖÜÀ-Ý0-9][\w&'’-]*(?:\.(?=\w)[\w&'’-]*)*"
+_NAME = rf"({_NAME_WORD}(?:[ \t]+(?:{_NAME_WORD}|&|and|of|de|van|der))*)"
+_COMPANY_PATTERNS = tuple(
+    re.compile(pattern)
+    for pattern in (
+        # subjects and bodies: "Your application to Northwind Data", "Ihre Bewerbung bei Blauwal"
+        rf"(?i:application|applying|applied)\s+(?i:to|at|with)\s+{_NAME}",
+        rf"(?i:interest)\s+(?i:in|at)\s+(?i:joining\s+)?{_NAME}",
+        rf"(?i:position|role|opening|opportunity)\s+(?i:at|with)\s+{_NAME}",
+        rf"(?i:team)\s+(?i:at)\s+{_NAME}",
+        rf"(?i:bewerbung|interesse|interesse an)\s+(?i:bei|an)\s+(?i:der\s+|die\s+)?{_NAME}",
+        rf"(?i:stelle|position)\s+(?i:bei)\s+(?i:der\s+)?{_NAME}",
+        rf"(?i:candidature|intérêt)\s+(?i:chez|pour|à)\s+{_NAME}",
+        rf"(?i:poste)\s+(?:[^\n.]{{0,60}}?)\s+(?i:chez|au sein de)\s+{_NAME}",
+        rf"(?i:candidatura|interés)\s+(?i:en|por)\s+{_NAME}",
+        rf"(?i:puesto|posición)\s+(?:[^\n.]{{0,60}}?)\s+(?i:en)\s+{_NAME}",
+        rf"(?i:sollicitatie|interesse)\s+(?i:bij|in)\s+{_NAME}",
+        rf"(?i:functie|vacature)\s+(?:[^\n.]{{0,60}}?)\s+(?i:bij)\s+{_NAME}",
+        # signatures: "The Northwind Data Team", "Dein Blauwal Team", "L'équipe Lumière", "El equipo de Sol"
+        rf"(?im:^(?:the|das|dein|ihr|euer|het)\s+){_NAME}\s+(?i:team|recruiting team|hiring team)\s*$",
+        rf"(?im:^(?:l'équipe|l’équipe|el equipo de|team)\s+){_NAME}\s*$",
+    )
+)
+
+
+def company_of(original: Original, subject: str, body: str) -> tuple[str | None, str | None]:
+    """The company's name and mail domain. The name comes from the sender's display name, else the
+    subject, else the body and its signature; the domain is the sender's unless an ATS or free-mail
+    provider sent the mail."""
+    sender = original.sender
+    domain = (sender.domain or "").lower() or None
+    company_domain = (
+        domain
+        if domain and not _in_domains(domain, ATS_DOMAINS) and not _in_domains(domain, FREE_MAIL_DOMAINS)
+        else None
+    )
+    name = _from_display_name(sender.name, sender.address or "", company_domain)
+    if name is None:
+        for text in (subject, body[:20_000]):
+            for pattern in _COMPANY_PATTERNS:
+                match = pattern.search(text)
+                if match:
+                    name = _company_name(match.group(1))
+                    if name:
+                        break
+            if name:
+                break
+    if name is None and company_domain:
+        label = company_domain.split(".")[-2] if company_domain.count(".") >= 1 else company_domain
+        name = label.replace("-", " ").title() or None
+    return name, company_domain
+
+
+def _from_display_name(display: str, address: str, company_domain: str | None) -> str | None:
+    name = " ".join(display.replace('"', " ").split())
+    if not name or "@" in name:
+        return None
+    name = re.sub(r"\s*[(\[]?\s*\bvia\b\s+[^)\]]+[)\]]?\s*$", "", name, flags=re.I)  # "X via Greenhouse"
+    name = re.sub(
+        r"^(?:the\s+)?(?:hiring team|recruiting team|talent team|careers|recruiting|jobs|team)"
+        r"\s+(?:at|@|bei|von|chez|de)\s+",
+        "",
+        name,
+        flags=re.I,
+    )
+    # "Talent Team | Verdant Bank", "Careers - Northwind": keep the part that is not a department
+    parts = [part.strip() for part in re.split(r"\s+[|–-]\s+|:\s+", name) if part.strip()]
+    named = [
+        part for part in parts if part.lower() not in _DISPLAY_SUFFIXES and part.lower() not in _GENERIC_NAMES
+    ]
+    name = named[0] if named else name
+    lowered = name.lower()
+    for prefix in _DISPLAY_SUFFIXES:  # "Werving Tulp & Co", "Recruiting Northwind"
+        if lowered.startswith(prefix + " "):
+            name = name[len(prefix) + 1 :].strip()
+            lowered = name.lower()
+    for suffix in _DISPLAY_SUFFIXES:
+        for joiner in (" ", " - ", " | ", " – "):
+            if lowered.endswith(joiner + suffix):
+                name = name[: -len(joiner + suffix)].strip()
+                lowered = name.lower()
+    if _person_name(name, address, company_domain):
+        return None
+    return _company_name(name)
+
+
+def _person_name(name: str, address: str, company_domain: str | None) -> bool:
+    """A person's name rather than the company's: its words are the address's local part
+    ("Mei Tanaka" <mei.tanaka@...>) and not the company's domain."""
+    if company_domain is None:
+        return False
+    local = address.partition("@")[0].lower()
+    label = company_domain.split(".")[-2] if "." in company_domain else company_domain
+    words = [word.lower() for word in re.findall(r"\w{3,}", name)]
+    return bool(words) and any(word in local for word in words) and not any(word in label for word in words)
+
+
+def _company_name(candidate: str) -> str | None:
+    name = " ".join(candidate.strip(" .,:;-–|'\"").split())
+    words = name.split()
+    while words and words[-1].lower() in ("team", "recruiting", "talent", "hiring", "and", "&", "of"):
+        words.pop()
+    while words and words[0].lower() in _GENERIC_NAMES:
+        words.pop(0)
+    name = " ".join(words)
+    if not name or name.lower() in _GENERIC_NAMES or len(name) > 80 or len(words) > 6:
+        return None
+    return name
+
+
+# --- job title ---
+
+_T = r"[„\"“'«]?\s*([^\n.,;:!?()\[\]\"“”„«»]{2,80}?)\s*[\"“”'»]?"
+# Between two fixed words ("for the ... position") a title may hold a comma: "Staff Engineer, Infrastructure".
+_TB = r"[„\"“'«]?\s*([^\n.;:!?()\[\]\"“”„«»]{2,80}?)\s*[\"“”'»]?"
+_END = (
+    r"(?=\s*(?:[.,;:!?()\[\]\n]|$|\s(?:at|with|bei|chez|en|bij|in|von|für|pour|para|voor|au sein)\s"
+    r"|\s(?:and we|and our|und wir|et nous|et vous|y nos|y le|en we|en wij)\b))"
+)
+_TITLE_PATTERNS = tuple(
+    re.compile(pattern, re.I)
+    for pattern in (
+        rf"(?:for|to) the (?:position|role|job) of {_T}{_END}",
+        rf"(?:for|to|in|about|on) the {_TB} (?:position|role|opening|vacancy|job|opportunity)",
+        rf"(?:position|role|job title|vacancy)\s*:\s*{_T}{_END}",
+        rf"(?:your )?application for (?:the )?{_T}{_END}",
+        rf"applying for (?:the )?{_T}{_END}",
+        rf"bewerbung als {_T}{_END}",
+        rf"(?:bewerbung|interesse) (?:für|auf|an) (?:die|der) (?:position|stelle|rolle)"
+        rf"(?: als| zum| zur)? {_T}{_END}",
+        rf"(?:die|der) (?:position|stelle|rolle) (?:als |zum |zur )?{_T}{_END}",
+        rf"candidature (?:au|pour le|pour la) (?:poste|fonction) (?:de |d'|d’)?{_T}{_END}",
+        rf"(?:pour le|au) poste (?:de |d'|d’)?{_T}{_END}",
+        rf"(?:candidatura|solicitud) (?:para|al|a la|a) (?:el |la )?(?:puesto|posición|vacante|oferta)"
+        rf"(?: de)? {_T}{_END}",
+        rf"(?:el puesto|la posición|la vacante) de {_T}{_END}",
+        rf"sollicitatie (?:voor|naar|op) de (?:functie|vacature|positie)(?: van| als)? {_T}{_END}",
+        rf"sollicitatie (?:als|voor) {_T}{_END}",
+        rf"(?:de functie|de vacature|de positie) (?:van |als )?{_T}{_END}",
+    )
+)
+_GENDER = re.compile(
+    r"\s*[(\[]?\b(?:m/w/d|w/m/d|m/f/d|f/m/d|m/w/x|h/f|f/h|m/v|m/v/x|m/f/x|all genders)\b[)\]]?", re.I
+)
+_REQUISITION = re.compile(r"\s*(?:[(\[]\s*)?(?:\b(?:R|REQ|JR|ID)[- ]?\d{3,}\b|#\d{3,})(?:\s*[)\]])?", re.I)
+_NOT_A_TITLE = frozenset(
+    {
+        "your",
+        "you",
+        "we",
+        "our",
+        "us",
+        "uns",
+        "ihre",
+        "vous",
+        "votre",
+        "tu",
+        "su",
+        "je",
+        "uw",
+        "this",
+        "the",
+        "a",
+        "an",
+    }
+)
+
+
+def job_title_of(subject: str, body: str) -> str | None:
+    """The job title where the mail says it ("for the Staff Platform Engineer position",
+    "Ihre Bewerbung als ...", "votre candidature au poste de ..."), without gender markers such as
+    "(m/w/d)" or requisition numbers."""
+    for text in (body[:20_000], subject):
+        cleaned = _REQUISITION.sub("", _GENDER.sub("", text))
+        for pattern in _TITLE_PATTERNS:
+            for match in pattern.finditer(cleaned):
+                title = _title(match.group(1))
+                if title:
+                    return title
+    return None
+
+
+def _title(candidate: str) -> str | None:
+    title = " ".join(candidate.strip(" -–|'\"„“”«»").split())
+    title = re.sub(r"\s+(?:position|role|stelle|poste|puesto|functie)$", "", title, flags=re.I)
+    words = title.split()
+    if not 1 <= len(words) <= 8 or words[0].lower() in _NOT_A_TITLE:
+        return None
+    if not any(ch.isupper() for ch in title[:1]) and not title[:1].isdigit():
+        return None  # a title is written capitalised; lower-case words here are a sentence
+    return title
