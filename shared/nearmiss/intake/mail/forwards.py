@@ -39,6 +39,7 @@ from nearmiss.intake.mail.message import (
 
 ForwardForm = Literal["attached", "gmail", "apple", "outlook"]
 MAX_NESTING = 8
+MAX_TEXT = 200_000  # characters of a forward's text searched for header blocks
 _SKEW = timedelta(hours=14)  # an assumed zone can be off by up to UTC+14 / UTC-12
 
 # --- the labels mail clients write, per language (a label may mean the same in several) ---
@@ -243,8 +244,10 @@ def _from_attached(inner: MailMessage, depth: int, zone: tzinfo) -> Original | R
 
 def _plain_lines(text: str) -> list[str]:
     """The text's lines with quoting ("> ") and surrounding space removed, so a block quoted at
-    any depth reads like one at the top."""
-    return [re.sub(r"^(?:\s*>)+", "", line).strip() for line in text.replace("\r\n", "\n").split("\n")]
+    any depth reads like one at the top. Only the first MAX_TEXT characters are read: a forward's
+    header blocks sit near the top, and a 10 MB body of look-alike lines must not cost seconds."""
+    text = text[:MAX_TEXT].replace("\r\n", "\n")
+    return [re.sub(r"^(?:\s*>)+", "", line).strip() for line in text.split("\n")]
 
 
 def _blocks(lines: list[str]) -> list[_Block]:

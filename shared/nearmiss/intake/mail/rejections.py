@@ -37,6 +37,7 @@ Kind = Literal[
     "job_alert",
 ]
 Language = Literal["en", "de", "fr", "es", "nl"]
+MAX_TEXT = 20_000  # characters of the original read: the decision is in its first lines, not its footers
 
 # How much one matched phrase of each kind weighs. A plain "unfortunately" leans towards a
 # rejection; an acknowledgement mail often says "we will not be able to reply to everyone", so an
@@ -94,8 +95,44 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "not the right fit",
             "decided to go in a different direction",
             "decided to go with another candidate",
+            "not move ahead",
+            "not moving ahead",
+            "chosen another applicant",
+            "chosen another candidate",
+            "selected another candidate",
+            "gone with another candidate",
+            "another applicant",
+            "other applicants",
+            "not be considering your application",
+            "not be pursuing your application",
+            "not to pursue your application",
+            "not pursue your candidacy",
+            "not been shortlisted",
+            "not been successful",
+            "will not be extending an offer",
+            "not the outcome you were hoping for",
+            "won't be progressing",
+            "not progress with your application",
+            "not … taking … further",
+            "not … take … further",
+            "not … taken further",
+            "not … taken forward",
+            "unable to progress",
+            "not … progress your application",
+            "not … extend an offer",
+            "not … extend you an offer",
+            "other candidates",
+            "stronger match",
+            "closer match",
         ),
-        "weak_rejection": ("unfortunately", "we regret"),
+        "weak_rejection": (
+            "unfortunately",
+            "we regret",
+            "best of luck in your search",
+            "best of luck in your job search",
+            "success in your job search",
+            "all the best in your search",
+        ),
         "acknowledgement": (
             "we have received your application",
             "we've received your application",
@@ -148,6 +185,8 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "extend an offer",
             "offer letter",
             "offer of employment",
+            "extend you an offer",
+            "thrilled to offer you",
         ),
         "job_alert": (
             "job alert",
@@ -184,8 +223,32 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "bereits besetzt",
             "anderweitig besetzt",
             "nicht … in die nächste runde",
+            "keine zusage",
+            "für eine andere bewerbung entschieden",
+            "nicht weiterzuverfolgen",
+            "nicht in betracht",
+            "nicht weiter berücksichtigt",
+            "negative rückmeldung",
+            "kein angebot",
+            "gegen ihre bewerbung",
+            "gegen deine bewerbung",
+            "aus dem auswahlverfahren",
+            "nicht für sie entschieden",
+            "nicht für dich entschieden",
+            "mit anderen kandidat",
+            "mit anderen bewerber",
+            "anderen kandidatinnen",
+            "anderen bewerberinnen",
+            "nicht … fortsetzen",
+            "nicht … fortführen",
         ),
-        "weak_rejection": ("leider",),
+        "weak_rejection": (
+            "leider",
+            "für ihre berufliche zukunft alles gute",
+            "viel erfolg bei ihrer weiteren suche",
+            "viel erfolg bei deiner weiteren suche",
+            "weiterhin viel erfolg",
+        ),
         "acknowledgement": (
             "ihre bewerbung ist bei uns eingegangen",
             "deine bewerbung ist bei uns eingegangen",
@@ -196,6 +259,9 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "werden uns … melden",
             "prüfen ihre unterlagen",
             "prüfen deine unterlagen",
+            "sichten",
+            "kommen … auf sie zu",
+            "kommen … auf dich zu",
         ),
         "conditional": (
             "sollten sie … nichts von uns hören",
@@ -238,8 +304,26 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "n'a pas été retenue",
             "pas été retenue",
             "pas été retenu",
+            "ne pas poursuivre",
+            "pas poursuivre",
+            "ne pas retenir",
+            "pas retenu votre candidature",
+            "pas en mesure de donner suite",
+            "pas été sélectionné",
+            "pas été sélectionnée",
+            "réponse négative",
+            "orienté notre choix",
+            "porté notre choix",
+            "autre profil",
+            "ne … pas … suite",
+            "pas de suite",
         ),
-        "weak_rejection": ("malheureusement",),
+        "weak_rejection": (
+            "malheureusement",
+            "bonne continuation",
+            "plein succès dans vos recherches",
+            "réussite dans vos recherches",
+        ),
         "acknowledgement": (
             "bien reçu votre candidature",
             "accusons réception",
@@ -287,8 +371,32 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "lamentamos comunicarle",
             "sentimos comunicarte",
             "no podemos ofrecerte",
+            "no seguir con",
+            "no continuar con",
+            "hemos elegido a otro",
+            "hemos elegido a otra",
+            "seleccionado a otro",
+            "seleccionado a otra",
+            "no ha sido seleccionado",
+            "no fue seleccionado",
+            "no fue seleccionada",
+            "no podemos continuar",
+            "descartado",
+            "descartada",
+            "respuesta negativa",
+            "no ha prosperado",
+            "otro candidato",
+            "otra candidata",
+            "otra persona",
         ),
-        "weak_rejection": ("lamentablemente", "desafortunadamente", "por desgracia"),
+        "weak_rejection": (
+            "lamentablemente",
+            "desafortunadamente",
+            "por desgracia",
+            "mucha suerte en tu búsqueda",
+            "éxito en tu búsqueda",
+            "éxito en su búsqueda",
+        ),
         "acknowledgement": (
             "hemos recibido tu candidatura",
             "hemos recibido su candidatura",
@@ -336,8 +444,30 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "moeten we je helaas",
             "moeten wij u helaas",
             "sluit niet voldoende aan",
+            "niet verder in behandeling",
+            "niet in behandeling",
+            "niet meer in aanmerking",
+            "geen vervolg",
+            "afgewezen",
+            "gaan niet verder",
+            "besloten niet verder",
+            "andere kandidaat",
+            "een andere sollicitant",
+            "niet geselecteerd",
+            "niet voor jou gekozen",
+            "niet voor u gekozen",
+            "niet met je verder",
+            "niet met u verder",
+            "niet … verder in de procedure",
+            "niet … verder in het proces",
+            "geen … vervolg",
         ),
-        "weak_rejection": ("helaas",),
+        "weak_rejection": (
+            "helaas",
+            "veel succes met je zoektocht",
+            "veel succes bij het vinden",
+            "succes met je verdere zoektocht",
+        ),
         "acknowledgement": (
             "sollicitatie … ontvangen",
             "we nemen contact",
@@ -529,7 +659,7 @@ class RejectionDecision:
 def decide(original: Original) -> RejectionDecision:
     """Decide whether `original` is a rejection, and read its company and job title."""
     subject = _clean(original.subject)
-    body = _clean(original.text[:50_000])
+    body = _clean(original.text[:MAX_TEXT])
     text = _normalise(subject + "\n" + body)
     hits = _hits(text)
     scores: dict[Kind, float] = {}
@@ -584,20 +714,23 @@ def _clean(text: str) -> str:
 
 
 @cache
-def _compiled() -> tuple[tuple[Language, Kind, str, re.Pattern[str]], ...]:
-    compiled: list[tuple[Language, Kind, str, re.Pattern[str]]] = []
+def _compiled() -> tuple[tuple[Language, Kind, str, str, re.Pattern[str]], ...]:
+    """Each phrase as (language, kind, phrase, its first words, its pattern)."""
+    compiled: list[tuple[Language, Kind, str, str, re.Pattern[str]]] = []
     for language, kinds in PHRASES.items():
         for kind, phrases in kinds.items():
             for phrase in phrases:
-                parts = [re.escape(part.strip()) for part in phrase.split("…")]
-                pattern = r"(?<!\w)" + r"(?:\s+\S+){0,8}?\s+".join(parts) + r"(?!\w)"
-                compiled.append((language, kind, phrase, re.compile(pattern)))
+                words = [part.strip() for part in phrase.split("…")]
+                pattern = r"(?<!\w)" + r"(?:\s+\S+){0,8}?\s+".join(map(re.escape, words)) + r"(?!\w)"
+                compiled.append((language, kind, phrase, words[0], re.compile(pattern)))
     return tuple(compiled)
 
 
 def _hits(text: str) -> list[tuple[Language, Kind, str]]:
     found: list[tuple[Language, Kind, str, tuple[int, int]]] = []
-    for language, kind, phrase, pattern in _compiled():
+    for language, kind, phrase, first_words, pattern in _compiled():
+        if first_words not in text:
+            continue  # a plain substring test first: most phrases are absent, and it is much cheaper
         match = pattern.search(text)
         if match:
             found.append((language, kind, phrase, match.span()))
@@ -661,7 +794,7 @@ def company_of(original: Original, subject: str, body: str) -> tuple[str | None,
     )
     name = _from_display_name(sender.name, sender.address or "", company_domain)
     if name is None:
-        for text in (subject, body[:20_000]):
+        for text in (subject, body):
             for pattern in _COMPANY_PATTERNS:
                 match = pattern.search(text)
                 if match:
@@ -795,7 +928,7 @@ def job_title_of(subject: str, body: str) -> str | None:
     """The job title where the mail says it ("for the Staff Platform Engineer position",
     "Ihre Bewerbung als ...", "votre candidature au poste de ..."), without gender markers such as
     "(m/w/d)" or requisition numbers."""
-    for text in (body[:20_000], subject):
+    for text in (body, subject):
         cleaned = _REQUISITION.sub("", _GENDER.sub("", text))
         for pattern in _TITLE_PATTERNS:
             for match in pattern.finditer(cleaned):
