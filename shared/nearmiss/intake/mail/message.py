@@ -23,6 +23,11 @@ from email.utils import getaddresses, parsedate_to_datetime
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024  # SES receipt rules deliver messages up to 40 MB to S3; we read 10
 MAX_PARTS = 200
 MAX_DEPTH = 10
+# RFC 3464 / 6533 delivery reports and RFC 8098 disposition reports: the stdlib reads their field
+# blocks as header-only sub-messages; they are one leaf here, never body text.
+_REPORT_FIELDS = frozenset(
+    ("message/delivery-status", "message/global-delivery-status", "message/disposition-notification")
+)
 
 
 class MailError(Exception):
@@ -176,6 +181,9 @@ def _leaves(message: Message, depth: int = 0) -> Iterator[Message]:
             raise MailError(f"message: MIME nested more than {MAX_DEPTH} deep")
         if part.get_content_type() == "message/rfc822":
             continue  # an attached message is read on its own (attached_messages)
+        if part.get_content_type() in _REPORT_FIELDS:
+            yield part  # header blocks, not messages: one leaf (its payload is the blocks' text)
+            continue
         if part.is_multipart():
             children = part.get_payload()
             if isinstance(children, list):
@@ -185,6 +193,10 @@ def _leaves(message: Message, depth: int = 0) -> Iterator[Message]:
 
 
 def _payload_bytes(part: Message) -> bytes:
+    if part.get_content_type() in _REPORT_FIELDS and part.is_multipart():
+        blocks = part.get_payload()
+        if isinstance(blocks, list):
+            return b"".join(_block_bytes(block) for block in blocks if isinstance(block, Message))
     try:
         payload = part.get_payload(decode=True)
     except Exception:
@@ -193,6 +205,13 @@ def _payload_bytes(part: Message) -> bytes:
         return payload
     raw = part.get_payload()
     return raw.encode("utf-8", "replace") if isinstance(raw, str) else b""
+
+
+def _block_bytes(block: Message) -> bytes:
+    """One field block of a delivery or disposition report, as its text ("Name: value" lines
+    and the blank line that ends it)."""
+    lines = [f"{key}: {' '.join(str(value).split())}" for key, value in block.raw_items()]
+    return ("\n".join(lines) + "\n\n").encode("utf-8", "replace")
 
 
 def _decode_text(part: Message, payload: bytes) -> str:
@@ -273,6 +292,7 @@ _BLOCK = re.compile(r"<\s*(br|/p|/div|/tr|/li|/h[1-6]|/blockquote|hr)\b[^>]*>", 
 _DROP = re.compile(r"<\s*(script|style|head)\b[^>]*>.*?<\s*/\s*\1\s*>", re.I | re.S)
 _TAG = re.compile(r"<[^>]+>")
 _QUOTE_OPEN = re.compile(r"<\s*blockquote\b[^>]*>", re.I)
+_QUOTE_CLOSE = re.compile(r"<\s*/\s*blockquote\s*>", re.I)
 
 
 def html_to_text(markup: str) -> str:
@@ -280,16 +300,20 @@ def html_to_text(markup: str) -> str:
     entities decoded. Blockquotes are marked with "> " lines so quoted history can be told apart."""
     body = _DROP.sub(" ", markup)
     body = _QUOTE_OPEN.sub("\n[[quote]]\n", body)
+    body = _QUOTE_CLOSE.sub("\n[[/quote]]\n", body)
     body = _BLOCK.sub("\n", body)
     body = _TAG.sub("", body)
     body = html.unescape(body).replace("\xa0", " ")
     lines: list[str] = []
-    quoted = False
+    depth = 0  # blockquotes nest; text after the last one closes is the writer's own again
     for line in body.splitlines():
         stripped = line.strip()
         if stripped == "[[quote]]":
-            quoted = True
+            depth += 1
             continue
-        lines.append(("> " + stripped) if quoted and stripped else stripped)
+        if stripped == "[[/quote]]":
+            depth = max(depth - 1, 0)
+            continue
+        lines.append(("> " * depth + stripped) if depth and stripped else stripped)
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
