@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -15,7 +16,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from nearmiss.intake.mail.message import MAX_MESSAGE_BYTES, MailError, parse
+from nearmiss.intake.mail.message import (
+    MAX_HEADERS,
+    MAX_MESSAGE_BYTES,
+    MAX_PARSED_HEADER_CHARS,
+    MailError,
+    parse,
+)
 from nearmiss.intake.mail.replies import ReplyClass, classify, new_text, return_date
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "mail" / "replies"
@@ -291,6 +298,11 @@ def test_html_text_after_a_blockquote_is_not_quoted() -> None:
     assert new_text(message) == "Yes, the 12th."
 
 
+def test_a_reply_whose_boundary_never_appears_keeps_its_words() -> None:
+    message = parse((CORPUS / "malformed_broken_boundary.eml").read_bytes())
+    assert "Thanks Ada, talk soon." in new_text(message)
+
+
 def test_a_delivery_report_is_one_part_not_empty_body_text() -> None:
     message = parse((CORPUS / "dsn_permanent_postfix.eml").read_bytes())
     (report,) = message.parts_of_type("message/delivery-status")
@@ -405,3 +417,39 @@ def test_classify_never_raises_on_mail_shaped_input(
     head = "".join(f"{name}: {value}\n" for name, value in headers)
     raw = f"{head}Content-Type: {content_type}\n\n{body}".encode("utf-8", "surrogatepass")
     _classify_if_parsed(raw)
+
+
+# --- hostile sizes: linear time (each of these took minutes with the first regexes) ---
+
+HOSTILE = {
+    "a bounce body of one long word": b"From: MAILER-DAEMON@x.example\nSubject: Undeliverable\n\n"
+    + b"a" * 300_000,
+    "unclosed script tags": b"From: a@x.example\nSubject: Re: hi\nContent-Type: text/html\n\n"
+    + b"<script " * 40_000,
+    "a million angle brackets": b"From: a@x.example\nSubject: Re: hi\nContent-Type: text/html\n\n"
+    + b"<" * 300_000,
+    "a subject of 300 kB": b"From: a@x.example\nSubject: " + b"re: " * 75_000 + b"\n\nhi",
+    "header-block lines": b"From: a@x.example\nSubject: Re: hi\n\n" + b"From: x\n" * 40_000,
+    "attribution lines": b"From: a@x.example\nSubject: Re: hi\n\n" + b"On a <b@c.example> wrote:\n" * 10_000,
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_sizes_are_read_in_linear_time(name: str) -> None:
+    started = time.perf_counter()
+    message = parse(HOSTILE[name])
+    classify(message, now=NOW)
+    new_text(message)
+    assert time.perf_counter() - started < 5.0  # seconds on a loaded 2-core machine; quadratic was minutes
+
+
+def test_a_header_too_long_to_parse_is_kept_as_its_raw_text() -> None:
+    subject = "=?utf-8?q?caf=C3=A9?= " + "x" * (MAX_PARSED_HEADER_CHARS + 10)
+    message = parse(f"From: a@x.example\nSubject: {subject}\n\nhi".encode())
+    assert message.subject.startswith("=?utf-8?q?caf=C3=A9?= xxx")  # not decoded, but kept
+
+
+def test_a_message_with_more_headers_than_any_real_one_is_refused() -> None:
+    raw = b"From: a@x.example\n" + b"X-Filler: y\n" * MAX_HEADERS + b"\nhi"
+    with pytest.raises(MailError, match="headers"):
+        parse(raw)

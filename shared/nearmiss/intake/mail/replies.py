@@ -34,6 +34,8 @@ ReplyKind = Literal["human", "stop_request", "auto_reply", "out_of_office", "bou
 Language = Literal["en", "de", "fr", "es", "nl"]
 
 RETURN_DATE_HORIZON = timedelta(days=366)  # a return date further ahead than this is not believed
+SCAN_CHARS = 20_000  # how much of a message's text the phrase tables and bounce parsers read
+NEW_TEXT_CHARS = 100_000  # how much of it new_text reads
 
 
 @dataclass(frozen=True)
@@ -96,8 +98,10 @@ def new_text(message: MailMessage) -> str:
     """The reply's own text: the body without the quoted history (">" lines, "On ... wrote:",
     "-----Original Message-----", Outlook's "From: ... Sent: ..." block and their translations)
     and without a signature after "-- ". Bottom-posted replies keep the writer's lines between the
-    quotes. Trailing whitespace is trimmed; the result may be empty."""
-    return _own_text(message.text)
+    quotes. Trailing whitespace is trimmed; the result may be empty. Only the first
+    `NEW_TEXT_CHARS` of the body are read: nobody writes more above the quote, and a hostile body
+    of a hundred thousand "From:" lines must not cost seconds."""
+    return _own_text(message.text[:NEW_TEXT_CHARS])
 
 
 def _own_text(text: str) -> str:
@@ -123,6 +127,8 @@ def _opens_history(lines: list[str], index: int) -> bool:
     stripped = lines[index].strip()
     if not stripped:
         return False
+    if len(stripped) > 400:
+        return False  # no client writes a history line this long; the patterns need not look
     if _SEPARATOR.match(stripped):
         return True
     following = [line.strip() for line in lines[index + 1 : index + 6] if line.strip()]
@@ -131,6 +137,8 @@ def _opens_history(lines: list[str], index: int) -> bool:
     if _HEADER_FROM.match(stripped) and any(_HEADER_SENT.match(line) for line in following[:4]):
         return True
     joined = stripped if not following or following[0].startswith(">") else f"{stripped} {following[0]}"
+    if not stripped.endswith(":") and not joined.endswith(":"):
+        return False  # every attribution ends with a colon ("... wrote:", "... a écrit :")
     if any(pattern.match(stripped) for pattern in _ATTRIBUTION):
         return True
     # A wrapped attribution starts with its own word ("On", "Am", "Le"...), so only those patterns
@@ -166,9 +174,13 @@ _BOUNCE_SUBJECTS = (
 _DELAY_SUBJECT = re.compile(r"\b(delay|delayed|warning|verzögert|retardé|retrasad[oa]|vertraagd)\b", re.I)
 _STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
 _SMTP_REPLY = re.compile(r"(?<![\d.])([45])\d\d(?:[ -]|$)", re.M)
+# Bounded like RFC 5321's limits (64 for the local part, 63 a label) so that a body of a million
+# address-like characters is scanned in linear time.
 _ADDRESS = re.compile(
-    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+"
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9-]{1,63}){1,8}"
 )
+
 # Where a plain-text bounce starts quoting the message it returns: addresses past it are not the
 # failed recipients.
 _RETURNED_COPY = re.compile(
@@ -193,18 +205,19 @@ def _delivery_report(message: MailMessage) -> ReplyClass | None:
         return _from_report_fields(b"".join(fields))
     report_type = str(message.raw.get_param("report-type", "") if message.raw is not None else "").lower()
     if message.content_type == "multipart/report" and report_type == "delivery-status":
-        return _from_plain_bounce(message, _normal(message.subject))  # its status part is unreadable
+        return _from_plain_bounce(message, _normal(message.subject[:1000]))  # its status part is unreadable
     if message.content_type == "multipart/report" or message.parts_of_type(
         "message/disposition-notification"
     ):
         # A read receipt (RFC 8098) or a report of another kind: a machine, and not a failure.
         return ReplyClass("auto_reply", "report other than a delivery failure")
     sender = message.from_.address.partition("@")[0] if message.from_ else ""
-    subject = _normal(message.subject)
+    subject = _normal(message.subject[:1000])
     by_subject = any(phrase in subject for phrase in _BOUNCE_SUBJECTS)
     if sender not in _DAEMONS and not by_subject:
         return None
-    if not by_subject and not _STATUS.search(message.text) and not _SMTP_REPLY.search(message.text):
+    head = message.text[:SCAN_CHARS]
+    if not by_subject and not _STATUS.search(head) and not _SMTP_REPLY.search(head):
         return None  # a postmaster writing as a person: read it as one
     return _from_plain_bounce(message, subject)
 
@@ -271,7 +284,7 @@ def _from_plain_bounce(message: MailMessage, subject: str) -> ReplyClass:
     if message.from_:
         own.add(message.from_.address)
     lines: list[str] = []
-    for line in message.text.replace("\r\n", "\n").split("\n"):
+    for line in message.text[:SCAN_CHARS].replace("\r\n", "\n").split("\n"):
         if _RETURNED_COPY.match(line.strip()):
             break
         lines.append(line)
@@ -453,7 +466,7 @@ def _automatic(message: MailMessage) -> str | None:
         return "null Return-Path"  # RFC 3834 section 3.3: automatic responses go to a null sender
     # X-Auto-Response-Suppress is NOT a marker: Outlook puts it on people's mail too (it asks the
     # other side not to auto-answer; it says nothing about who wrote this one).
-    language = _subject_marker(message.subject)
+    language = _subject_marker(message.subject[:1000])
     if language is not None:
         return f"automatic-reply subject ({language})"
     return None
@@ -463,9 +476,12 @@ def _subject_marker(subject: str) -> Language | None:
     text = _normal(subject)
     for language, phrases in _AUTO_SUBJECTS.items():
         for phrase in phrases:
-            # At the start (after an "[External]" tag some gateways add), then a colon, a
-            # bracket or a dash soon after, or nothing: "Out of Office AutoReply: ...".
-            if re.match(rf"^(\[[^\]]*\]\s*)?{re.escape(phrase)}\b[^:]{{0,30}}(:|\(|-|–|$)", text.strip()):
+            # At the start (after an "[External]" tag some gateways add), then at most one more
+            # word and a colon, a bracket, a dash or the end: "Out of Office AutoReply: ...",
+            # "Abwesenheitsnotiz", but not a person's "Absence policy question".
+            if re.match(
+                rf"^(\[[^\]]{{0,40}}\]\s*)?{re.escape(phrase)}\b(\s+\w+)?\s*(:|\(|-|–|$)", text.strip()
+            ):
                 return language
     return None
 
@@ -473,8 +489,8 @@ def _subject_marker(subject: str) -> Language | None:
 def _auto_kind(message: MailMessage, rule: str, *, now: datetime) -> ReplyClass:
     if rule == "mailing-list header" or (message.header("precedence") or "").strip().lower() == "list":
         return ReplyClass("auto_reply", rule)  # a list robot is never a person away
-    body = _normal(_own_text(message.text))[:4000]
-    language = _away_language(body) or _away_language(_normal(message.subject))
+    body = _normal(_own_text(message.text[:SCAN_CHARS]))[:4000]
+    language = _away_language(body) or _away_language(_normal(message.subject[:1000]))
     if language is None:
         return ReplyClass("auto_reply", rule)
     # The body's language first; a German body under Outlook's English subject is common.
@@ -879,8 +895,8 @@ _SUBJECT_PREFIX = re.compile(r"^((re|aw|sv|tr|wg|fw|fwd|antw|rv|r)\s*(\[\d+\])?\
 
 
 def _stop_phrase(message: MailMessage) -> str | None:
-    own = _normal(_own_text(message.text))
-    subject = _normal(_SUBJECT_PREFIX.sub("", message.subject))
+    own = _normal(_own_text(message.text[:SCAN_CHARS]))
+    subject = _normal(_SUBJECT_PREFIX.sub("", message.subject[:1000]))
     for where, text in (("text", own), ("subject", subject)):
         if not text:
             continue
