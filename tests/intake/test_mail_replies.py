@@ -261,6 +261,21 @@ def test_a_relative_return_date_is_read_from_the_message_date() -> None:
     assert return_date("i'm out until monday.", "en", now=NOW, sent=sent) == date(2026, 12, 7)
 
 
+def test_a_naive_now_is_read_as_utc() -> None:
+    message = parse((CORPUS / "ooo_outlook_en_date.eml").read_bytes())
+    assert classify(message, now=NOW.replace(tzinfo=None)).return_date == date(2026, 12, 14)
+
+
+def test_a_body_of_repeated_triggers_costs_a_bounded_number_of_date_reads() -> None:
+    raw = (
+        b"From: a@x.example\nSubject: Out of Office\nAuto-Submitted: auto-replied\n\n" + b"back on 1. " * 400
+    )
+    started = time.perf_counter()
+    verdict = classify(parse(raw), now=NOW)
+    assert verdict.kind == "out_of_office"
+    assert time.perf_counter() - started < 2.0
+
+
 def test_new_text_drops_the_quoted_history_of_each_client() -> None:
     expected_first_lines = {
         "human_gmail_quoted.eml": "Hi Ada,",

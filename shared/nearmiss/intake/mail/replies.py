@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any, Literal
 
@@ -36,6 +36,7 @@ Language = Literal["en", "de", "fr", "es", "nl"]
 RETURN_DATE_HORIZON = timedelta(days=366)  # a return date further ahead than this is not believed
 SCAN_CHARS = 20_000  # how much of a message's text the phrase tables and bounce parsers read
 NEW_TEXT_CHARS = 100_000  # how much of it new_text reads
+MAX_DATE_TRIES = 12  # phrases after a return-date trigger read per language
 
 
 @dataclass(frozen=True)
@@ -570,10 +571,16 @@ def return_date(text: str, language: Language, *, now: datetime, sent: datetime 
     or from `now` when the Date is missing or later than `now`. A date before `now`'s day or more
     than a year after it is not believed. dateparser is imported here, not at module load, so a
     cold start that never meets an out-of-office does not pay for it (about 0.2 s)."""
+    now = _aware(now)
+    sent = _aware(sent) if sent is not None else None
     base = sent if sent is not None and sent <= now else now
     today = now.date()
+    tries = 0
     for trigger, inclusive in _RETURN_TRIGGERS[language]:
         for match in re.finditer(rf"(?<!\w){trigger}(?!\w)\s*", text):
+            tries += 1
+            if tries > MAX_DATE_TRIES:
+                return None  # a responder states its date once; a body of hundreds of "until" is noise
             phrase = text[match.end() : match.end() + 60]
             found = _parse_date(phrase, language, base)
             if found is None:
@@ -583,6 +590,11 @@ def return_date(text: str, language: Language, *, now: datetime, sent: datetime 
                 continue
             return back
     return None
+
+
+def _aware(moment: datetime) -> datetime:
+    """A naive `now` is read as UTC (the receiver passes an aware one; a test may not)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _parse_date(phrase: str, language: Language, base: datetime) -> date | None:
