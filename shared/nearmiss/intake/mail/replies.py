@@ -381,7 +381,6 @@ _AUTO_SUBJECTS: dict[Language, tuple[str, ...]] = {
 _AWAY: dict[Language, tuple[str, ...]] = {
     "en": (
         "out of (the )?office",
-        "out of office",
         "away from (the office|my desk|work)",
         "i am away",
         "i'm away",
@@ -389,7 +388,7 @@ _AWAY: dict[Language, tuple[str, ...]] = {
         "i'm currently away",
         "on (annual |parental |sick )?leave",
         "on (vacation|holiday|holidays|sabbatical)",
-        "(travel+ing|traveling) (with|and have) limited",
+        "travel(l)?ing (with|and have) limited",
         "limited access to (e-?mail|my e-?mail)",
         "(back|return|returning) (in the office )?on",
         "i will be back",
@@ -474,17 +473,25 @@ def _automatic(message: MailMessage) -> str | None:
 
 
 def _subject_marker(subject: str) -> Language | None:
-    text = _normal(subject)
-    for language, phrases in _AUTO_SUBJECTS.items():
-        for phrase in phrases:
-            # At the start (after an "[External]" tag some gateways add), then at most one more
-            # word and a colon, a bracket, a dash or the end: "Out of Office AutoReply: ...",
-            # "Abwesenheitsnotiz", but not a person's "Absence policy question".
-            if re.match(
-                rf"^(\[[^\]]{{0,40}}\]\s*)?{re.escape(phrase)}\b(\s+\w+)?\s*(:|\(|-|–|$)", text.strip()
-            ):
-                return language
+    text = _normal(subject).strip()
+    for language, patterns in _subject_patterns().items():
+        if any(pattern.match(text) for pattern in patterns):
+            return language
     return None
+
+
+@cache
+def _subject_patterns() -> dict[Language, tuple[re.Pattern[str], ...]]:
+    # At the start (after an "[External]" tag some gateways add), then at most one more word and
+    # a colon, a bracket, a dash or the end: "Out of Office AutoReply: ...", "Abwesenheitsnotiz",
+    # but not a person's "Absence policy question".
+    return {
+        language: tuple(
+            re.compile(rf"^(\[[^\]]{{0,40}}\]\s*)?{re.escape(phrase)}\b(\s+\w+)?\s*(:|\(|-|–|$)")
+            for phrase in phrases
+        )
+        for language, phrases in _AUTO_SUBJECTS.items()
+    }
 
 
 def _auto_kind(message: MailMessage, rule: str, *, now: datetime) -> ReplyClass:
@@ -745,8 +752,9 @@ def _date_words() -> frozenset[str]:
 
 
 def _us_order(words: list[str]) -> bool:
-    """English with the month first ("December 14") reads month-first; numbers alone stay day-first
-    unless the first cannot be a day-of-month reading's month (13/12 is unambiguous either way)."""
+    """English that starts with a word ("December 14", "Jan 5th") reads month-first; a phrase that
+    starts with a number ("14 December") day-first. All-numeric dates never get here: `_numeric_date`
+    reads them, day-first unless only US order fits (12/14)."""
     return bool(words) and not words[0][:1].isdigit()
 
 
