@@ -23,6 +23,15 @@ from email.utils import getaddresses, parsedate_to_datetime
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024  # SES receipt rules deliver messages up to 40 MB to S3; we read 10
 MAX_PARTS = 200
 MAX_DEPTH = 10
+MAX_HEADERS = 1000  # real mail carries well under 100 (a long Received chain is some 30)
+# The stdlib's header parser takes time that grows faster than the header's length; a header
+# longer than this is kept as its raw text (encoded words left as they are) instead of parsed.
+MAX_PARSED_HEADER_CHARS = 8192
+# RFC 3464 / 6533 delivery reports and RFC 8098 disposition reports: the stdlib reads their field
+# blocks as header-only sub-messages; they are one leaf here, never body text.
+_REPORT_FIELDS = frozenset(
+    ("message/delivery-status", "message/global-delivery-status", "message/disposition-notification")
+)
 
 
 class MailError(Exception):
@@ -101,6 +110,8 @@ def parse(raw: bytes, *, max_bytes: int = MAX_MESSAGE_BYTES) -> MailMessage:
         raise MailError(f"message: not readable as RFC 5322 ({type(exc).__name__})") from None
     if not isinstance(message, EmailMessage) or not message.keys():
         raise MailError("message: no headers")
+    if len(message.keys()) > MAX_HEADERS:
+        raise MailError(f"message: more than {MAX_HEADERS} headers")
     return from_email_message(message, size=len(raw))
 
 
@@ -111,6 +122,7 @@ def from_email_message(message: EmailMessage, *, size: int = 0) -> MailMessage:
     htmls: list[str] = []
     attachments: list[Attachment] = []
     leaves: list[tuple[str, bytes]] = []
+    broken: list[str] = []
     for part in _leaves(message):
         kind = part.get_content_type()
         payload = _payload_bytes(part)
@@ -125,8 +137,12 @@ def from_email_message(message: EmailMessage, *, size: int = 0) -> MailMessage:
             htmls.append(_decode_text(part, payload))
         elif kind == "text/calendar" or kind.startswith(("image/", "application/")):
             attachments.append(Attachment(filename, kind, payload, inline=True))
+        elif kind.startswith("multipart/"):
+            # A multipart whose boundary never appears (StartBoundaryNotFoundDefect) comes back as
+            # one undivided text: keep it, so the writer's words are not lost with the structure.
+            broken.append(_decode_text(part, payload))
     html_body = "\n".join(htmls) if htmls else None
-    text = "\n".join(texts) if texts else (html_to_text(html_body) if html_body else "")
+    text = "\n".join(texts) if texts else (html_to_text(html_body) if html_body else "\n".join(broken))
     return MailMessage(
         headers=headers,
         subject=_single(message, "subject"),
@@ -176,6 +192,9 @@ def _leaves(message: Message, depth: int = 0) -> Iterator[Message]:
             raise MailError(f"message: MIME nested more than {MAX_DEPTH} deep")
         if part.get_content_type() == "message/rfc822":
             continue  # an attached message is read on its own (attached_messages)
+        if part.get_content_type() in _REPORT_FIELDS:
+            yield part  # header blocks, not messages: one leaf (its payload is the blocks' text)
+            continue
         if part.is_multipart():
             children = part.get_payload()
             if isinstance(children, list):
@@ -185,6 +204,10 @@ def _leaves(message: Message, depth: int = 0) -> Iterator[Message]:
 
 
 def _payload_bytes(part: Message) -> bytes:
+    if part.get_content_type() in _REPORT_FIELDS and part.is_multipart():
+        blocks = part.get_payload()
+        if isinstance(blocks, list):
+            return b"".join(_block_bytes(block) for block in blocks if isinstance(block, Message))
     try:
         payload = part.get_payload(decode=True)
     except Exception:
@@ -193,6 +216,13 @@ def _payload_bytes(part: Message) -> bytes:
         return payload
     raw = part.get_payload()
     return raw.encode("utf-8", "replace") if isinstance(raw, str) else b""
+
+
+def _block_bytes(block: Message) -> bytes:
+    """One field block of a delivery or disposition report, as its text ("Name: value" lines
+    and the blank line that ends it)."""
+    lines = [f"{key}: {' '.join(str(value).split())}" for key, value in block.raw_items()]
+    return ("\n".join(lines) + "\n\n").encode("utf-8", "replace")
 
 
 def _decode_text(part: Message, payload: bytes) -> str:
@@ -218,6 +248,8 @@ def _filename(part: Message) -> str | None:
 
 
 def _header_text(message: EmailMessage, key: str, value: object) -> str:
+    if len(str(value)) > MAX_PARSED_HEADER_CHARS:
+        return " ".join(str(value).split())
     try:
         header = message.get(key)
         return " ".join(str(header if header is not None else value).split())
@@ -225,7 +257,20 @@ def _header_text(message: EmailMessage, key: str, value: object) -> str:
         return " ".join(str(value).split())
 
 
+def _raw_header(message: EmailMessage, name: str) -> str | None:
+    """The first header of that name as it came (no policy parsing: `get` would parse it)."""
+    wanted = name.lower()
+    return next((str(value) for key, value in message.raw_items() if key.lower() == wanted), None)
+
+
+def _too_long(message: EmailMessage, name: str) -> str | None:
+    raw = _raw_header(message, name)
+    return raw if raw is not None and len(raw) > MAX_PARSED_HEADER_CHARS else None
+
+
 def _single(message: EmailMessage, name: str) -> str:
+    if (raw := _too_long(message, name)) is not None:
+        return " ".join(raw.split())
     try:
         value = message.get(name)
     except Exception:
@@ -235,6 +280,9 @@ def _single(message: EmailMessage, name: str) -> str:
 
 def _mailboxes(message: EmailMessage, name: str) -> list[Mailbox]:
     found: list[Mailbox] = []
+    if (raw := _too_long(message, name)) is not None:
+        pairs = getaddresses([raw[:MAX_PARSED_HEADER_CHARS]])
+        return [Mailbox(display, addr.lower()) for display, addr in pairs if "@" in addr]
     try:
         header = message.get(name)
         addresses = getattr(header, "addresses", None)
@@ -269,27 +317,50 @@ def _date(message: EmailMessage) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
-_BLOCK = re.compile(r"<\s*(br|/p|/div|/tr|/li|/h[1-6]|/blockquote|hr)\b[^>]*>", re.I)
-_DROP = re.compile(r"<\s*(script|style|head)\b[^>]*>.*?<\s*/\s*\1\s*>", re.I | re.S)
-_TAG = re.compile(r"<[^>]+>")
-_QUOTE_OPEN = re.compile(r"<\s*blockquote\b[^>]*>", re.I)
+# Tags are matched as `<` then anything but `<` and `>`: a hostile body of a million unclosed `<`
+# costs one pass, where `[^>]*` would rescan to the end from each of them (quadratic).
+_BLOCK = re.compile(r"<\s*(br|/p|/div|/tr|/li|/h[1-6]|/blockquote|hr)\b[^<>]*>", re.I)
+_HIDDEN_OPEN = re.compile(r"<\s*(script|style|head)\b[^<>]*>", re.I)
+_HIDDEN_CLOSE = {name: re.compile(rf"<\s*/\s*{name}\s*>", re.I) for name in ("script", "style", "head")}
+_TAG = re.compile(r"<[^<>]*>")
+_QUOTE_OPEN = re.compile(r"<\s*blockquote\b[^<>]*>", re.I)
+_QUOTE_CLOSE = re.compile(r"<\s*/\s*blockquote\s*>", re.I)
+
+
+def _drop_hidden(markup: str) -> str:
+    """Scripts, styles and the head removed in one forward pass (an unclosed one runs to the end)."""
+    kept: list[str] = []
+    position = 0
+    while (opened := _HIDDEN_OPEN.search(markup, position)) is not None:
+        kept.append(markup[position : opened.start()])
+        closed = _HIDDEN_CLOSE[opened.group(1).lower()].search(markup, opened.end())
+        if closed is None:
+            return " ".join(kept)
+        kept.append(" ")
+        position = closed.end()
+    kept.append(markup[position:])
+    return "".join(kept)
 
 
 def html_to_text(markup: str) -> str:
     """Readable text from an HTML body: scripts and styles dropped, block ends as line breaks,
     entities decoded. Blockquotes are marked with "> " lines so quoted history can be told apart."""
-    body = _DROP.sub(" ", markup)
+    body = _drop_hidden(markup)
     body = _QUOTE_OPEN.sub("\n[[quote]]\n", body)
+    body = _QUOTE_CLOSE.sub("\n[[/quote]]\n", body)
     body = _BLOCK.sub("\n", body)
     body = _TAG.sub("", body)
     body = html.unescape(body).replace("\xa0", " ")
     lines: list[str] = []
-    quoted = False
+    depth = 0  # blockquotes nest; text after the last one closes is the writer's own again
     for line in body.splitlines():
         stripped = line.strip()
         if stripped == "[[quote]]":
-            quoted = True
+            depth += 1
             continue
-        lines.append(("> " + stripped) if quoted and stripped else stripped)
+        if stripped == "[[/quote]]":
+            depth = max(depth - 1, 0)
+            continue
+        lines.append(("> " * depth + stripped) if depth and stripped else stripped)
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
