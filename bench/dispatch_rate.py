@@ -340,9 +340,9 @@ def drain(n: int, rate: float) -> dict[str, Any]:
     for step in _steps(n, epoch, "b"):
         store.add(step)
     mailer = _SimMailer(clock)
-    rendered = dispatch.render_step(_base_step(), "https://nearmiss.example/stop")
+    rendered = dispatch.render_step(_base_step())
     real_render = dispatch.render_step
-    dispatch.render_step = lambda step, stop_url: rendered  # type: ignore[assignment]
+    dispatch.render_step = lambda step: rendered  # type: ignore[assignment]
     invocations = continued = ticks = 0
     cpu = time.process_time()
     try:

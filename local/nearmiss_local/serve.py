@@ -104,6 +104,7 @@ class LocalServer:
                     "to": str(parsed["To"]),
                     "reply_to": str(parsed["Reply-To"] or ""),
                     "subject": str(parsed["Subject"]),
+                    "list_unsubscribe": str(parsed["List-Unsubscribe"] or ""),  # the recipient's stop link
                     "text": body.get_content() if body is not None else "",  # type: ignore[union-attr]
                 }
             )

@@ -755,7 +755,7 @@ def get_preview(candidate_id: str, application_id: str) -> dict[str, Any]:
         except ValidationError as exc:
             raise InvalidInputError("query", [("rejected_at", r) for _, r in field_errors(exc)]) from None
     simulated, entries = preview(
-        c.store, links(), c.senders, candidate, application, rejected_at=rejected_at, now=now()
+        c.store, c.senders, candidate, application, rejected_at=rejected_at, now=now()
     )
     return {"simulated": simulated, "steps": [asdict(e) for e in entries]}
 

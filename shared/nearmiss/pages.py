@@ -86,7 +86,7 @@ def show_step(decision: str) -> Response[str]:
     step = c.store.get_step(ref.candidate_id, ref.application_id, ref.step_id)
     if step is None:
         return page(404, "Not found", "This message no longer exists.")
-    draft = render_step(step, stop_url=None)
+    draft = render_step(step)
     open_for_decision = step.state in EDITABLE and step.state.value != "approved"
     actions = []
     if open_for_decision:

@@ -168,9 +168,15 @@ def test_an_edited_draft_is_what_is_sent(stack) -> None:  # type: ignore[no-unty
     stack.tick()
     message = next(m for m in mails(stack) if "mei@" in str(m["To"]))
     assert str(message["Subject"]) == "Thank you, Mei" and "My own words." in plain_text(message)
-    # ... and it keeps the visible stop link (issue 10, finding 14), the one in its header
+    # ... and the edit keeps the recipient's way out (issue 10, finding 14): the note shows no stop
+    # line (issue 13), its RFC 8058 headers carry the link, and a one-click POST to it works
+    assert str(message["List-Unsubscribe-Post"]) == "List-Unsubscribe=One-Click"
     stop = str(message["List-Unsubscribe"]).strip("<>")
-    assert stop in plain_text(message)
+    assert "/stop?token=" in stop and stop not in plain_text(message) and "P.S." not in plain_text(message)
+    path = stop.removeprefix("http://127.0.0.1:8000")
+    form = {"content-type": "application/x-www-form-urlencoded"}  # as RFC 8058 clients post it
+    status, _, _ = stack.http("POST", path, body="List-Unsubscribe=One-Click", headers=form, auth=False)
+    assert status == 200
     assert as_candidate(stack, key, "PUT", f"{base}/draft", {"text": "too late"})[0] == 409
 
 
@@ -198,8 +204,8 @@ def test_the_stop_link_stops_every_pending_message_to_that_address_at_once(stack
     stack.traveller.move_to(NOW + timedelta(days=1))
     stack.tick()
     grace = next(m for m in mails(stack) if "grace@" in str(m["To"]))
-    url = re.search(r"/stop\?token=\S+", plain_text(grace)).group(0)  # type: ignore[union-attr]
-    assert grace["List-Unsubscribe"] == f"<http://127.0.0.1:8000{url}>"
+    url = str(grace["List-Unsubscribe"]).strip("<>").removeprefix("http://127.0.0.1:8000")
+    assert url.startswith("/stop?token=") and url not in plain_text(grace)  # in the header, not the text
     status, _, page = stack.http("GET", url, auth=False)
     assert status == 200 and "Yes, stop" in page
     assert {
@@ -243,9 +249,11 @@ def test_deleting_a_candidate_leaves_nothing_of_theirs(stack) -> None:  # type: 
     stack.pump()
     stack.traveller.move_to(NOW + timedelta(days=1))
     stack.tick()
-    url = re.search(
-        r"/stop\?token=\S+", plain_text(next(m for m in mails(stack) if "ada.quinn" in str(m["Reply-To"])))
-    ).group(0)  # type: ignore[union-attr]
+    url = (
+        str(next(m for m in mails(stack) if "ada.quinn" in str(m["Reply-To"]))["List-Unsubscribe"])
+        .strip("<>")
+        .removeprefix("http://127.0.0.1:8000")
+    )
     stack.http("POST", url, auth=False)
     before = dump(stack)
     assert any("ada" in json.dumps(i) for i in before)

@@ -163,7 +163,7 @@ def account(stack: Any, steps: list[StepRecord] | None = None) -> Account:
     by_words: dict[tuple[str, str], list[StepRecord]] = {}
     for s in steps:
         if s.recipient_address and s.state.value != "skipped":  # a skipped step may have nothing to say
-            subject = s.edited_subject or compose.compose_step(s.context, stop_url=None).subject
+            subject = s.edited_subject or compose.compose_step(s.context).subject
             by_words.setdefault((s.recipient_address.lower(), subject), []).append(s)
     per_step: Counter[str] = Counter()
     unrecorded = 0

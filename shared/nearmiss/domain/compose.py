@@ -4,11 +4,20 @@ Every kind has a subject and a plain-text template under nearmiss/templates/; th
 same paragraphs laid into `_layout.html.j2`, rendered with autoescape, so whatever a candidate or
 an ATS typed (`<script>`, `{{ x }}`) arrives as text, never as markup or template code. Subjects are
 single-line by construction. The environment is built on first use, not at import (cold start).
+
+People on one panel compare notes, so no two notes from a member to the people of one application
+share a sentence beyond the greeting and the sign-off: every paragraph of a template is written as
+several phrasings (`{% oneof "slot" %} ... {% or %} ... {% endoneof %}`), per role and per step kind,
+and `pick` chooses one per recipient, deterministically, from the `voice` the step's context carries.
+No visible unsubscribe line: the recipient's ways out are a reply ("please stop") and the RFC 8058
+List-Unsubscribe header the dispatcher puts on every note to the hiring side.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -17,6 +26,7 @@ from nearmiss.domain.models import Application, Candidate, Contact, Role, Step, 
 
 if TYPE_CHECKING:
     from jinja2 import Environment
+    from jinja2.ext import Extension
 
 ROLE_LABELS = {
     Role.INTERVIEWER: "interviewer",
@@ -57,11 +67,68 @@ class OutgoingMessage:
     tags: dict[str, str] = field(default_factory=dict)
 
 
+def pick(voice: Mapping[str, Any] | None, slot: str, count: int) -> int:
+    """Which of a slot's `count` phrasings a recipient reads (0-based).
+
+    (hash(member, application, slot) + rank + round) mod count: the hash makes the choice independent
+    per slot (whoever reads the second phrasing of one paragraph need not read the second of the
+    next); the recipient's rank in the application's panel makes the choices of one panel distinct,
+    as long as it has at most `count` people (a pure hash per recipient would repeat one slot in
+    most panels of five); a check-in's round moves the same person to another phrasing each time.
+    A context stored before phrasings existed has no voice: it reads the first phrasing, the
+    wording it was written with.
+    """
+    if not voice:
+        return 0
+    digest = hashlib.sha256(f"{voice['seed']}\x00{slot}".encode()).digest()
+    return (int.from_bytes(digest[:8], "big") + int(voice["rank"]) + int(voice["round"])) % count
+
+
+@lru_cache(maxsize=1)
+def _phrasings() -> type[Extension]:
+    from jinja2 import nodes
+    from jinja2.ext import Extension
+    from jinja2.parser import Parser
+    from jinja2.runtime import Context
+
+    class Phrasings(Extension):
+        """`{% oneof "slot" %}A{% or %}B{% endoneof %}`: one of the phrasings, chosen by `pick`.
+
+        The branches are counted when the template is compiled, so what a recipient typed can
+        never add or hide one (no separator is looked for in rendered text)."""
+
+        tags = {"oneof"}  # noqa: RUF012 (jinja2.ext.Extension declares it a plain set)
+
+        def parse(self, parser: Parser) -> nodes.Node:
+            lineno = next(parser.stream).lineno
+            slot = parser.parse_expression()
+            branches = [parser.parse_statements(("name:or", "name:endoneof"))]
+            while next(parser.stream).value == "or":
+                branches.append(parser.parse_statements(("name:or", "name:endoneof")))
+            chosen: list[nodes.Node] = []
+            for index in reversed(range(len(branches))):
+                test = nodes.Compare(
+                    self.call_method(
+                        "_pick", [nodes.ContextReference(), slot, nodes.Const(len(branches))], lineno=lineno
+                    ),
+                    [nodes.Operand("eq", nodes.Const(index))],
+                    lineno=lineno,
+                )
+                chosen = [nodes.If(test, branches[index], [], chosen, lineno=lineno)]
+            return chosen[0]
+
+        def _pick(self, context: Context, slot: str, count: int) -> int:
+            return pick(context.get("voice"), slot, count)
+
+    return Phrasings
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
     return Environment(
+        extensions=[_phrasings()],
         loader=PackageLoader("nearmiss", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=True),
         undefined=StrictUndefined,  # a missing variable is a bug, not an empty string in someone's inbox
@@ -104,9 +171,35 @@ def render(name: str, context: dict[str, Any]) -> Rendered:
     return from_text(subject, env.get_template(f"{name}.txt.j2").render(context))
 
 
-def step_context(
-    candidate: Candidate, application: Application, contact: Contact, step: Step
+def voice(
+    candidate: Candidate,
+    application: Application,
+    contact: Contact,
+    step: Step,
+    panel: Sequence[Contact] | None = None,
 ) -> dict[str, Any]:
+    """What `pick` needs, fixed when the step is planned (and stored with it, so a re-render reads
+    the same words). The rank is the recipient's place in the panel as listed (the application's
+    people, then those the ATS named): people added later are appended, so they take the next free
+    rank and every note already planned keeps its phrasing; someone not listed ranks last."""
+    keys = [c.key for c in (application.contacts if panel is None else panel)]
+    rank = keys.index(contact.key) if contact.key in keys else len(keys)
+    offsets = sorted(set(candidate.playbook.check_in_after_days))
+    round_ = offsets.index(step.offset_days) if step.offset_days in offsets else 0
+    seed = hashlib.sha256(f"{candidate.candidate_id}\x00{application.application_id}".encode()).hexdigest()
+    return {"seed": seed[:32], "rank": rank, "round": round_}
+
+
+def step_context(
+    candidate: Candidate,
+    application: Application,
+    contact: Contact,
+    step: Step,
+    *,
+    panel: Sequence[Contact] | None = None,
+) -> dict[str, Any]:
+    """What a step's message is rendered from, stored with the step. `panel`: everyone the
+    playbook writes to in this application (default: the application's contacts)."""
     return {
         "kind": step.kind.value,
         "offset_days": step.offset_days,
@@ -125,19 +218,13 @@ def step_context(
         },
         "company": application.company,
         "job_title": application.job_title,
+        "voice": voice(candidate, application, contact, step, panel),
     }
 
 
-# The sign-off's stop line (templates/_signoff.txt.j2), for texts the candidate wrote themselves.
-STOP_LINE = (
-    "P.S. If you would rather not hear from me again, this link lets me know and I will not write again: "
-    "{stop_url}"
-)
-
-
-def compose_step(context: dict[str, Any], *, stop_url: str | None) -> Rendered:
+def compose_step(context: dict[str, Any]) -> Rendered:
     """The message itself, as the recipient will read it."""
-    return render(context["kind"], {**context, "stop_url": stop_url})
+    return render(context["kind"], context)
 
 
 def compose_draft(

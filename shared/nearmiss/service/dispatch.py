@@ -145,15 +145,16 @@ def step_from_tags(tags: dict[str, list[str]]) -> tuple[str, str, str] | None:
     return candidate, application, step
 
 
-def render_step(step: StepRecord, stop_url: str | None) -> compose.Rendered:
-    """The message of a step exactly as it goes out: the template, or the candidate's own edit."""
-    rendered = compose.compose_step(step.context, stop_url=stop_url)
+def render_step(step: StepRecord) -> compose.Rendered:
+    """The message of a step exactly as it goes out: the template, or the candidate's own edit.
+
+    Neither carries a visible stop line: the recipient's way out is in the headers `_send` puts on
+    every note, the template's and the edited alike (RFC 8058 List-Unsubscribe with its one-click
+    POST), and in a reply asking to stop. An edit cannot remove a header, so it cannot take the
+    way out away."""
+    rendered = compose.compose_step(step.context)
     if step.edited_subject or step.edited_text:  # the candidate's own words win
         text = step.edited_text or rendered.text
-        if stop_url and stop_url not in text:
-            # An edit never takes away the recipient's way out: the stop link stays visible (the
-            # List-Unsubscribe header alone is not shown by every mail client).
-            text = f"{text.rstrip()}\n\n{compose.STOP_LINE.format(stop_url=stop_url)}"
         return compose.from_text(step.edited_subject or rendered.subject, text)
     return rendered
 
@@ -341,8 +342,7 @@ class Dispatcher:
         claimed = step.moved(StepState.AWAITING_APPROVAL, now=now, due_at=step.expires_at, lease_until=None)
         if not self.store.replace_step(step, claimed):
             return "lost_race"
-        stop_url = self.links.stop(step.candidate_id, step.recipient_key, anchor=step.planned_at)
-        draft = render_step(step, stop_url)
+        draft = render_step(step)
         links = self.links
         message = compose.compose_draft(
             step.context,
@@ -416,8 +416,9 @@ class Dispatcher:
             return "deferred_one_day" if self.store.replace_step(step, moved) else "lost_race"
 
         stop_url = self.links.stop(step.candidate_id, step.recipient_key, anchor=step.planned_at)
-        rendered = render_step(step, stop_url)
-        # RFC 8058 one-click unsubscribe: mail clients show "Unsubscribe" and POST to the link.
+        rendered = render_step(step)
+        # RFC 8058 one-click unsubscribe: mail clients show "Unsubscribe" and POST to the link. It is
+        # the note's only stop link (the text shows none), so every note carries it, edited or not.
         headers = {"List-Unsubscribe": f"<{stop_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
         outgoing = OutgoingMessage(
             to_name=step.recipient_name,

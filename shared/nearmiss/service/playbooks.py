@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 from nearmiss.domain import compose
 from nearmiss.domain.events import ApplicationRejected, StopEvent
 from nearmiss.domain.feedback import SesEvent
-from nearmiss.domain.models import Application, Candidate, Mode, Step, StepState
+from nearmiss.domain.models import Application, Candidate, Contact, Mode, Step, StepState
 from nearmiss.domain.playbook import plan, recipient_key
 from nearmiss.domain.records import PlaybookRecord, Sender, StepRecord
 from nearmiss.domain.timing import next_send_instant
-from nearmiss.service.links import Decision, Links, StepRef
+from nearmiss.service.links import Decision, StepRef
 from nearmiss.service.ports import CreateOutcome, Identities, Store
 
 
@@ -71,6 +71,7 @@ def _record(
     sender: Sender,
     rejection: ApplicationRejected,
     generation: int,
+    panel: tuple[Contact, ...],
 ) -> StepRecord:
     contact = step.recipient
     actionable = step.state is StepState.SCHEDULED
@@ -99,7 +100,7 @@ def _record(
         recipient_address=str(contact.email) if contact.email else None,
         recipient_key=recipient_key(contact.key),
         sender=sender,
-        context=compose.step_context(candidate, application, contact, step),
+        context=compose.step_context(candidate, application, contact, step, panel=panel),
     )
 
 
@@ -112,10 +113,11 @@ def plan_records(
     now: datetime,
     generation: int = 1,
 ) -> list[StepRecord]:
-    return [
-        _record(candidate, application, s, sender, rejection, generation)
-        for s in plan(candidate, application, rejection, now=now, generation=generation)
-    ]
+    steps = plan(candidate, application, rejection, now=now, generation=generation)
+    # Everyone this application's notes go to, in the plan's order (the application's people, then
+    # those the ATS named): one panel, whose notes never share a sentence (compose.voice).
+    panel = tuple({s.recipient.key: s.recipient for s in steps}.values())
+    return [_record(candidate, application, s, sender, rejection, generation, panel) for s in steps]
 
 
 NEEDS_CONTACTS = "needs contacts: add the people you met, with their email addresses, to start the notes"
@@ -376,7 +378,6 @@ class PreviewEntry:
 
 def preview(
     store: Store,
-    links: Links,
     senders: SenderPolicy,
     candidate: Candidate,
     application: Application,
@@ -403,11 +404,7 @@ def preview(
     entries = []
     for step in sorted(stored, key=_order):
         sendable = step.state not in (StepState.SKIPPED,) and step.recipient_address is not None
-        rendered = (
-            render_step(step, links.stop(step.candidate_id, step.recipient_key, anchor=step.planned_at))
-            if sendable
-            else None
-        )
+        rendered = render_step(step) if sendable else None
         entry = timeline_entry(step)
         entries.append(
             PreviewEntry(
