@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 from nearmiss.domain.models import Role
-from nearmiss.intake import WebhookError, ashby
+from nearmiss.intake import WebhookError
+from nearmiss.intake.ats import ashby
 from webhook_samples import NOW, SECRET, as_body, sample_json, sign, signed_sample
 
 ACTION_ID = "75395d87-4044-4dc4-bc29-0cec185e5f06"

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 from nearmiss.domain.models import Role
-from nearmiss.intake import WebhookError, generic
+from nearmiss.intake import WebhookError
+from nearmiss.intake.ats import generic
 from webhook_samples import NOW, SECRET, as_body, sample_json, sign, signed_sample
 
 

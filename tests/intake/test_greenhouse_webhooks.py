@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from nearmiss.domain.models import Role
 from nearmiss.intake import WebhookError
-from nearmiss.intake import greenhouse as gh
+from nearmiss.intake.ats import greenhouse as gh
 from webhook_samples import NOW, SECRET, as_body, sample_headers, sample_json, sign, signed_sample
 
 

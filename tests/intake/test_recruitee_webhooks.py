@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from nearmiss.intake import WebhookError, recruitee
+from nearmiss.intake import WebhookError
+from nearmiss.intake.ats import recruitee
 from webhook_samples import NOW, SECRET, as_body, sample_body, sample_json, sign, signed_sample
 
 

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from nearmiss.intake import WebhookError, workable
+from nearmiss.intake import WebhookError
+from nearmiss.intake.ats import workable
 from webhook_samples import NOW, SECRET, as_body, sample_json, sign, signed_sample
 
 API_TOKEN = "workable-account-api-token"

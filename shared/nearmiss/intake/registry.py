@@ -38,7 +38,7 @@ class _Sources(Mapping[str, WebhookSource]):
     def __getitem__(self, name: str) -> WebhookSource:
         if name not in MODULES:
             raise KeyError(name)
-        module: WebhookSource = importlib.import_module(f"nearmiss.intake.{name}")  # type: ignore[assignment]
+        module: WebhookSource = importlib.import_module(f"nearmiss.intake.ats.{name}")  # type: ignore[assignment]
         return module
 
     def __iter__(self) -> Iterator[str]:
