@@ -167,3 +167,14 @@ def test_ashby_signing_is_optional_but_verify_never_accepts_an_unsigned_request(
     with pytest.raises(WebhookError) as exc:
         ashby.verify(headers, body, SECRET, now=NOW)
     assert exc.value.status == 401
+
+
+def test_ashby_hiring_team_role_of_the_wrong_type_is_refused_naming_its_index() -> None:
+    payload = rejection()
+    payload["data"]["application"]["hiringTeam"][0]["role"] = 3
+    with pytest.raises(WebhookError) as exc:
+        parse_signed(payload)
+    assert (exc.value.status, exc.value.reason) == (
+        400,
+        "data.application.hiringTeam.0.role: must be a string",
+    )

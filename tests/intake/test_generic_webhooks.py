@@ -115,7 +115,7 @@ def test_generic_unknown_field_is_refused_naming_it() -> None:
 def test_generic_missing_candidate_email_is_refused_naming_it() -> None:
     payload = rejection()
     del payload["candidate_email"]
-    assert refused(payload).reason == "candidate_email: Field required"
+    assert refused(payload).reason == "candidate_email: required"
 
 
 def test_generic_invalid_email_is_refused_without_repeating_it() -> None:

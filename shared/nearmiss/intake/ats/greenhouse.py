@@ -21,30 +21,30 @@ from datetime import datetime
 from typing import Any
 
 from nearmiss.domain.models import Role
+from nearmiss.intake.ats.fields import (
+    AtsId,
+    AtsModel,
+    Email,
+    Instant,
+    NameText,
+    OptionalInstant,
+    ReasonText,
+    ShortText,
+)
 from nearmiss.intake.base import (
-    MAX_REASON_CHARS,
-    MAX_SHORT_TEXT_CHARS,
     Parsed,
     People,
-    array,
-    boolean,
     check_body_hmac,
     check_size,
-    email_address,
     full_name,
     header,
     ignored,
-    instant,
     key_time,
     load_object,
-    obj,
-    req_ats_id,
-    req_instant,
-    req_obj,
     require_secret,
-    string,
     text,
     token,
+    validate,
     word,
 )
 
@@ -56,6 +56,107 @@ SUCCESS_STATUS = 200  # "a non HTTP 200 response" counts as a failure: not 202, 
 _WITHDRAWN_TYPES = frozenset({"they rejected us"})
 
 
+# --- the payload (only what Near Miss reads; Greenhouse's other fields are ignored) -------------
+
+
+class _Action(AtsModel):
+    action: str | None = None
+
+
+class _Target(AtsModel):
+    id: AtsId
+    prospect: bool | None = None
+
+
+class _TargetPayload(AtsModel):
+    application: _Target
+
+
+class _Targeted(AtsModel):
+    payload: _TargetPayload
+
+
+class _Person(AtsModel):
+    name: NameText = None
+    email: str | None = None  # People validates it: an unusable address keeps the person by name
+
+
+class _EmailAddress(AtsModel):
+    value: Email = None
+    type: str | None = None
+
+
+class _Candidate(AtsModel):
+    first_name: str | None = None
+    last_name: str | None = None
+    can_email: bool | None = None
+    email_addresses: list[_EmailAddress] | None = None
+    recruiter: _Person | None = None
+    coordinator: _Person | None = None
+
+
+class _Job(AtsModel):
+    name: ShortText = None
+
+
+class _Interviewer(AtsModel):
+    display_name: NameText = None
+
+
+class _Interview(AtsModel):
+    interviewers: list[_Interviewer] | None = None
+
+
+class _Stage(AtsModel):
+    interviews: list[_Interview] | None = None
+
+
+class _Application(AtsModel):
+    """`payload.application`, as every action Near Miss acts on carries it."""
+
+    candidate: _Candidate
+    credited_to: _Person | None = None
+    current_stage: _Stage | None = None
+    jobs: list[_Job] | None = None  # candidates have one job; prospects 0..n
+    job: _Job | None = None  # the deprecated singular form
+
+
+class _RejectionType(AtsModel):
+    name: str | None = None
+
+
+class _RejectionReason(AtsModel):
+    """`{id, name, type: {id, name}}`; the type tells who rejected whom."""
+
+    name: ReasonText = None
+    type: _RejectionType | None = None
+
+
+class _Rejected(_Application):
+    rejected_at: Instant
+    rejection_reason: _RejectionReason | None = None
+
+
+class _Unrejected(_Application):
+    last_activity_at: OptionalInstant = None
+
+
+class _Offer(AtsModel):
+    resolved_at: OptionalInstant = None  # "the date the offer was accepted"
+
+
+class _Hired(_Application):
+    offer: _Offer | None = None
+
+
+_ACTIONS: dict[str, type[_Application]] = {
+    "reject_candidate": _Rejected,
+    "unreject_candidate": _Unrejected,
+    "hire_candidate": _Hired,
+}
+_WHERE = "payload.application"
+
+
 def verify(headers: Mapping[str, str], body: bytes, secret: str, *, now: datetime) -> None:
     """Check `Signature: sha256 <hex>` against the raw body. `now` is unused: nothing is timestamped."""
     check_size(body)
@@ -64,63 +165,59 @@ def verify(headers: Mapping[str, str], body: bytes, secret: str, *, now: datetim
 
 def parse(headers: Mapping[str, str], body: bytes) -> Parsed:
     root = load_object(headers, body)
-    action = string(root, "action")
+    action = validate(_Action, root).action
     if action is None:
         return ignored(NAME, "no action: a ping or a payload Greenhouse does not document", body)
     if action == "ping":
         return ignored(NAME, "ping", body)
-    if action not in ("reject_candidate", "unreject_candidate", "hire_candidate"):
+    if action not in _ACTIONS:
         return ignored(NAME, f"action {word(action) or '(unnamed)'} is not one Near Miss acts on", body)
 
-    payload = req_obj(root, "payload")
-    application = req_obj(payload, "application", "payload")
-    where = "payload.application"
-    application_id = req_ats_id(application, "id", where)
-    if boolean(application, "prospect", where, default=False):
+    target = validate(_Targeted, root).payload.application
+    if target.prospect:
         # A prospect was sourced by the company and never applied: not a finalist's rejection.
-        return ignored(NAME, "prospect application", body, key=f"{NAME}:{action}:prospect:{application_id}")
+        return ignored(NAME, "prospect application", body, key=f"{NAME}:{action}:prospect:{target.id}")
 
-    candidate = req_obj(application, "candidate", where)
-    people = _people(application, candidate)
+    application = validate(_ACTIONS[action], root["payload"]["application"], _WHERE)
+    candidate = application.candidate
+    people = _people(application)
     common: dict[str, Any] = {
         "source": NAME,
-        "ats_application_id": f"{NAME}:{application_id}",
+        "ats_application_id": f"{NAME}:{target.id}",
         "candidate_email": _candidate_email(candidate),
-        "candidate_name": full_name(candidate.get("first_name"), candidate.get("last_name")),
-        "can_email": boolean(candidate, "can_email", f"{where}.candidate", default=True),
+        "candidate_name": full_name(candidate.first_name, candidate.last_name),
+        "can_email": candidate.can_email is not False,
         "job_title": _job_title(application),
         "contacts": people.contacts,
         "incomplete_contacts": people.incomplete,
     }
 
-    if action == "reject_candidate":
-        rejected_at = req_instant(application, "rejected_at", where)
-        reason, withdrawn = _rejection_reason(application)
+    if isinstance(application, _Rejected):
+        reason, withdrawn = _rejection_reason(application.rejection_reason)
         return Parsed(
             kind="rejected",
-            dedupe_key=f"{NAME}:reject_candidate:{application_id}:{key_time(rejected_at)}",
-            occurred_at=rejected_at,
+            dedupe_key=f"{NAME}:reject_candidate:{target.id}:{key_time(application.rejected_at)}",
+            occurred_at=application.rejected_at,
             rejection_reason=reason,
             withdrawn=withdrawn,
             **common,
         )
-    if action == "unreject_candidate":
+    if isinstance(application, _Unrejected):
         # Greenhouse gives no un-rejection time (last_activity_at can still be the rejection's), so
         # occurred_at is left to the time of receipt. For the key, the delivery's event id keeps two
         # separate un-rejections apart; a duplicated stop is harmless, a swallowed one is not.
-        discriminator = _event_id(headers) or _last_activity(application)
+        last_activity = application.last_activity_at
+        discriminator = _event_id(headers) or (key_time(last_activity) if last_activity else "unknown")
         return Parsed(
             kind="reopened",
-            dedupe_key=f"{NAME}:unreject_candidate:{application_id}:{discriminator}",
+            dedupe_key=f"{NAME}:unreject_candidate:{target.id}:{discriminator}",
             **common,
         )
-    # hire_candidate: the offer's resolved_at is "the date the offer was accepted".
-    offer = obj(application, "offer", where, required=False) or {}
-    hired_at = instant(offer, "resolved_at", f"{where}.offer")
+    assert isinstance(application, _Hired)
     return Parsed(
         kind="hired",
-        dedupe_key=f"{NAME}:hire_candidate:{application_id}",
-        occurred_at=hired_at,
+        dedupe_key=f"{NAME}:hire_candidate:{target.id}",
+        occurred_at=application.offer.resolved_at if application.offer else None,
         **common,
     )
 
@@ -129,45 +226,26 @@ def _event_id(headers: Mapping[str, str]) -> str | None:
     return token(header(headers, "greenhouse-event-id"))
 
 
-def _last_activity(application: Mapping[str, Any]) -> str:
-    moment = instant(application, "last_activity_at", "payload.application")
-    return key_time(moment) if moment else "unknown"
-
-
-def _candidate_email(candidate: Mapping[str, Any]) -> str | None:
+def _candidate_email(candidate: _Candidate) -> str | None:
     """The personal address first (the one the candidate registered with us, most likely), then any."""
-    entries = [
-        e for e in array(candidate, "email_addresses", "payload.application.candidate") if isinstance(e, dict)
-    ]
-    ordered = sorted(entries, key=lambda e: e.get("type") != "personal")
-    for entry in ordered:
-        address = email_address(entry.get("value"))
-        if address:
-            return address
-    return None
+    entries = sorted(candidate.email_addresses or [], key=lambda e: e.type != "personal")
+    return next((e.value for e in entries if e.value), None)
 
 
-def _job_title(application: Mapping[str, Any]) -> str | None:
-    # Candidates have one job; prospects 0..n. `application.job` is the deprecated singular form.
-    for job in array(application, "jobs", "payload.application"):
-        if isinstance(job, dict) and (title := text(job.get("name"), MAX_SHORT_TEXT_CHARS)):
-            return title
-    legacy = application.get("job")
-    return text(legacy.get("name"), MAX_SHORT_TEXT_CHARS) if isinstance(legacy, dict) else None
+def _job_title(application: _Application) -> str | None:
+    title = next((job.name for job in application.jobs or [] if job.name), None)
+    return title or (application.job.name if application.job else None)
 
 
-def _rejection_reason(application: Mapping[str, Any]) -> tuple[str | None, bool]:
-    """`rejection_reason = {id, name, type: {id, name}}`; the type tells who rejected whom."""
-    reason = obj(application, "rejection_reason", "payload.application", required=False)
+def _rejection_reason(reason: _RejectionReason | None) -> tuple[str | None, bool]:
     if reason is None:
         return None, False
-    kind = reason.get("type")
-    kind_name = text(kind.get("name"), 100) if isinstance(kind, dict) else None
+    kind_name = text(reason.type.name, 100) if reason.type else None
     withdrawn = bool(kind_name and kind_name.lower() in _WITHDRAWN_TYPES)
-    return text(reason.get("name"), MAX_REASON_CHARS), withdrawn
+    return reason.name, withdrawn
 
 
-def _people(application: Mapping[str, Any], candidate: Mapping[str, Any]) -> People:
+def _people(application: _Application) -> People:
     """Recruiter, then coordinator, then the credited-to user; interviewers by name only.
 
     The coordinator maps to `hr`, not `recruiter`: coordinators schedule the interviews and deserve
@@ -177,18 +255,16 @@ def _people(application: Mapping[str, Any], candidate: Mapping[str, Any]) -> Peo
     who is exactly whom a runner-up wants to stay in touch with.
     """
     people = People()
-    for key, role in (("recruiter", Role.RECRUITER), ("coordinator", Role.HR)):
-        person = candidate.get(key)
-        if isinstance(person, dict):
-            people.add(person.get("name"), person.get("email"), role)
-    credited = application.get("credited_to")
-    if isinstance(credited, dict):
-        people.add(credited.get("name"), credited.get("email"), Role.RECRUITER)
-    stage = application.get("current_stage")
-    interviews = stage.get("interviews") if isinstance(stage, dict) else None
-    for interview in interviews if isinstance(interviews, list) else []:
-        interviewers = interview.get("interviewers") if isinstance(interview, dict) else None
-        for interviewer in interviewers if isinstance(interviewers, list) else []:
-            if isinstance(interviewer, dict):
-                people.add_name(interviewer.get("display_name"))
+    candidate = application.candidate
+    for person, role in (
+        (candidate.recruiter, Role.RECRUITER),
+        (candidate.coordinator, Role.HR),
+        (application.credited_to, Role.RECRUITER),
+    ):
+        if person is not None:
+            people.add(person.name, person.email, role)
+    stage = application.current_stage
+    for interview in stage.interviews or [] if stage else []:
+        for interviewer in interview.interviewers or []:
+            people.add_name(interviewer.display_name)
     return people
