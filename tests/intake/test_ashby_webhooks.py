@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 from nearmiss.domain.models import Role
-from nearmiss.intake import WebhookError, ashby
+from nearmiss.intake import WebhookError
+from nearmiss.intake.ats import ashby
 from webhook_samples import NOW, SECRET, as_body, sample_json, sign, signed_sample
 
 ACTION_ID = "75395d87-4044-4dc4-bc29-0cec185e5f06"
@@ -166,3 +167,14 @@ def test_ashby_signing_is_optional_but_verify_never_accepts_an_unsigned_request(
     with pytest.raises(WebhookError) as exc:
         ashby.verify(headers, body, SECRET, now=NOW)
     assert exc.value.status == 401
+
+
+def test_ashby_hiring_team_role_of_the_wrong_type_is_refused_naming_its_index() -> None:
+    payload = rejection()
+    payload["data"]["application"]["hiringTeam"][0]["role"] = 3
+    with pytest.raises(WebhookError) as exc:
+        parse_signed(payload)
+    assert (exc.value.status, exc.value.reason) == (
+        400,
+        "data.application.hiringTeam.0.role: must be a string",
+    )

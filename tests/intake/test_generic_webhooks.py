@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 from nearmiss.domain.models import Role
-from nearmiss.intake import WebhookError, generic
+from nearmiss.intake import WebhookError
+from nearmiss.intake.ats import generic
 from webhook_samples import NOW, SECRET, as_body, sample_json, sign, signed_sample
 
 
@@ -114,7 +115,7 @@ def test_generic_unknown_field_is_refused_naming_it() -> None:
 def test_generic_missing_candidate_email_is_refused_naming_it() -> None:
     payload = rejection()
     del payload["candidate_email"]
-    assert refused(payload).reason == "candidate_email: Field required"
+    assert refused(payload).reason == "candidate_email: required"
 
 
 def test_generic_invalid_email_is_refused_without_repeating_it() -> None:

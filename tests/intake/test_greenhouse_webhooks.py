@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from nearmiss.domain.models import Role
 from nearmiss.intake import WebhookError
-from nearmiss.intake import greenhouse as gh
+from nearmiss.intake.ats import greenhouse as gh
 from webhook_samples import NOW, SECRET, as_body, sample_headers, sample_json, sign, signed_sample
 
 
@@ -204,3 +204,26 @@ def test_greenhouse_sample_headers_carry_the_event_id_but_no_signature() -> None
     headers = sample_headers("greenhouse", "rejected")
     assert "greenhouse-event-id" in headers
     assert "signature" not in headers
+
+
+def test_greenhouse_rejection_reason_of_the_wrong_type_is_refused_naming_its_path() -> None:
+    # Given a rejection whose reason's name is not text (read as no reason before the models)
+    payload = rejection()
+    payload["payload"]["application"]["rejection_reason"]["name"] = {"en": "Hired another candidate"}
+    # Then it is refused by the field's full path, not read as a rejection without a reason
+    with pytest.raises(WebhookError) as exc:
+        parse_signed(payload)
+    assert (exc.value.status, exc.value.reason) == (
+        400,
+        "payload.application.rejection_reason.name: must be a string",
+    )
+
+
+def test_greenhouse_interviewer_entry_that_is_not_an_object_is_refused_naming_its_index() -> None:
+    payload = rejection()
+    payload["payload"]["application"]["current_stage"]["interviews"][0]["interviewers"] = ["Mei Tanaka"]
+    with pytest.raises(WebhookError) as exc:
+        parse_signed(payload)
+    assert exc.value.reason == (
+        "payload.application.current_stage.interviews.0.interviewers.0: must be an object"
+    )

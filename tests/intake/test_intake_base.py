@@ -1,20 +1,44 @@
-"""The shared readers: strict JSON, bounded bodies, safe text, and who counts as a contact."""
+"""What every source shares: strict JSON, bounded bodies, refusals that name the field, safe text,
+and who counts as a contact."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from nearmiss.domain.models import MAX_CONTACTS, Contact, Role
 from nearmiss.intake import WebhookError
+from nearmiss.intake.ats.fields import AtsId, AtsModel, Email, NameText, OptionalInstant
 from nearmiss.intake.base import (
     MAX_BODY_BYTES,
     People,
     check_content_type,
     header,
-    instant,
     load_json,
     load_object,
     text,
+    validate,
 )
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+class Stamped(AtsModel):
+    at: OptionalInstant = None
+
+
+class Person(AtsModel):
+    name: NameText = None
+    email: Email = None
+
+
+class Application(AtsModel):
+    id: AtsId
+    candidate: Person
+    people: list[Person] | None = None
+    prospect: bool | None = None
 
 
 def nested(depth: int) -> bytes:
@@ -109,7 +133,7 @@ def test_header_lookup_is_case_insensitive_and_ignores_blank_values() -> None:
     ],
 )
 def test_timestamps_are_read_as_aware_utc(value: str, expected: str) -> None:
-    moment = instant({"at": value}, "at")
+    moment = validate(Stamped, {"at": value}).at
     assert moment is not None
     assert moment.isoformat() == expected
 
@@ -119,8 +143,91 @@ def test_timestamps_are_read_as_aware_utc(value: str, expected: str) -> None:
 )
 def test_timestamps_outside_2000_to_2100_are_refused(value: str) -> None:
     with pytest.raises(WebhookError) as exc:
-        instant({"at": value}, "at", "payload")
+        validate(Stamped, {"at": value}, "payload")
     assert exc.value.reason == "payload.at: must be between 2000-01-01 and 2100-01-01"
+
+
+def refused_by(model: type[AtsModel], value: object, where: str = "") -> str:
+    with pytest.raises(WebhookError) as exc:
+        validate(model, value, where)
+    assert exc.value.status == 400
+    return exc.value.reason
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        ({"candidate": {}}, "payload.application.id: required"),
+        ({"id": None, "candidate": {}}, "payload.application.id: required"),
+        ({"id": "", "candidate": {}}, "payload.application.id: required"),
+        ({"id": 7}, "payload.application.candidate: required"),
+        ({"id": 7, "candidate": None}, "payload.application.candidate: required"),
+        ({"id": 7, "candidate": "Ada Quinn"}, "payload.application.candidate: must be an object"),
+        ({"id": 7, "candidate": {"name": 7}}, "payload.application.candidate.name: must be a string"),
+        ({"id": 7, "candidate": {}, "people": {}}, "payload.application.people: must be an array"),
+        ({"id": 7, "candidate": {}, "people": [None]}, "payload.application.people.0: must be an object"),
+        (
+            {"id": 7, "candidate": {}, "prospect": "yes"},
+            "payload.application.prospect: must be true or false",
+        ),
+        ({"id": 1.5, "candidate": {}}, "payload.application.id: must be an id (integer or string)"),
+        ({"id": "a:b", "candidate": {}}, "payload.application.id: not a valid id"),
+    ],
+)
+def test_a_refusal_names_the_fields_path_and_what_is_wrong(payload: object, reason: str) -> None:
+    assert refused_by(Application, payload, "payload.application") == reason
+
+
+def test_a_refusal_never_repeats_the_value_it_refuses() -> None:
+    # Given personal data in every field, each of the wrong type or shape
+    payload = {"id": "ada.quinn@example.com:1", "candidate": ["Ada Quinn"], "people": "Ada Quinn"}
+    # Then the refusal names each field and repeats none of the values
+    reason = refused_by(Application, payload)
+    assert reason == "id: not a valid id; candidate: must be an object; people: must be an array"
+
+
+def test_fields_the_model_does_not_read_are_ignored_so_a_vendors_new_field_breaks_nothing() -> None:
+    application = validate(Application, {"id": 7, "candidate": {}, "added_in_2027": {"x": [1]}})
+    assert application.id == "7"
+
+
+def test_an_unusable_address_is_read_as_none_and_free_text_is_cleaned_not_refused() -> None:
+    person = validate(Person, {"name": "Sam\r\nRivera " + "x" * 200, "email": "no-at-sign"})
+    assert person.email is None
+    assert person.name is not None
+    assert person.name.startswith("Sam Rivera ")
+    assert len(person.name) == 120
+
+
+def test_a_refusal_lists_at_most_five_fields_in_at_most_500_characters() -> None:
+    class Wide(AtsModel):
+        a: bool
+        b: bool
+        c: bool
+        d: bool
+        e: bool
+        f: bool
+
+    wrong = {k: "no" for k in "abcdef"}
+    assert refused_by(Wide, wrong) == "; ".join(f"{k}: must be true or false" for k in "abcde")
+    assert len(refused_by(Wide, wrong, "x" * 200)) == 500
+
+
+def test_importing_the_registry_imports_no_source_and_a_source_builds_its_models_on_first_parse() -> None:
+    # Cold start: a container serving one ATS must not build the models of six.
+    script = """
+import sys
+from pydantic import BaseModel
+from nearmiss.intake.registry import SOURCES
+assert not any(name.startswith("nearmiss.intake.ats.") for name in sys.modules), "a source was imported"
+module = SOURCES["greenhouse"]
+models = [v for v in vars(module).values() if isinstance(v, type) and issubclass(v, BaseModel)]
+assert models and not any(m.__pydantic_complete__ for m in models), "a model was built at import"
+"""
+    done = subprocess.run(  # noqa: S603  (this interpreter, a fixed script)
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, cwd=SHARED
+    )
+    assert done.returncode == 0, done.stderr
 
 
 def test_free_text_loses_line_breaks_and_control_characters() -> None:

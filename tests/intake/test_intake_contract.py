@@ -229,3 +229,24 @@ def test_webhook_error_carries_status_and_a_safe_reason() -> None:
         "signature: header missing",
         "signature: header missing",
     )
+
+
+@pytest.mark.parametrize("source", [s for s in ALL if s != "generic"])  # generic refuses them, documented
+def test_fields_an_ats_adds_to_its_payload_are_ignored_so_the_webhook_keeps_working(source: str) -> None:
+    # Given the source's rejection with a field added at the top and in every object, as vendors do
+    def widened(value: object) -> object:
+        if isinstance(value, dict):
+            return {**{k: widened(v) for k, v in value.items()}, "addedIn2027": {"flag": [1, "x"]}}
+        if isinstance(value, list):
+            return [widened(v) for v in value]
+        return value
+
+    expected = module(source).parse(*signed_sample(source, "rejected"))
+    headers, body = sign(source, as_body(widened(json.loads(sample_body(source, "rejected")))))
+    # Then it parses to the same rejection
+    parsed = module(source).parse(headers, body)
+    assert (parsed.kind, parsed.dedupe_key, parsed.contacts) == (
+        expected.kind,
+        expected.dedupe_key,
+        expected.contacts,
+    )

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from nearmiss.intake import WebhookError, lever
+from nearmiss.intake import WebhookError
+from nearmiss.intake.ats import lever
 from webhook_samples import NOW, SECRET, as_body, sample_json, sign, signed_sample
 
 OPPORTUNITY = "250d8f03-738a-4bba-a671-8a3d73477145"

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from nearmiss.intake import WebhookError, recruitee
+from nearmiss.intake import WebhookError
+from nearmiss.intake.ats import recruitee
 from webhook_samples import NOW, SECRET, as_body, sample_body, sample_json, sign, signed_sample
 
 
@@ -82,3 +83,11 @@ def test_recruitee_event_without_candidate_is_refused_naming_the_field() -> None
     with pytest.raises(WebhookError) as exc:
         parse_signed(payload)
     assert (exc.value.status, exc.value.reason) == (400, "payload.candidate: required")
+
+
+def test_recruitee_disqualify_reason_of_the_wrong_type_is_refused_naming_the_field() -> None:
+    payload = rejection()
+    payload["payload"]["details"] = {"disqualify_reason": {"name": 12}}
+    with pytest.raises(WebhookError) as exc:
+        parse_signed(payload)
+    assert exc.value.reason == "payload.details.disqualify_reason: must be a string or an object with a name"

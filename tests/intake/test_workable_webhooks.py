@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from nearmiss.intake import WebhookError, workable
+from nearmiss.intake import WebhookError
+from nearmiss.intake.ats import workable
 from webhook_samples import NOW, SECRET, as_body, sample_json, sign, signed_sample
 
 API_TOKEN = "workable-account-api-token"
@@ -102,3 +103,11 @@ def test_workable_signature_is_keyed_with_the_account_api_token() -> None:
     assert headers["x-workable-signature"] == hmac.new(API_TOKEN.encode(), body, hashlib.sha256).hexdigest()
     with pytest.raises(WebhookError):
         workable.verify(headers, body, "another-accounts-token", now=NOW)
+
+
+def test_workable_stage_that_is_neither_a_name_nor_an_object_with_one_is_refused() -> None:
+    payload = copy.deepcopy(sample_json("workable", "reopened"))
+    payload["data"]["stage"] = 4
+    with pytest.raises(WebhookError) as exc:
+        parse_signed(payload)
+    assert exc.value.reason == "data.stage: must be a string or an object with a name"

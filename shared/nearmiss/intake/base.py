@@ -1,14 +1,17 @@
-"""What every webhook source shares: the error, the parsed result, and the careful readers.
+"""What every webhook source shares: the error, the parsed result, the signature checks, the
+bounds, and the one way a payload model's failure becomes a refusal (`validate`, `refusal`).
 
 Intake is pure: bytes and headers in, a `Parsed` (or a `WebhookError`) out. No AWS, no I/O, so
-each ATS's quirks are tested offline, byte for byte, with the vendors' documented payloads.
+each ATS's quirks are tested offline, byte for byte, with the vendors' documented payloads. Each
+source describes its payload as pydantic models (`intake.ats.fields` holds their field types).
 
 Rules that hold for every source:
 - Signatures are checked on the raw bytes exactly as received (never on re-serialised JSON) and
   compared in constant time (`hmac.compare_digest`).
 - A `WebhookError` reason is safe to return to the caller and to log: it names the field and what
   is wrong with it, never the value (values are personal data or secrets).
-- Bodies are bounded: at most `MAX_BODY_BYTES`, a JSON object, nested at most `MAX_DEPTH` deep.
+- Bodies are bounded: at most `MAX_BODY_BYTES`, a JSON object, nested at most `MAX_DEPTH` deep,
+  with no key twice; only then do the models see them.
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, Literal
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails, PydanticCustomError
 
-from nearmiss.domain.models import EARLIEST_INSTANT, LATEST_INSTANT, MAX_CONTACTS, Contact, EmailAddress, Role
+from nearmiss.domain.models import MAX_CONTACTS, Contact, EmailAddress, Role
 
 MAX_BODY_BYTES = 1024 * 1024  # Greenhouse bodies with custom fields are tens of KB; 1 MiB is ample
 MAX_DEPTH = 32
@@ -37,10 +42,9 @@ Kind = Literal["rejected", "reopened", "hired", "ignored"]
 
 # An ATS id we put into keys: no separator that could forge another key (":"), and short enough that
 # "recruitee:<candidate>:<offer>" still fits the domain's 128-character Identifier.
-_ATS_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,55}$")
+ATS_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,55}$")
 _WORD = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0080-\u009f\u2028\u2029]+")
-_EMAIL: TypeAdapter[str] = TypeAdapter(EmailAddress)
 
 
 class WebhookError(Exception):
@@ -229,153 +233,88 @@ def load_object(headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
     return value
 
 
-# --- typed readers: each names the field's path in its error ----------------------------------
+# --- payload models: one way to refuse what does not validate --------------------------------
+
+MAX_REFUSED_FIELDS = 5  # a reason lists at most this many fields...
+MAX_REFUSAL_CHARS = 500  # ...and is at most this long: it is returned to the sender and logged
+
+# pydantic's error types, in the words every refusal uses (what is wrong, never the value).
+_REASONS = {
+    "missing": "required",
+    "string_type": "must be a string",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "dict_type": "must be an object",
+    "list_type": "must be an array",
+    "tuple_type": "must be an array",
+    "bool_type": "must be true or false",
+    "extra_forbidden": "not a field of this payload",
+    "string_too_short": "must not be empty",
+}
+_REFUSED = "intake_refused"  # the error type of `refused`: its message is the reason as written
 
 
-def _path(parent: str, key: str) -> str:
-    return f"{parent}.{key}" if parent else key
+def refused(reason: str) -> PydanticCustomError:
+    """Raise this in a field validator: the refusal reads "<field path>: <reason>"."""
+    return PydanticCustomError(_REFUSED, reason)
 
 
-def obj(
-    parent: Mapping[str, Any], key: str, where: str = "", *, required: bool = True
-) -> dict[str, Any] | None:
-    value = parent.get(key)
-    if value is None:
-        if required:
-            raise WebhookError(400, f"{_path(where, key)}: required")
-        return None
-    if not isinstance(value, dict):
-        raise WebhookError(400, f"{_path(where, key)}: must be an object")
-    return value
-
-
-def req_obj(parent: Mapping[str, Any], key: str, where: str = "") -> dict[str, Any]:
-    value = obj(parent, key, where, required=True)
-    assert value is not None
-    return value
-
-
-def array(parent: Mapping[str, Any], key: str, where: str = "") -> list[Any]:
-    """An optional array: missing or null is empty."""
-    value = parent.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise WebhookError(400, f"{_path(where, key)}: must be an array")
-    return value
-
-
-def string(parent: Mapping[str, Any], key: str, where: str = "") -> str | None:
-    """An optional string: missing or null is None."""
-    value = parent.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise WebhookError(400, f"{_path(where, key)}: must be a string")
-    return value
-
-
-def req_string(parent: Mapping[str, Any], key: str, where: str = "") -> str:
-    value = string(parent, key, where)
-    if value is None or not value.strip():
-        raise WebhookError(400, f"{_path(where, key)}: required")
-    return value
-
-
-def boolean(parent: Mapping[str, Any], key: str, where: str = "", *, default: bool) -> bool:
-    value = parent.get(key)
-    if value is None:
-        return default
-    if not isinstance(value, bool):
-        raise WebhookError(400, f"{_path(where, key)}: must be true or false")
-    return value
-
-
-def ats_id(parent: Mapping[str, Any], key: str, where: str = "", *, required: bool = True) -> str | None:
-    """An ATS identifier (integer or string). It goes into keys, so its alphabet is restricted."""
-    value = parent.get(key)
-    if value is None or value == "":
-        if required:
-            raise WebhookError(400, f"{_path(where, key)}: required")
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise WebhookError(400, f"{_path(where, key)}: must be an id (integer or string)")
-    text = str(value)
-    if (isinstance(value, int) and value < 0) or not _ATS_ID.fullmatch(text):
-        raise WebhookError(400, f"{_path(where, key)}: not a valid id")
-    return text
-
-
-def req_ats_id(parent: Mapping[str, Any], key: str, where: str = "") -> str:
-    value = ats_id(parent, key, where, required=True)
-    assert value is not None
-    return value
-
-
-def token(value: str | None) -> str | None:
-    """A header value (an event id) if it is safe to put into a key, else None."""
-    return value if value is not None and _ATS_ID.fullmatch(value) else None
-
-
-def word(value: str) -> str | None:
-    """A vendor's action or event name, if it is a plain word (safe to put into a reason or a key)."""
-    return value if _WORD.fullmatch(value) else None
-
-
-def plausible(moment: datetime, field: str) -> datetime:
-    if not EARLIEST_INSTANT <= moment <= LATEST_INSTANT:
-        raise WebhookError(400, f"{field}: must be between 2000-01-01 and 2100-01-01")
-    return moment.astimezone(UTC)
-
-
-def instant(
-    parent: Mapping[str, Any], key: str, where: str = "", *, required: bool = False
-) -> datetime | None:
-    """An ISO-8601 timestamp. The ATSs document UTC; one without an offset is taken as UTC."""
-    field = _path(where, key)
-    value = parent.get(key)
-    if value is None or value == "":
-        if required:
-            raise WebhookError(400, f"{field}: required")
-        return None
-    if not isinstance(value, str) or len(value) > 64:
-        raise WebhookError(400, f"{field}: must be an ISO-8601 timestamp")
+def validate[M: BaseModel](model: type[M], value: object, where: str = "") -> M:
+    """`value` as `model`, or a `WebhookError(400)` naming each failing field by its path. `where`
+    is the path of `value` inside the body, for a part validated on its own."""
     try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise WebhookError(400, f"{field}: must be an ISO-8601 timestamp") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return plausible(moment, field)
+        return model.model_validate(value)
+    except ValidationError as exc:
+        raise refusal(exc, where) from None
 
 
-def req_instant(parent: Mapping[str, Any], key: str, where: str = "") -> datetime:
-    value = instant(parent, key, where, required=True)
-    assert value is not None
-    return value
+def refusal(exc: ValidationError, where: str = "") -> WebhookError:
+    """The one translation of a pydantic `ValidationError` into a refusal: each field's path and
+    what is wrong with it ("payload.application.id: not a valid id"), never the value, which is
+    personal data (the input is read only to tell a null from a wrong type)."""
+    reasons = []
+    for error in exc.errors(include_url=False)[:MAX_REFUSED_FIELDS]:
+        loc = error["loc"]
+        field = ".".join([where, *map(str, loc)] if where else map(str, loc)) or "body"
+        reasons.append(f"{field}: {_what_is_wrong(error, loc)}")
+    return WebhookError(400, "; ".join(reasons)[:MAX_REFUSAL_CHARS])
 
 
-def epoch_millis(
-    parent: Mapping[str, Any], key: str, where: str = "", *, required: bool = False
-) -> datetime | None:
-    """Milliseconds since the epoch (Lever)."""
-    field = _path(where, key)
-    value = parent.get(key)
-    if value is None:
-        if required:
-            raise WebhookError(400, f"{field}: required")
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise WebhookError(400, f"{field}: must be milliseconds since the epoch (an integer)")
-    low, high = EARLIEST_INSTANT.timestamp() * 1000, LATEST_INSTANT.timestamp() * 1000
-    if not low <= value <= high:
-        raise WebhookError(400, f"{field}: must be between 2000-01-01 and 2100-01-01")
-    return datetime.fromtimestamp(value / 1000, UTC)
+def _what_is_wrong(error: ErrorDetails, loc: tuple[int | str, ...]) -> str:
+    kind, given = error["type"], error.get("input")
+    if kind == _REFUSED:
+        return error["msg"]
+    if given is None and kind.endswith("_type") and loc and isinstance(loc[-1], str):
+        return "required"  # a field sent as null is a field not sent
+    if kind in _REASONS:
+        return _REASONS[kind]
+    context = error.get("ctx") or {}
+    if kind == "literal_error":
+        return f"must be one of {context.get('expected')}"
+    if kind in ("too_long", "string_too_long"):
+        unit = "characters" if kind == "string_too_long" else "items"
+        return f"at most {context.get('max_length')} {unit}"
+    if kind == "value_error" and str(loc[-1] if loc else "").endswith("email"):
+        return "not a valid email address"  # email-validator's messages quote parts of the address
+    message = error["msg"].removeprefix("Value error, ")
+    if isinstance(given, str) and len(given) > 1 and given in message:
+        return "not a valid value"  # a validator that quotes its input (a time zone's name)
+    return message
 
 
 def key_time(moment: datetime) -> str:
     """A timestamp as it appears in dedupe keys: UTC, to the millisecond, whatever the input format."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def token(value: str | None) -> str | None:
+    """A header value (an event id) if it is safe to put into a key, else None."""
+    return value if value is not None and ATS_ID.fullmatch(value) else None
+
+
+def word(value: str) -> str | None:
+    """A vendor's action or event name, if it is a plain word (safe to put into a reason or a key)."""
+    return value if _WORD.fullmatch(value) else None
 
 
 # --- free text and people ---------------------------------------------------------------------
@@ -400,9 +339,14 @@ def email_address(value: object) -> str | None:
     if not isinstance(value, str) or len(value) > 320:
         return None
     try:
-        return _EMAIL.validate_python(value.strip())
+        return _email().validate_python(value.strip())
     except ValidationError:
         return None
+
+
+@cache
+def _email() -> TypeAdapter[str]:
+    return TypeAdapter(EmailAddress)  # built on the first address, not at import (cold start)
 
 
 class People:

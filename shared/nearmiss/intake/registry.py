@@ -1,4 +1,4 @@
-"""Source name (the `/webhooks/<source>` path segment) -> its intake module.
+"""Source name (the `/webhooks/<source>` path segment) -> its module under `nearmiss.intake.ats`.
 
 Each module has NAME, SIGNING_OPTIONAL, SUCCESS_STATUS, verify(headers, body, secret, now=...)
 and parse(headers, body); `WebhookSource` states that shape for the type checker.
@@ -33,12 +33,12 @@ MODULES = ("greenhouse", "lever", "ashby", "workable", "recruitee", "generic")
 class _Sources(Mapping[str, WebhookSource]):
     """Source name -> its parser module, imported when a webhook of that source arrives: a
     receive_webhook container serves one or two ATSs, and importing all six is cold start for
-    nothing."""
+    nothing. The module's payload models are built later still, by its first parse."""
 
     def __getitem__(self, name: str) -> WebhookSource:
         if name not in MODULES:
             raise KeyError(name)
-        module: WebhookSource = importlib.import_module(f"nearmiss.intake.{name}")  # type: ignore[assignment]
+        module: WebhookSource = importlib.import_module(f"nearmiss.intake.ats.{name}")  # type: ignore[assignment]
         return module
 
     def __iter__(self) -> Iterator[str]:

@@ -24,28 +24,28 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from nearmiss.intake.ats.fields import (
+    AtsId,
+    AtsModel,
+    Email,
+    Instant,
+    NamedText,
+    OptionalAtsId,
+    OptionalInstant,
+    ReasonText,
+    ShortText,
+)
 from nearmiss.intake.base import (
-    MAX_REASON_CHARS,
-    MAX_SHORT_TEXT_CHARS,
     Parsed,
-    ats_id,
     body_digest,
-    boolean,
     check_body_hmac,
     check_size,
-    email_address,
     full_name,
     ignored,
-    instant,
     key_time,
     load_object,
-    obj,
-    req_ats_id,
-    req_instant,
-    req_obj,
     require_secret,
-    string,
-    text,
+    validate,
     word,
 )
 
@@ -56,6 +56,57 @@ SUCCESS_STATUS = 200  # "Response status should be 200 so that Workable won't co
 _CANDIDATE_EVENTS = frozenset({"candidate_moved", "candidate_created"})
 
 
+# --- the payload (only what Near Miss reads; Workable's other fields are ignored) --------------
+
+
+class _Event(AtsModel):
+    event_type: str | None = None
+
+
+class _Target(AtsModel):
+    id: AtsId
+
+
+class _Targeted(AtsModel):
+    data: _Target
+
+
+class _Account(AtsModel):
+    name: ShortText = None
+
+
+class _Job(AtsModel):
+    title: ShortText = None
+
+
+class _Candidate(AtsModel):
+    """`data`: the candidate's state at sending time."""
+
+    account: _Account | None = None
+    job: _Job | None = None
+    email: Email = None
+    name: str | None = None
+    firstname: str | None = None
+    lastname: str | None = None
+    disqualified: bool | None = None
+
+
+class _Disqualified(_Candidate):
+    disqualified_at: Instant
+    disqualification_reason: ReasonText = None
+    withdrew: bool | None = None
+
+
+class _Moved(_Candidate):
+    updated_at: OptionalInstant = None
+    stage_kind: str | None = None
+    stage: NamedText = None  # the stage's name, or {"name": ...}
+
+
+class _Envelope(AtsModel):
+    id: OptionalAtsId = None
+
+
 def verify(headers: Mapping[str, str], body: bytes, secret: str, *, now: datetime) -> None:
     """Check `X-Workable-Signature: <hex>` against the raw body, keyed with the account's API token."""
     check_size(body)
@@ -64,42 +115,40 @@ def verify(headers: Mapping[str, str], body: bytes, secret: str, *, now: datetim
 
 def parse(headers: Mapping[str, str], body: bytes) -> Parsed:
     root = load_object(headers, body)
-    event = string(root, "event_type")
+    event = validate(_Event, root).event_type
     if event is not None and event not in _CANDIDATE_EVENTS:
         return ignored(NAME, f"event {word(event) or '(unnamed)'} is not one Near Miss acts on", body)
-    data = req_obj(root, "data")
-    candidate_id = req_ats_id(data, "id", "data")
+    candidate_id = validate(_Targeted, root).data.id
     if event == "candidate_created":
         return ignored(NAME, "candidate_created", body, key=f"{NAME}:candidate_created:{candidate_id}")
 
-    account = obj(data, "account", "data", required=False) or {}
-    job = obj(data, "job", "data", required=False) or {}
+    data = validate(_Candidate, root["data"], "data")
     common: dict[str, Any] = {
         "source": NAME,
         "ats_application_id": f"{NAME}:{candidate_id}",  # a Workable candidate belongs to one job
-        "candidate_email": email_address(data.get("email")),
-        "candidate_name": full_name(data.get("name"))
-        or full_name(data.get("firstname"), data.get("lastname")),
-        "company": text(account.get("name"), MAX_SHORT_TEXT_CHARS),
-        "job_title": text(job.get("title"), MAX_SHORT_TEXT_CHARS),
+        "candidate_email": data.email,
+        "candidate_name": full_name(data.name) or full_name(data.firstname, data.lastname),
+        "company": data.account.name if data.account else None,
+        "job_title": data.job.title if data.job else None,
     }
-    if boolean(data, "disqualified", "data", default=False):
-        disqualified_at = req_instant(data, "disqualified_at", "data")
+    if data.disqualified:
+        disqualified = validate(_Disqualified, root["data"], "data")
         return Parsed(
             kind="rejected",
-            dedupe_key=f"{NAME}:disqualified:{candidate_id}:{key_time(disqualified_at)}",
-            occurred_at=disqualified_at,
-            rejection_reason=text(data.get("disqualification_reason"), MAX_REASON_CHARS),
-            withdrawn=boolean(data, "withdrew", "data", default=False),
+            dedupe_key=f"{NAME}:disqualified:{candidate_id}:{key_time(disqualified.disqualified_at)}",
+            occurred_at=disqualified.disqualified_at,
+            rejection_reason=disqualified.disqualification_reason,
+            withdrawn=disqualified.withdrew is True,
             **common,
         )
-    updated_at = instant(data, "updated_at", "data")
-    if _is_hired(data):
+    moved = validate(_Moved, root["data"], "data")
+    if _is_hired(moved):
         return Parsed(
-            kind="hired", dedupe_key=f"{NAME}:hired:{candidate_id}", occurred_at=updated_at, **common
+            kind="hired", dedupe_key=f"{NAME}:hired:{candidate_id}", occurred_at=moved.updated_at, **common
         )
     # A duplicated stop is harmless, a swallowed one is not: key on what distinguishes this move.
-    envelope_id = ats_id(root, "id", required=False)
+    envelope_id = validate(_Envelope, root).id
+    updated_at = moved.updated_at
     discriminator = envelope_id or (key_time(updated_at) if updated_at else body_digest(body))
     return Parsed(
         kind="reopened",
@@ -109,10 +158,5 @@ def parse(headers: Mapping[str, str], body: bytes) -> Parsed:
     )
 
 
-def _is_hired(data: Mapping[str, Any]) -> bool:
-    stage_kind = string(data, "stage_kind", "data")
-    stage = data.get("stage")
-    stage_name = stage if isinstance(stage, str) else stage.get("name") if isinstance(stage, dict) else None
-    return (stage_kind or "").lower() == "hired" or (
-        isinstance(stage_name, str) and stage_name.strip().lower() == "hired"
-    )
+def _is_hired(data: _Moved) -> bool:
+    return (data.stage_kind or "").lower() == "hired" or (data.stage or "").strip().lower() == "hired"

@@ -27,28 +27,28 @@ from datetime import datetime
 from typing import Any
 
 from nearmiss.domain.models import Role
+from nearmiss.intake.ats.fields import (
+    AtsId,
+    AtsModel,
+    Email,
+    Instant,
+    NameText,
+    OptionalInstant,
+    ReasonText,
+    RequiredString,
+    ShortText,
+)
 from nearmiss.intake.base import (
-    MAX_REASON_CHARS,
-    MAX_SHORT_TEXT_CHARS,
     Kind,
     Parsed,
     People,
-    array,
     check_body_hmac,
     check_size,
-    email_address,
     full_name,
     ignored,
-    instant,
     load_object,
-    obj,
-    req_ats_id,
-    req_instant,
-    req_obj,
-    req_string,
     require_secret,
-    string,
-    text,
+    validate,
     word,
 )
 
@@ -66,6 +66,79 @@ _ROLES = {
 }
 
 
+# --- the payload (only what Near Miss reads; Ashby's other fields are ignored) ------------------
+
+
+class _Action(AtsModel):
+    action: RequiredString
+
+
+class _ActionId(AtsModel):
+    webhookActionId: AtsId
+
+
+class _Status(AtsModel):
+    id: AtsId
+    status: RequiredString
+
+
+class _StatusData(AtsModel):
+    application: _Status
+
+
+class _StatusChange(AtsModel):
+    data: _StatusData
+
+
+class _EmailAddress(AtsModel):
+    value: Email = None
+
+
+class _Candidate(AtsModel):
+    name: NameText = None
+    primaryEmailAddress: _EmailAddress | None = None
+
+
+class _Job(AtsModel):
+    title: ShortText = None
+
+
+class _User(AtsModel):
+    firstName: str | None = None
+    lastName: str | None = None
+    email: str | None = None  # People validates it: an unusable address keeps the person by name
+
+
+class _TeamMember(_User):
+    role: str | None = None  # free text set per organisation
+
+
+class _Application(AtsModel):
+    """`data.application`, as every status Near Miss acts on carries it."""
+
+    candidate: _Candidate | None = None
+    job: _Job | None = None
+    hiringTeam: list[_TeamMember] | None = None
+    creditedToUser: _User | None = None
+
+
+class _ArchiveReason(AtsModel):
+    text: ReasonText = None
+    reasonType: str | None = None
+
+
+class _Archived(_Application):
+    archivedAt: Instant
+    archiveReason: _ArchiveReason | None = None
+
+
+class _Moved(_Application):
+    updatedAt: OptionalInstant = None
+
+
+_WHERE = "data.application"
+
+
 def verify(headers: Mapping[str, str], body: bytes, secret: str, *, now: datetime) -> None:
     """Check `Ashby-Signature: sha256=<hex>` against the raw body. `now` is unused: nothing is timestamped."""
     check_size(body)
@@ -74,84 +147,75 @@ def verify(headers: Mapping[str, str], body: bytes, secret: str, *, now: datetim
 
 def parse(headers: Mapping[str, str], body: bytes) -> Parsed:
     root = load_object(headers, body)
-    action = req_string(root, "action")
+    action = validate(_Action, root).action
     if action == "ping":
         return ignored(NAME, "ping", body)
-    action_id = req_ats_id(root, "webhookActionId")
+    action_id = validate(_ActionId, root).webhookActionId
     if action not in ("candidateStageChange", "candidateHire"):
         name = word(action) or "(unnamed)"
         return ignored(
             NAME, f"action {name} is not one Near Miss acts on", body, key=f"{NAME}:{action_id}:{name}"
         )
 
-    data = req_obj(root, "data")
-    application = req_obj(data, "application", "data")
-    where = "data.application"
-    application_id = req_ats_id(application, "id", where)
-    status = req_string(application, "status", where)
+    status = validate(_StatusChange, root).data.application
     key = f"{NAME}:{action_id}:{action}"
     kind: Kind
-    if action == "candidateHire" or status == "Hired":
+    if action == "candidateHire" or status.status == "Hired":
         kind = "hired"
-    elif status == "Archived":
+    elif status.status == "Archived":
         kind = "rejected"
-    elif status == "Active":
+    elif status.status == "Active":
         kind = "reopened"
     else:  # "Lead", or a status Ashby adds later
-        return ignored(NAME, f"application status {word(status) or '(unnamed)'}", body, key=key)
+        return ignored(NAME, f"application status {word(status.status) or '(unnamed)'}", body, key=key)
 
-    candidate = obj(application, "candidate", where, required=False) or {}
-    primary = candidate.get("primaryEmailAddress")
-    job = obj(application, "job", where, required=False) or {}
+    raw = root["data"]["application"]
+    application = validate(_Archived, raw, _WHERE) if kind == "rejected" else validate(_Moved, raw, _WHERE)
+    candidate = application.candidate
+    primary = candidate.primaryEmailAddress if candidate else None
     people = _people(application)
     common: dict[str, Any] = {
         "source": NAME,
         "dedupe_key": key,
-        "ats_application_id": f"{NAME}:{application_id}",
-        "candidate_email": email_address(primary.get("value")) if isinstance(primary, dict) else None,
-        "candidate_name": full_name(candidate.get("name")),
-        "job_title": text(job.get("title"), MAX_SHORT_TEXT_CHARS),
+        "ats_application_id": f"{NAME}:{status.id}",
+        "candidate_email": primary.value if primary else None,
+        "candidate_name": candidate.name if candidate else None,
+        "job_title": application.job.title if application.job else None,
         "contacts": people.contacts,
         "incomplete_contacts": people.incomplete,
     }
-    if kind == "rejected":
-        archived_at = req_instant(application, "archivedAt", where)
-        reason = obj(application, "archiveReason", where, required=False) or {}
+    if isinstance(application, _Archived):
+        reason = application.archiveReason
         return Parsed(
             kind="rejected",
-            occurred_at=archived_at,
-            rejection_reason=text(reason.get("text"), MAX_REASON_CHARS),
-            withdrawn=string(reason, "reasonType", f"{where}.archiveReason") == "RejectedByCandidate",
+            occurred_at=application.archivedAt,
+            rejection_reason=reason.text if reason else None,
+            withdrawn=reason is not None and reason.reasonType == "RejectedByCandidate",
             **common,
         )
-    return Parsed(kind=kind, occurred_at=instant(application, "updatedAt", where), **common)
+    assert isinstance(application, _Moved)
+    return Parsed(kind=kind, occurred_at=application.updatedAt, **common)
 
 
-def _people(application: Mapping[str, Any]) -> People:
+def _people(application: _Application) -> People:
     """The hiring team (Ashby's payload carries their emails), then the credited-to user.
     Interviewers are not in application webhooks; they come with interview schedules."""
     people = People()
-    team = [m for m in array(application, "hiringTeam", "data.application") if isinstance(m, dict)]
     # Hiring managers and recruiters first, so a person listed under two roles keeps the stronger one.
-    team.sort(key=lambda m: _role(m.get("role")) not in (Role.HIRING_MANAGER, Role.RECRUITER))
+    team = sorted(
+        application.hiringTeam or [],
+        key=lambda m: _role(m.role) not in (Role.HIRING_MANAGER, Role.RECRUITER),
+    )
     for member in team:
-        people.add(
-            full_name(member.get("firstName"), member.get("lastName")),
-            member.get("email"),
-            _role(member.get("role")),
-        )
-    credited = application.get("creditedToUser")
-    if isinstance(credited, dict):
-        people.add(
-            full_name(credited.get("firstName"), credited.get("lastName")),
-            credited.get("email"),
-            Role.RECRUITER,
-        )
+        people.add(full_name(member.firstName, member.lastName), member.email, _role(member.role))
+    credited = application.creditedToUser
+    if credited is not None:
+        people.add(full_name(credited.firstName, credited.lastName), credited.email, Role.RECRUITER)
     return people
 
 
-def _role(value: object) -> Role:
+def _role(value: str | None) -> Role:
     """Unknown roles become interviewer: they get the thank-you note, not the months-later check-in."""
-    if not isinstance(value, str):
+    if value is None:
         return Role.INTERVIEWER
     return _ROLES.get(" ".join(value.lower().split()), Role.INTERVIEWER)

@@ -39,9 +39,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from nearmiss.domain.errors import field_errors
 from nearmiss.domain.models import MAX_CONTACTS, Contact, Instant, ShortText
 from nearmiss.intake.base import (
     MAX_REASON_CHARS,
@@ -58,6 +57,7 @@ from nearmiss.intake.base import (
     require_secret,
     same_hex,
     text,
+    validate,
 )
 
 NAME = "generic"
@@ -73,7 +73,8 @@ ApplicationId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-
 class GenericEvent(BaseModel):
     """The documented body (see the module docstring)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    # Unlike an ATS's payload, our own format refuses unknown fields: a typo fails loudly.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True, defer_build=True)
 
     event: Literal["rejected", "reopened", "hired"]
     application_id: ApplicationId
@@ -87,7 +88,7 @@ class GenericEvent(BaseModel):
 
 
 class GenericPing(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     event: Literal["ping"]
 
@@ -117,10 +118,9 @@ def verify(headers: Mapping[str, str], body: bytes, secret: str, *, now: datetim
 def parse(headers: Mapping[str, str], body: bytes) -> Parsed:
     root = load_object(headers, body)
     if root.get("event") == "ping":
-        _validate(GenericPing, root)
+        validate(GenericPing, root)
         return ignored(NAME, "ping", body)
-    event = _validate(GenericEvent, root)
-    assert isinstance(event, GenericEvent)
+    event = validate(GenericEvent, root)
     people = People()
     people.add_contacts(event.contacts)
     return Parsed(
@@ -137,23 +137,3 @@ def parse(headers: Mapping[str, str], body: bytes) -> Parsed:
         contacts=people.contacts,
         incomplete_contacts=people.incomplete,
     )
-
-
-def _validate(model: type[GenericEvent] | type[GenericPing], root: dict[str, object]) -> BaseModel:
-    try:
-        return model.model_validate(root)
-    except ValidationError as exc:
-        # field_errors leaves the input values out; email-validator's messages can quote part of
-        # the address, so those are replaced by a plain statement.
-        errors = [
-            (
-                field,
-                "not a valid email address"
-                if field.endswith("email") and error["type"] == "value_error"
-                else reason,
-            )
-            for (field, reason), error in zip(
-                field_errors(exc), exc.errors(include_url=False, include_input=False), strict=True
-            )
-        ][:5]
-        raise WebhookError(400, "; ".join(f"{field}: {reason}" for field, reason in errors)[:500]) from None

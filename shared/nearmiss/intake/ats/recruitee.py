@@ -21,37 +21,86 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
+from nearmiss.intake.ats.fields import (
+    AtsId,
+    AtsModel,
+    Email,
+    Instant,
+    NamedText,
+    NameText,
+    OptionalAtsId,
+    RequiredString,
+    ShortText,
+)
 from nearmiss.intake.base import (
     MAX_REASON_CHARS,
-    MAX_SHORT_TEXT_CHARS,
     Kind,
     Parsed,
     WebhookError,
-    array,
-    ats_id,
     check_body_hmac,
     check_size,
-    email_address,
-    full_name,
     ignored,
     key_time,
     load_json,
     load_object,
-    obj,
-    req_ats_id,
-    req_instant,
-    req_obj,
-    req_string,
     require_secret,
     text,
+    validate,
     word,
 )
 
 NAME = "recruitee"
 SIGNING_OPTIONAL = False
 SUCCESS_STATUS = 200  # "any status other than 200" is a failure
+
+
+# --- the payload (only what Near Miss reads; Recruitee's other fields are ignored) -------------
+
+
+class _Event(AtsModel):
+    event_type: RequiredString
+
+
+class _Candidate(AtsModel):
+    id: AtsId
+    name: NameText = None
+    emails: list[Email] | None = None
+    email: Email = None
+
+
+class _Offer(AtsModel):
+    """The job: Recruitee calls a job an offer."""
+
+    id: OptionalAtsId = None
+    title: ShortText = None
+
+
+class _Stage(AtsModel):
+    category: str | None = None
+
+
+class _Details(AtsModel):
+    disqualify_reason: NamedText = None  # plain text, or {"name": ...}
+    to_stage: _Stage | None = None
+
+
+class _Company(AtsModel):
+    name: ShortText = None
+
+
+class _Payload(AtsModel):
+    candidate: _Candidate
+    offer: _Offer | None = None
+    details: _Details | None = None
+    company: _Company | None = None
+
+
+class _CandidateMoved(AtsModel):
+    event_subtype: RequiredString
+    payload: _Payload
+    created_at: Instant
+    id: OptionalAtsId = None
 
 
 def verify(headers: Mapping[str, str], body: bytes, secret: str, *, now: datetime) -> None:
@@ -66,20 +115,16 @@ def parse(headers: Mapping[str, str], body: bytes) -> Parsed:
     root = load_object(headers, body)
     if root.get("test") is True:
         return ignored(NAME, "test request", body)
-    event = req_string(root, "event_type")
+    event = validate(_Event, root).event_type
     if event != "candidate_moved":
         return ignored(NAME, f"event {word(event) or '(unnamed)'} is not one Near Miss acts on", body)
-    subtype = req_string(root, "event_subtype")
-    payload = req_obj(root, "payload")
-    candidate = req_obj(payload, "candidate", "payload")
-    candidate_id = req_ats_id(candidate, "id", "payload.candidate")
-    offer = obj(payload, "offer", "payload", required=False) or {}
-    offer_id = ats_id(offer, "id", "payload.offer", required=False)
-    details = obj(payload, "details", "payload", required=False) or {}
+    moved = validate(_CandidateMoved, root)
+    subtype, payload = moved.event_subtype, moved.payload
+    offer = payload.offer or _Offer()
+    details = payload.details or _Details()
     # A Recruitee candidate can be in several jobs (offers): the application is the pair.
-    application = f"{candidate_id}:{offer_id}" if offer_id else candidate_id
-    occurred_at = req_instant(root, "created_at")
-    discriminator = ats_id(root, "id", required=False) or key_time(occurred_at)
+    application = f"{payload.candidate.id}:{offer.id}" if offer.id else payload.candidate.id
+    discriminator = moved.id or key_time(moved.created_at)
 
     kind: Kind
     if subtype == "disqualified":
@@ -91,18 +136,17 @@ def parse(headers: Mapping[str, str], body: bytes) -> Parsed:
     else:
         return ignored(NAME, f"candidate_moved {word(subtype) or '(unnamed)'}", body)
 
-    company = obj(payload, "company", "payload", required=False) or {}
     return Parsed(
         source=NAME,
         kind=kind,
         dedupe_key=f"{NAME}:{subtype}:{application}:{discriminator}",
         ats_application_id=f"{NAME}:{application}",
-        candidate_email=_candidate_email(candidate),
-        candidate_name=full_name(candidate.get("name")),
-        occurred_at=occurred_at,
-        rejection_reason=_reason(details) if kind == "rejected" else None,
-        company=text(company.get("name"), MAX_SHORT_TEXT_CHARS),
-        job_title=text(offer.get("title"), MAX_SHORT_TEXT_CHARS),
+        candidate_email=_candidate_email(payload.candidate),
+        candidate_name=payload.candidate.name,
+        occurred_at=moved.created_at,
+        rejection_reason=text(details.disqualify_reason, MAX_REASON_CHARS) if kind == "rejected" else None,
+        company=payload.company.name if payload.company else None,
+        job_title=offer.title,
     )
 
 
@@ -114,21 +158,10 @@ def _is_test(body: bytes) -> bool:
     return isinstance(value, dict) and value.get("test") is True
 
 
-def _candidate_email(candidate: Mapping[str, Any]) -> str | None:
-    for value in array(candidate, "emails", "payload.candidate"):
-        if address := email_address(value):
-            return address
-    return email_address(candidate.get("email"))
+def _candidate_email(candidate: _Candidate) -> str | None:
+    return next((address for address in candidate.emails or [] if address), None) or candidate.email
 
 
-def _reason(details: Mapping[str, Any]) -> str | None:
-    reason = details.get("disqualify_reason")
-    if isinstance(reason, dict):
-        reason = reason.get("name")
-    return text(reason, MAX_REASON_CHARS)
-
-
-def _to_stage_category(details: Mapping[str, Any]) -> str | None:
-    stage = details.get("to_stage")
-    category = stage.get("category") if isinstance(stage, dict) else None
-    return category.lower() if isinstance(category, str) else None
+def _to_stage_category(details: _Details) -> str | None:
+    category = details.to_stage.category if details.to_stage else None
+    return category.lower() if category is not None else None

@@ -23,20 +23,24 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from nearmiss.intake.ats.fields import (
+    AtsModel,
+    EpochMillis,
+    OptionalAtsId,
+    OptionalEpochMillis,
+    RequiredString,
+)
 from nearmiss.intake.base import (
     Parsed,
     WebhookError,
     check_size,
     check_window,
-    epoch_millis,
     hmac_sha256_hex,
     ignored,
     load_object,
-    obj,
-    req_ats_id,
-    req_string,
     require_secret,
     same_hex,
+    validate,
     word,
 )
 
@@ -44,6 +48,39 @@ NAME = "lever"
 SIGNING_OPTIONAL = False
 SUCCESS_STATUS = 200  # Lever's expected status is not documented where we could read; 200 is the safe 2xx
 WINDOW_SECONDS = 10 * 60  # [assumption] whether Lever re-signs its retries is unknown
+
+
+# --- the payload (ids and times only; Lever's other fields are ignored) ------------------------
+
+
+class _Opportunity(AtsModel):
+    opportunityId: OptionalAtsId = None
+
+
+class _Event(AtsModel):
+    event: RequiredString
+    data: _Opportunity | None = None
+
+
+class _Triggered(AtsModel):
+    triggeredAt: EpochMillis
+
+
+class _ToArchived(AtsModel):
+    archivedAt: EpochMillis
+
+
+class _FromArchived(AtsModel):
+    archivedAt: OptionalEpochMillis = None
+
+
+class _ArchiveChangeData(AtsModel):
+    toArchived: _ToArchived | None = None
+    fromArchived: _FromArchived | None = None
+
+
+class _ArchiveChange(AtsModel):
+    data: _ArchiveChangeData
 
 
 def verify(headers: Mapping[str, str], body: bytes, secret: str, *, now: datetime) -> None:
@@ -68,35 +105,31 @@ def verify(headers: Mapping[str, str], body: bytes, secret: str, *, now: datetim
 
 def parse(headers: Mapping[str, str], body: bytes) -> Parsed:
     root = load_object(headers, body)
-    event = req_string(root, "event")
-    data = obj(root, "data", required=False)
-    if data is None or data.get("opportunityId") in (None, ""):
+    envelope = validate(_Event, root)
+    opportunity = envelope.data.opportunityId if envelope.data else None
+    if opportunity is None:
         return ignored(NAME, "no opportunityId: Lever's connection test", body)
-    opportunity = req_ats_id(data, "opportunityId", "data")
-    triggered_at = epoch_millis(root, "triggeredAt", required=True)
+    triggered_at = validate(_Triggered, root).triggeredAt
     common: dict[str, Any] = {
         "source": NAME,
         "ats_application_id": f"{NAME}:{opportunity}",
         "needs_enrichment": True,
     }
 
-    if event == "candidateArchiveChange":
-        to_archived = obj(data, "toArchived", "data", required=False)
-        from_archived = obj(data, "fromArchived", "data", required=False)
-        if to_archived is not None:
-            archived_at = epoch_millis(to_archived, "archivedAt", "data.toArchived", required=True)
-            assert archived_at is not None
+    if envelope.event == "candidateArchiveChange":
+        change = validate(_ArchiveChange, root).data
+        if change.toArchived is not None:
+            archived_at = change.toArchived.archivedAt
             return Parsed(
                 kind="rejected",
                 dedupe_key=f"{NAME}:archive:{opportunity}:{int(archived_at.timestamp() * 1000)}",
                 occurred_at=archived_at,
                 **common,
             )
-        if from_archived is not None:
+        if change.fromArchived is not None:
             # The archive being undone identifies this un-archive: retries share it, and a second
             # archive/un-archive cycle has another archivedAt.
-            undone = epoch_millis(from_archived, "archivedAt", "data.fromArchived") or triggered_at
-            assert undone is not None
+            undone = change.fromArchived.archivedAt or triggered_at
             return Parsed(
                 kind="reopened",
                 dedupe_key=f"{NAME}:unarchive:{opportunity}:{int(undone.timestamp() * 1000)}",
@@ -104,12 +137,12 @@ def parse(headers: Mapping[str, str], body: bytes) -> Parsed:
                 **common,
             )
         raise WebhookError(400, "data: toArchived or fromArchived is required for candidateArchiveChange")
-    if event == "candidateHired":
+    if envelope.event == "candidateHired":
         return Parsed(
             kind="hired",
             dedupe_key=f"{NAME}:candidateHired:{opportunity}",
             occurred_at=triggered_at,
             **common,
         )
-    name = word(event) or "(unnamed)"
+    name = word(envelope.event) or "(unnamed)"
     return ignored(NAME, f"event {name} is not one Near Miss acts on", body)
