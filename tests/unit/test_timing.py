@@ -112,3 +112,35 @@ def test_a_country_the_library_does_not_know_has_no_public_holidays() -> None:
     from nearmiss.domain import timing
 
     assert not timing.is_holiday(date(2026, 1, 1), "XX")
+
+
+def test_a_country_calendar_loads_once_whole_when_threads_race_for_it() -> None:
+    # Given a fresh interpreter (no calendar loaded yet) and 32 threads planning in the US at once,
+    # as the dispatcher's worker threads do on its first run
+    import subprocess
+    import sys
+
+    script = (
+        "import threading\n"
+        "from datetime import date\n"
+        "from nearmiss.domain import timing\n"
+        "errors = []\n"
+        "def plan():\n"
+        "    try:\n"
+        "        timing.is_holiday(date(2026, 12, 25), 'US')\n"
+        "    except Exception as exc:\n"
+        "        errors.append(repr(exc))\n"
+        "threads = [threading.Thread(target=plan) for _ in range(32)]\n"
+        "[t.start() for t in threads]\n"
+        "[t.join() for t in threads]\n"
+        "print(len(errors))\n"
+    )
+    # When they all ask for the calendar; Then none of them sees a half-loaded module
+    result = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": "shared"},
+    )
+    assert result.stdout.strip() == "0", result.stderr

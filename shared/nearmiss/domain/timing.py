@@ -8,6 +8,7 @@ from the recipient to the candidate to UTC.
 from __future__ import annotations
 
 import hashlib
+import threading
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -42,6 +43,9 @@ def _holidays(country: str, year: int) -> Container[date]:
     return holidays
 
 
+_LOADING = threading.Lock()  # the dispatcher plans from several threads; a module loads once, whole
+
+
 @lru_cache(maxsize=64)
 def _calendar(country: str) -> Callable[..., Container[date]] | None:
     """The `holidays` class of one country, importing only that country's module.
@@ -51,7 +55,14 @@ def _calendar(country: str) -> Callable[..., Container[date]] | None:
     Loading the country's own file under its usual module name needs only the library's shared
     helpers (a country built on another, such as the Isle of Man on the United Kingdom, still imports
     the package: correct, only slower). Only the planner and the dispatcher's retries need this.
+    The load holds a lock: the module is in `sys.modules` before its code has run, so a second
+    thread would otherwise find it there without its class.
     """
+    with _LOADING:
+        return _load_calendar(country)
+
+
+def _load_calendar(country: str) -> Callable[..., Container[date]] | None:
     import importlib.util
     import sys
     from pathlib import Path
