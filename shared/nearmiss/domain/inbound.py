@@ -22,7 +22,7 @@ class _Loose(BaseModel):
 
 
 class Verdict(_Loose):
-    status: Literal["PASS", "FAIL", "GRAY", "PROCESSING_FAILED", "DISABLED"]
+    status: Literal["PASS", "FAIL", "GRAY", "PROCESSING_FAILED"]
 
 
 class ReceiptAction(_Loose):
