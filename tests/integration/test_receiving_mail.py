@@ -296,3 +296,25 @@ def test_receive_mail_runs_with_exactly_its_roles_actions(stack: Any) -> None:
     enforcer.roles["ReceiveMailFunction"] = role
     stack.invoke("ReceiveMailFunction", dead.event)
     assert step_states(stack)[("thank_you", "Grace Park")] == "replied"
+
+
+def test_make_serve_takes_a_dropped_in_message_as_ses_would(stack: Any, tmp_path: Any, capsys: Any) -> None:
+    from nearmiss_local import send_mail
+    from nearmiss_local.serve import LocalServer
+
+    address = str(first_note(stack)["Reply-To"])
+    eml = tmp_path / "reply.eml"
+    eml.write_bytes(reply(address))
+    server = LocalServer(stack, port=0, tick_seconds=3600)
+    server.start()
+    try:
+        capsys.readouterr()
+        assert send_mail.main([str(eml), "--to", address, "--port", str(server.port)]) == 0
+        message_id = capsys.readouterr().out.strip().splitlines()[-1]
+        assert send_mail.main([str(eml), "--to", "x@elsewhere.example", "--port", str(server.port)]) == 1
+        assert "SES refused it" in capsys.readouterr().err
+    finally:
+        server.stop()
+    assert step_states(stack)[("thank_you", "Grace Park")] == "replied"
+    key = stack.client("s3").list_objects_v2(Bucket=stack.names["InboundMailBucket"])["Contents"][0]["Key"]
+    assert key == f"inbound/{message_id}"
