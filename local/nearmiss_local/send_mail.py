@@ -28,9 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"send_mail: cannot read {args.eml}: {exc.strerror}", file=sys.stderr)
         return 2
     url = f"http://127.0.0.1:{args.port}/_local/inbound?{urlencode([('to', t) for t in args.to])}"
-    request = urllib.request.Request(
-        url, data=raw, method="POST", headers={"content-type": "message/rfc822"}
-    )
+    request = urllib.request.Request(url, data=raw, method="POST", headers={"content-type": "message/rfc822"})
     try:
         with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310
             print(json.loads(answer.read())["message_id"])
