@@ -308,6 +308,7 @@ def test_the_receiving_side_exists_only_with_a_receiving_domain() -> None:
         "ReceiveMailPermission",
         "ReceiveMailFunction",
         "ReceiveMailLogGroup",
+        "ReceivingIdentity",  # SES receives only for a domain it verified
     }
     without = check_parameters(template, {"SenderDomain": "mail.example.org"})
     assert without["ReceivingDomain"] == "" and not Resolver(template, without).condition("ReceivesMail")
@@ -392,3 +393,4 @@ def test_the_outputs_give_the_mx_record_to_publish() -> None:
         "Fn::Sub": "${ReceivingDomain} MX 10 inbound-smtp.${AWS::Region}.amazonaws.com"
     }
     assert outputs["ReceiptRuleSetName"]["Value"] == {"Ref": "ReceiptRuleSet"}
+    assert "ReceivingIdentity.DkimDNSTokenName1" in str(outputs["ReceivingDkimRecords"]["Value"])

@@ -394,8 +394,11 @@ class LocalStack:
         # account; either way SES can send from it here. moto verifies it at once; DNS does that in AWS.
         domain = self.parameters["SenderDomain"]
         ses.create_email_identity(EmailIdentity=domain)
-        for logical_id, _props in self._resources("AWS::SES::EmailIdentity"):
-            names[logical_id] = domain
+        for logical_id, props in self._resources("AWS::SES::EmailIdentity"):
+            identity = str(self.resolve(props["EmailIdentity"], where=f"{logical_id}.EmailIdentity"))
+            if identity != domain:  # the receiving domain: verified at once here, by DNS in AWS
+                ses.create_email_identity(EmailIdentity=identity)
+            names[logical_id] = identity
         for logical_id, resource in self.template["Resources"].items():
             if resource["Type"] == "AWS::Serverless::Function":
                 names[logical_id] = logical_id  # the function's name
