@@ -317,3 +317,33 @@ def test_a_reply_address_of_a_closed_account_leads_nowhere() -> None:
     assert w.inbound.receive(record(w.address), now=NOW) == ["kept"]
     assert "reply address refused" in w.inbound.kept()[0].reason
     assert w.mailer.sent[-1].to_address != "ada@example.com"
+
+
+def test_a_reply_lookup_that_cannot_be_written_sends_nothing_and_retries_later() -> None:
+    # Given the table refuses the lookup write (throttled) when the thank-yous fall due
+    store, mailer = MemoryStore(), RecordingMailer()
+    store.put_candidate(make_candidate())
+    store.set_candidate_key("ada", "hash-of-adas-key")
+    store.put_application(make_application())
+    start_playbook(store, make_rejection(), SenderPolicy(domain="mail.example"), now=NOW)
+
+    def throttled(route: object, at: object) -> bool:
+        raise RuntimeError("ProvisionedThroughputExceededException")
+
+    store.put_reply_route = throttled  # type: ignore[method-assign]
+    replies = ReplyAddresses(DOMAIN, SECRET, store, store.link_generation)
+    dispatcher = Dispatcher(
+        store,
+        mailer,
+        Links("https://nearmiss.example", SECRET),
+        platform_address="notes@mail.example",
+        sleep=lambda s: None,
+        reply_addresses=replies,
+    )
+    report = dispatcher.run(NOW + timedelta(days=1, hours=1))
+    # Then nothing goes out without its reply address, and each note is retried, not flagged for review
+    assert mailer.sent == []
+    assert report.outcomes["retry_scheduled"] == 3
+    thank_yous = [s for s in store.steps.values() if s.kind is StepKind.THANK_YOU]
+    assert {s.state for s in thank_yous} == {StepState.SCHEDULED}
+    assert all(s.reason and "reply address not recorded" in s.reason for s in thank_yous)
