@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PYTHON ?= $(shell for p in python3.13 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | sort -V | tail -1) /usr/local/bin/python3.13 /usr/bin/python3.13; do "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null && { command -v "$$p"; break; }; done)
 PORT ?= 8000
 
-.PHONY: help venv demo test browser lint types template unit reliability bench replay serve build validate deploy e2e clean
+.PHONY: help venv demo test browser lint types template unit reliability bench replay serve build validate deploy receiving-check e2e clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -88,6 +88,10 @@ CODE_HASH = $(shell cat template.yaml samconfig.toml $$(git ls-files functions s
 deploy: build ## sam deploy PARAMS="SenderDomain=... AlarmEmail=..." [ARGS=--guided], publishing this code's version
 	@PATH="$$(dirname "$$(command -v "$(PYTHON)")"):$$PATH" $(SAM) deploy $(ARGS) \
 		--parameter-overrides $(PARAMS) CodeHash=$(CODE_HASH)
+
+# Read-only: an account has one active SES rule set per Region, so the stack never activates its own.
+receiving-check: $(STAMP) ## Is the deployed stack receiving replies? (STACK=<stack name>; prints the MX and the one-time activation)
+	@$(PY) -m nearmiss_local.receiving_check --stack "$(STACK)" $(if $(REGION),--region "$(REGION)")
 
 validate: $(SAM_STAMP) ## sam validate --lint on template.yaml
 	@$(SAM) validate --lint

@@ -49,6 +49,10 @@ FUNCTIONS: dict[str, dict[str, Any]] = {
         "logical_id": "SendDueStepsFunction",
         "clients": ["dynamodb", "sesv2", "secretsmanager"],
     },
+    "receive_mail": {
+        "logical_id": "ReceiveMailFunction",
+        "clients": ["s3", "dynamodb", "sesv2", "secretsmanager"],
+    },
 }
 
 

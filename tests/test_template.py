@@ -188,6 +188,10 @@ def test_the_ses_feedback_rule_takes_only_this_stacks_configuration_set() -> Non
         ("Stage", "production"),
         ("AlarmEmail", "ops team"),
         ("RetentionDays", "7"),
+        ("ReceivingDomain", "example.org"),  # the organisation's own domain: its MX would take its mail
+        ("ReceivingDomain", "Reply.Example.org"),
+        ("ReceivingDomain", "reply@example.org"),
+        ("InboundRetentionDays", "0"),
     ],
 )
 def test_a_parameter_outside_its_constraint_is_refused_at_deploy_naming_it(
@@ -288,3 +292,105 @@ def test_the_platform_identity_signs_with_dkim_and_a_custom_mail_from_and_output
     assert "feedback-smtp.${AWS::Region}.amazonses.com" in str(outputs["SesMailFromMxRecord"]["Value"])
     assert "include:amazonses.com" in str(outputs["SesMailFromSpfRecord"]["Value"])
     assert "v=DMARC1" in str(outputs["DmarcRecord"]["Value"])
+
+
+# ---- receiving (SES): replies to the notes ----------------------------------------------------------------
+def test_the_receiving_side_exists_only_with_a_receiving_domain() -> None:
+    from nearmiss_local.template_model import Resolver, check_parameters
+
+    template = load_template()
+    receiving = [k for k, r in template["Resources"].items() if r.get("Condition") == "ReceivesMail"]
+    assert set(receiving) >= {
+        "InboundMailBucket",
+        "InboundMailBucketPolicy",
+        "ReceiptRuleSet",
+        "ReceiptRule",
+        "ReceiveMailPermission",
+        "ReceiveMailFunction",
+        "ReceiveMailLogGroup",
+        "ReceivingIdentity",  # SES receives only for a domain it verified
+    }
+    without = check_parameters(template, {"SenderDomain": "mail.example.org"})
+    assert without["ReceivingDomain"] == "" and not Resolver(template, without).condition("ReceivesMail")
+    given = check_parameters(
+        template, {"SenderDomain": "mail.example.org", "ReceivingDomain": "reply.example.org"}
+    )
+    assert Resolver(template, given).condition("ReceivesMail") and given["InboundRetentionDays"] == "30"
+
+
+def test_received_mail_is_encrypted_private_tls_only_and_expires() -> None:
+    resources = load_template()["Resources"]
+    bucket = resources["InboundMailBucket"]["Properties"]
+    (encryption,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert len(bucket["PublicAccessBlockConfiguration"]) == 4
+    (expiry,) = bucket["LifecycleConfiguration"]["Rules"]
+    assert expiry["Status"] == "Enabled" and expiry["ExpirationInDays"] == {"Ref": "InboundRetentionDays"}
+    statements = resources["InboundMailBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    deny = next(st for st in statements if st["Effect"] == "Deny")
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} and deny["Action"] == "s3:*"
+
+
+def test_only_our_receipt_rule_may_store_mail_and_invoke_receive_mail() -> None:
+    resources = load_template()["Resources"]
+    rule_arn = (
+        "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:receipt-rule-set/nearmiss-${Stage}"
+        ":receipt-rule/nearmiss-${Stage}-replies"
+    )
+    statements = resources["InboundMailBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    ses = next(st for st in statements if st["Effect"] == "Allow")
+    assert ses["Principal"] == {"Service": "ses.amazonaws.com"} and ses["Action"] == "s3:PutObject"
+    assert ses["Resource"] == {"Fn::Sub": "${InboundMailBucket.Arn}/inbound/*"}
+    assert ses["Condition"]["StringEquals"] == {
+        "aws:SourceAccount": {"Ref": "AWS::AccountId"},
+        "aws:SourceArn": {"Fn::Sub": rule_arn},
+    }
+    permission = resources["ReceiveMailPermission"]["Properties"]
+    assert permission["Principal"] == "ses.amazonaws.com"
+    assert permission["SourceAccount"] == {"Ref": "AWS::AccountId"}
+    assert permission["SourceArn"] == {"Fn::Sub": rule_arn}
+    rule = resources["ReceiptRule"]["Properties"]["Rule"]
+    assert rule["Name"] == {"Fn::Sub": "nearmiss-${Stage}-replies"}  # the name both conditions trust
+    assert rule["Recipients"] == [{"Ref": "ReceivingDomain"}]
+    assert rule["ScanEnabled"] is True and rule["TlsPolicy"] == "Require"
+    s3_action, lambda_action = (
+        a["S3Action"] if "S3Action" in a else a["LambdaAction"] for a in rule["Actions"]
+    )
+    assert list(rule["Actions"][0]) == ["S3Action"] and list(rule["Actions"][1]) == ["LambdaAction"]
+    assert s3_action == {"BucketName": {"Ref": "InboundMailBucket"}, "ObjectKeyPrefix": "inbound/"}
+    assert lambda_action == {"FunctionArn": {"Ref": "ReceiveMailFunction.Alias"}, "InvocationType": "Event"}
+
+
+def test_receive_mail_is_least_privilege_and_has_a_failure_route(cfn: dict[str, Any]) -> None:
+    props = load_template()["Resources"]["ReceiveMailFunction"]["Properties"]
+    config = props["EventInvokeConfig"]
+    assert config["DestinationConfig"]["OnFailure"] == {
+        "Type": "SQS",
+        "Destination": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]},
+    }
+    assert 0 < config["MaximumRetryAttempts"] <= 2
+    statements = props["Policies"][0]["Statement"]
+    actions = {
+        a for st in statements for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])
+    }
+    assert actions == {
+        "s3:GetObject",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "secretsmanager:GetSecretValue",
+        "ses:SendEmail",
+    }
+    s3 = next(st for st in statements if st["Action"] == "s3:GetObject")
+    assert s3["Resource"] == {"Fn::Sub": "${InboundMailBucket.Arn}/inbound/*"}
+    assert cfn["Resources"]["ReceiveMailFunctionEventInvokeConfig"]["Properties"]["Qualifier"] == "live"
+
+
+def test_the_outputs_give_the_mx_record_to_publish() -> None:
+    outputs = load_template()["Outputs"]
+    assert outputs["ReceivingMxRecord"]["Value"] == {
+        "Fn::Sub": "${ReceivingDomain} MX 10 inbound-smtp.${AWS::Region}.amazonaws.com"
+    }
+    assert outputs["ReceiptRuleSetName"]["Value"] == {"Ref": "ReceiptRuleSet"}
+    assert "ReceivingIdentity.DkimDNSTokenName1" in str(outputs["ReceivingDkimRecords"]["Value"])

@@ -986,6 +986,124 @@ def s3_key_length(call: Call) -> Refusal | None:
     return None
 
 
+def s3_get_object_range(call: Call) -> Refusal | None:
+    # https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html : PartNumber "Positive integer
+    # between 1 and 10,000"; S3 answers 400 InvalidArgument "Part number must be an integer between 1
+    # and 10000, inclusive". moto ignores it.
+    part = call.params.get("PartNumber")
+    if part is not None and not 1 <= int(part) <= 10000:
+        return Refusal(
+            "InvalidArgument",
+            "Part number must be an integer between 1 and 10000, inclusive",
+            fields=(("ArgumentName", "partNumber"), ("ArgumentValue", str(part))),
+        )
+    return None
+
+
+# ---- SES email receiving (what SES does before and while it invokes a receipt rule's actions) -----------
+# https://docs.aws.amazon.com/ses/latest/dg/quotas.html (email receiving): a message is at most 40 MB
+# including its headers, and at most 100 recipients per message; larger messages are bounced by SES at
+# SMTP time and never reach a rule. The S3 action writes the object as ObjectKeyPrefix + messageId.
+SES_RECEIVE_MAX_BYTES = 40 * MIB
+SES_RECEIVE_MAX_RECIPIENTS = 100
+SES_VERDICT_STATUSES = frozenset({"PASS", "FAIL", "GRAY", "PROCESSING_FAILED"})
+SES_DMARC_POLICIES = frozenset({"none", "quarantine", "reject"})
+SES_COMMON_HEADERS = frozenset(
+    {"returnPath", "from", "sender", "replyTo", "date", "to", "cc", "bcc", "messageId", "subject"}
+)
+_SES_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$")
+
+
+def ses_receiving_refusal(
+    size: int, recipients: Sequence[str], *, tls: bool, tls_required: bool
+) -> str | None:
+    """Why SES would not accept a message at SMTP time (its sender gets the bounce), or None."""
+    if size > SES_RECEIVE_MAX_BYTES:
+        return f"552 5.3.4 Message size exceeds fixed limit ({size} > {SES_RECEIVE_MAX_BYTES} bytes)"
+    if not recipients:
+        return "554 5.5.1 no valid recipients"
+    if len(recipients) > SES_RECEIVE_MAX_RECIPIENTS:
+        return f"452 4.5.3 Too many recipients (at most {SES_RECEIVE_MAX_RECIPIENTS})"
+    if tls_required and not tls:
+        return "530 5.7.0 Must issue a STARTTLS command first (the rule's TlsPolicy is Require)"
+    return None
+
+
+def ses_receipt_event_problems(event: Mapping[str, Any]) -> list[str]:
+    """What is wrong with a receipt event, against the documented shape of the Lambda action's event
+    (https://docs.aws.amazon.com/ses/latest/dg/receiving-email-action-lambda-event.html and
+    receiving-email-notifications-contents.html): the local runtime checks every event it builds."""
+    problems: list[str] = []
+
+    def need(where: str, value: Any, kind: type | tuple[type, ...]) -> bool:
+        if not isinstance(value, kind):
+            problems.append(
+                f"{where}: expected {getattr(kind, '__name__', kind)}, got {type(value).__name__}"
+            )
+            return False
+        return True
+
+    records = event.get("Records")
+    if not need("Records", records, list) or not records:
+        return problems or ["Records: empty"]
+    for i, record in enumerate(records):
+        at = f"Records[{i}]"
+        if not need(at, record, dict):
+            continue
+        if record.get("eventSource") != "aws:ses":
+            problems.append(f"{at}.eventSource: must be 'aws:ses'")
+        if record.get("eventVersion") != "1.0":
+            problems.append(f"{at}.eventVersion: must be '1.0'")
+        ses = record.get("ses")
+        if not need(f"{at}.ses", ses, dict):
+            continue
+        mail, receipt = ses.get("mail"), ses.get("receipt")
+        if need(f"{at}.ses.mail", mail, dict):
+            for name in ("timestamp", "source", "messageId"):
+                need(f"{at}.ses.mail.{name}", mail.get(name), str)
+            if isinstance(mail.get("timestamp"), str) and not _SES_ISO.match(mail["timestamp"]):
+                problems.append(f"{at}.ses.mail.timestamp: not ISO 8601 UTC with Z")
+            need(f"{at}.ses.mail.destination", mail.get("destination"), list)
+            need(f"{at}.ses.mail.headersTruncated", mail.get("headersTruncated"), bool)
+            headers = mail.get("headers")
+            if need(f"{at}.ses.mail.headers", headers, list):
+                for h in headers:
+                    if not (isinstance(h, dict) and set(h) == {"name", "value"}):
+                        problems.append(f"{at}.ses.mail.headers: each is {{name, value}}")
+                        break
+            common = mail.get("commonHeaders")
+            if need(f"{at}.ses.mail.commonHeaders", common, dict):
+                unknown = set(common) - SES_COMMON_HEADERS
+                if unknown:
+                    problems.append(f"{at}.ses.mail.commonHeaders: unknown {sorted(unknown)}")
+                for name in ("from", "to", "cc", "bcc", "replyTo", "sender"):
+                    if name in common:
+                        need(f"{at}.ses.mail.commonHeaders.{name}", common[name], list)
+        if need(f"{at}.ses.receipt", receipt, dict):
+            need(f"{at}.ses.receipt.timestamp", receipt.get("timestamp"), str)
+            need(f"{at}.ses.receipt.processingTimeMillis", receipt.get("processingTimeMillis"), int)
+            rcpts = receipt.get("recipients")
+            listed = need(f"{at}.ses.receipt.recipients", rcpts, list) and isinstance(mail, dict)
+            if listed and not set(rcpts) <= set(mail.get("destination") or []):
+                problems.append(f"{at}.ses.receipt.recipients: not a subset of mail.destination")
+            for name in ("spamVerdict", "virusVerdict", "spfVerdict", "dkimVerdict", "dmarcVerdict"):
+                verdict = receipt.get(name)
+                if not (isinstance(verdict, dict) and verdict.get("status") in SES_VERDICT_STATUSES):
+                    problems.append(f"{at}.ses.receipt.{name}: {{status: PASS|FAIL|GRAY|PROCESSING_FAILED}}")
+            policy = receipt.get("dmarcPolicy")
+            if policy is not None and policy not in SES_DMARC_POLICIES:
+                problems.append(f"{at}.ses.receipt.dmarcPolicy: one of {sorted(SES_DMARC_POLICIES)}")
+            action = receipt.get("action")
+            if need(f"{at}.ses.receipt.action", action, dict):
+                if action.get("type") != "Lambda":
+                    problems.append(f"{at}.ses.receipt.action.type: a Lambda action's event says 'Lambda'")
+                if not str(action.get("functionArn", "")).startswith("arn:aws:lambda:"):
+                    problems.append(f"{at}.ses.receipt.action.functionArn: a Lambda function ARN")
+                if action.get("invocationType") not in ("Event", "RequestResponse"):
+                    problems.append(f"{at}.ses.receipt.action.invocationType: Event or RequestResponse")
+    return problems
+
+
 # ---- the table ----------------------------------------------------------------------------------------
 _SES = "https://docs.aws.amazon.com/ses/latest"
 _DDB = "https://docs.aws.amazon.com/amazondynamodb/latest"
@@ -1113,6 +1231,16 @@ RULES: tuple[Rule, ...] = (
     Rule("s3-key-length", "s3", ("PutObject", "GetObject"),
          "object key at most 1024 bytes of UTF-8", "KeyTooLongError", 400,
          "https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html", check=s3_key_length),
+    Rule("s3-get-object-part-number", "s3", ("GetObject",),
+         "PartNumber 1..10000", "InvalidArgument", 400,
+         "https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html", check=s3_get_object_range),
+    Rule("s3-object-exists", "s3", ("GetObject",),
+         "the key names an object of the bucket (receive_mail keeps a message whose object is gone)",
+         "NoSuchKey", 404, "https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html",
+         enforced_by="moto"),
+    Rule("s3-bucket-exists", "s3", ("GetObject", "PutObject"),
+         "the bucket exists", "NoSuchBucket", 404,
+         "https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html", enforced_by="moto"),
 )
 # fmt: on
 

@@ -4,7 +4,10 @@ A candidate (review mode) registers two applications through the API. Both are r
 second is re-opened six hours later. A simulated clock then jumps from one dispatcher tick with
 work to the next; the real handlers run as their triggers fire; every email SES accepted is
 printed as SES received it; the candidate clicks "Approve" in each draft, except one, which
-lapses. At the end, each application's timeline.
+lapses. Replies come back through SES (each note has its own reply address): Grace answers her
+thank-you, which stops the rest of her notes and reaches Ada; Sam's out-of-office answers his, and
+names the day he is back, which moves his three-week check-in past it. At the end, each
+application's timeline.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from nearmiss_local.runtime import LocalStack
+from nearmiss_local.runtime import RECEIVING_DOMAIN, LocalStack
 
 START = datetime(2026, 11, 24, 15, 10, tzinfo=UTC)  # a Tuesday; Thursday is Thanksgiving in the US
 TICK = timedelta(minutes=5)  # the template's DispatchRate
@@ -32,7 +35,35 @@ CANDIDATE_PROFILE = {
     "country": "GB",
     "mode": "review",
     "signature": "linkedin.com/in/ada-quinn-example",
+    # A first check-in three weeks on, and the usual one at 90 days (a list of offsets is allowed).
+    "playbook": {"check_in_after_days": [21, 90]},
 }
+GRACE_REPLY = """\
+From: Grace Park <grace.park@northwind.example>
+To: {to}
+Subject: Re: Thank you, Grace
+Message-ID: <CAGrace.1@northwind.example>
+Content-Type: text/plain; charset=utf-8
+
+Ada, thank you for the note, and for the write-up on event sourcing. We will have a
+second platform role open in the spring: may I put your name forward?
+
+Grace
+"""
+# Written as Outlook and Gmail write them (RFC 3834's Auto-Submitted header), with the return date in
+# the words the classifier reads ("out of the office until <date>", "back on <date>").
+SAM_OUT_OF_OFFICE = """\
+From: Sam Rivera <sam.rivera@northwind.example>
+To: {to}
+Subject: Automatic reply: Thank you, Sam
+Auto-Submitted: auto-replied
+X-Auto-Response-Suppress: All
+Message-ID: <AM0PR.ooo.1@northwind.example>
+Content-Type: text/plain; charset=utf-8
+
+I am out of the office until Monday 21 December 2026, with no access to email.
+I will be back on 21 December 2026 and will answer then.
+"""
 NORTHWIND = {
     "company": "Northwind Data",
     "job_title": "Staff Platform Engineer",
@@ -104,6 +135,9 @@ class Demo:
         self.seen = 0
         self.emails = 0
         self.drafts = 0
+        self.forwards = 0
+        self.sam_check_in_drafts = 0
+        self.reply_to: dict[str, str] = {}  # recipient -> the Reply-To of their first note
 
     def api(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
         import json
@@ -140,7 +174,62 @@ class Demo:
             self.api("POST", f"/candidates/{CANDIDATE}/applications/contoso-lead-backend/reopened", {})
             self.stack.pump()
 
-        return [(START + timedelta(hours=6), "reopen", reopen)]
+        agenda: list[tuple[datetime, str, Callable[[], None]]] = [
+            (START + timedelta(hours=6), "reopen", reopen)
+        ]
+        if self.stack.receipt_rules:  # the stack receives mail (a ReceivingDomain): replies come back
+            agenda += [
+                (START + timedelta(days=1, hours=23), "grace replies", self.grace_replies),
+                (START + timedelta(days=1, hours=23, minutes=5), "sam is away", self.sam_is_away),
+            ]
+        return agenda
+
+    # ---- replies, through SES ---------------------------------------------------------------------------
+    def deliver(self, sender: str, template: str) -> tuple[str, str]:
+        to = self.reply_to[sender]
+        raw = template.format(to=to).replace("\n", "\r\n").encode()
+        message_id = self.stack.deliver_mail(raw, [to], source=sender)
+        self.stack.pump()
+        return to, message_id
+
+    def inbound(self, to: str, message_id: str) -> Any:
+        from nearmiss.domain.playbook import recipient_key
+
+        store = self.stack._container(self.stack.functions["ReceiveMailFunction"]).store
+        return store.get_inbound(message_id, recipient_key(to))
+
+    def steps_to(self, name: str) -> list[Any]:
+        store = self.stack._container(self.stack.functions["ApiFunction"]).store
+        steps = store.list_steps(CANDIDATE, "northwind-staff-platform")
+        return sorted((s for s in steps if s.recipient_name == name), key=lambda s: s.planned_at)
+
+    def grace_replies(self) -> None:
+        self.say("Grace answers her thank-you (to its reply address, reply+…@ the receiving domain).")
+        to, message_id = self.deliver("grace.park@northwind.example", GRACE_REPLY)
+        record = self.inbound(to, message_id)
+        self.say(f"    receive_mail: {record.kind}; {record.reason}")
+        for step in self.steps_to("Grace Park"):
+            self.say(f"    Grace's {step.kind.value:<15} {step.state.value}")
+        self.show_new_mail()
+
+    def sam_is_away(self) -> None:
+        check_in = next(s for s in self.steps_to("Sam Rivera") if s.kind.value == "check_in")
+        before = check_in.planned_at
+        self.say("Sam's mailbox answers his thank-you: an out-of-office, back on 21 December.")
+        to, message_id = self.deliver("sam.rivera@northwind.example", SAM_OUT_OF_OFFICE)
+        record = self.inbound(to, message_id)
+        after = next(s for s in self.steps_to("Sam Rivera") if s.step_id == check_in.step_id)
+        self.say(f"    receive_mail: {record.kind}; {record.reason}")
+        if after.planned_at != before:
+            self.say(
+                f"    Sam's 21-day check-in moves from {before:%a %d %b %H:%M} UTC to "
+                f"{after.planned_at:%a %d %b %H:%M} UTC, past his return; nothing else stops."
+            )
+        else:
+            self.say(
+                "    Sam's 21-day check-in stays at "
+                f"{before:%a %d %b %H:%M} UTC: the classifier read no return date in it (yet)."
+            )
 
     def run(self) -> None:
         self.setup()
@@ -167,10 +256,25 @@ class Demo:
             self.seen += 1
             parsed = email.message_from_bytes(message.raw_data.encode(), policy=email.policy.default)
             text = parsed.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+            to = parsed["To"].addresses[0].addr_spec
+            if parsed["Reply-To"] and to not in self.reply_to:
+                self.reply_to[to] = str(parsed["Reply-To"])
             if str(parsed["From"]).startswith("Near Miss"):
                 self.on_draft(parsed, text)
+            elif "via Near Miss" in str(parsed["From"]):
+                self.print_forward(parsed, text)
             else:
                 self.print_email(parsed, text)
+
+    def print_forward(self, parsed: Any, text: str) -> None:
+        self.forwards += 1
+        self.out("")
+        self.out(f"===== forwarded to Ada {self.now():%a %Y-%m-%d %H:%M} UTC (she answers Grace directly)")
+        for header in ("From", "To", "Reply-To", "Subject"):
+            self.out(f"{header}: {parsed[header]}")
+        self.out("")
+        self.out(text.rstrip())
+        self.out("")
 
     def on_draft(self, parsed: Any, text: str) -> None:
         self.drafts += 1
@@ -180,8 +284,10 @@ class Demo:
         url = approve.group(1)
         path = url.split("127.0.0.1:8000", 1)[1]
         if "check-in" in str(parsed["Subject"]) and "Sam Rivera" in str(parsed["Subject"]):
-            self.say("    Ada does not answer this one; it will lapse.")
-            return
+            self.sam_check_in_drafts += 1
+            if self.sam_check_in_drafts == 2:  # the 90-day one
+                self.say("    Ada does not answer this one; it will lapse.")
+                return
         status, _, page = self.stack.http("POST", path, auth=False)
         heading = re.search(r"<p>(.*?)</p>", page)
         self.say(f"    Ada clicks Approve -> {status}: {heading.group(1) if heading else ''}")
@@ -198,7 +304,8 @@ class Demo:
         )
         for header in ("From", "To", "Reply-To", "Subject", "List-Unsubscribe-Post"):
             if parsed[header]:
-                self.out(f"{header}: {parsed[header]}")
+                value = re.sub(r"reply\+[a-z2-7]+@", "reply+…@", str(parsed[header]))
+                self.out(f"{header}: {value}")
         self.out("")
         self.out(re.sub(r"token=[A-Za-z0-9_.%-]+", "token=…", text.rstrip()))
         self.out("")
@@ -229,7 +336,10 @@ def main() -> int:
     import time_machine
 
     began = time.perf_counter()
-    with LocalStack() as stack, time_machine.travel(START, tick=False) as traveller:
+    with (
+        LocalStack(parameters={"ReceivingDomain": RECEIVING_DOMAIN}) as stack,
+        time_machine.travel(START, tick=False) as traveller,
+    ):
         demo = Demo(stack, traveller)
         demo.run()
         demo.timelines()
@@ -239,7 +349,8 @@ def main() -> int:
                 states[s["state"]] = states.get(s["state"], 0) + 1
         print()
         print(
-            f"Summary: {demo.emails} emails sent to the hiring side, {demo.drafts} drafts to the candidate; "
+            f"Summary: {demo.emails} emails sent to the hiring side, {demo.drafts} drafts to the candidate, "
+            f"{demo.forwards} reply forwarded to her; "
             f"steps by state: {', '.join(f'{k} {v}' for k, v in sorted(states.items()))}; "
             f"dead-lettered events: {len(stack.dead_letters)}; "
             f"simulated {(demo.now() - START).days} days in {time.perf_counter() - began:.1f} s."

@@ -23,7 +23,9 @@ from nearmiss.service.ports import (
     CreateOutcome,
     IdentityCheck,
     IdentityLookupError,
+    InboundRecord,
     LinkGeneration,
+    ReplyRoute,
     SendError,
     Suppression,
 )
@@ -40,6 +42,8 @@ class MemoryStore:
     blocks: dict[tuple[str, str | None], str] = field(default_factory=dict)
     days: dict[tuple[str, str], str] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
+    reply_routes: dict[str, ReplyRoute] = field(default_factory=dict)
+    inbound: dict[tuple[str, str], InboundRecord] = field(default_factory=dict)
     shards: int = 4  # due-index shards, as DynamoStore spreads them
     requests: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -201,6 +205,9 @@ class MemoryStore:
             for block in [b for b in self.blocks if b[1] == candidate_id]:
                 del self.blocks[block]
                 gone += 1
+            for reply_id in [i for i, r in self.reply_routes.items() if r.candidate_id == candidate_id]:
+                del self.reply_routes[reply_id]
+                gone += 1
             gone += int(self.candidates.pop(candidate_id, None) is not None)
             gone += int(self.keys.pop(candidate_id, None) is not None)
             return gone
@@ -209,6 +216,40 @@ class MemoryStore:
         with self._lock:
             self.requests += 1
             self.blocks[(suppression.recipient_key, suppression.candidate_id)] = suppression.reason
+
+    # ---- reply addresses and received mail (DynamoStore's conditions) ------------------------------------
+    def put_reply_route(self, route: ReplyRoute, at: datetime) -> bool:
+        with self._lock:
+            self.requests += 1
+            held = self.reply_routes.get(route.reply_id)
+            same = (route.candidate_id, route.application_id, route.step_id)
+            if held is not None and (held.candidate_id, held.application_id, held.step_id) != same:
+                return False
+            self.reply_routes[route.reply_id] = route
+            return True
+
+    def reply_route(self, reply_id: str) -> ReplyRoute | None:
+        self.requests += 1
+        return self.reply_routes.get(reply_id)
+
+    def get_inbound(self, message_id: str, recipient_key: str) -> InboundRecord | None:
+        self.requests += 1
+        return self.inbound.get((message_id, recipient_key))
+
+    def put_inbound(self, record: InboundRecord, *, expect: str | None) -> bool:
+        with self._lock:
+            self.requests += 1
+            key = (record.message_id, record.recipient_key)
+            stored = self.inbound.get(key)
+            if (stored is None) != (expect is None) or (stored is not None and stored.status != expect):
+                return False
+            self.inbound[key] = record
+            return True
+
+    def kept_inbound(self, limit: int) -> list[InboundRecord]:
+        self.requests += 1
+        kept = [r for r in self.inbound.values() if r.status == "kept"]
+        return sorted(kept, key=lambda r: r.received_at, reverse=True)[:limit]
 
 
 @dataclass

@@ -49,6 +49,7 @@ __all__ = ["TEMPLATE", "LocalStack", "TemplateError", "load_template", "set_fake
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 SENDER_DOMAIN = "mail.nearmiss.example"
+RECEIVING_DOMAIN = "reply.mail.nearmiss.example"  # what tests and the demo pass as ReceivingDomain
 WEBHOOK_SOURCES = ("greenhouse", "lever", "ashby", "workable", "recruitee", "generic")
 # Lambda's defaults when the template says nothing (asynchronous invocation: two retries).
 DEFAULT_ASYNC_RETRIES = 2
@@ -217,6 +218,37 @@ class DeadLetter:
     error: str
 
 
+@dataclass
+class ReceiptRule:
+    """An AWS::SES::ReceiptRule of the (one, active) rule set: which recipients it takes and its
+    actions, in order: the S3 action's bucket and prefix, then the Lambda action's function."""
+
+    name: str
+    rule_set: str
+    recipients: list[str]
+    tls_required: bool
+    scan: bool
+    bucket: str
+    prefix: str
+    function: str
+    invocation_type: str
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:ses:{REGION}:{ACCOUNT}:receipt-rule-set/{self.rule_set}:receipt-rule/{self.name}"
+
+    def takes(self, address: str) -> bool:
+        """SES's matching: an address matches an entry that is the address itself or its domain
+        (a domain entry does not cover its subdomains)."""
+        address = address.strip().lower()
+        domain = address.rpartition("@")[2]
+        return any(entry.lower() in (address, domain) for entry in self.recipients)
+
+
+class MailRejected(Exception):
+    """SES refused the message at SMTP time (the sender gets a bounce): nothing was stored or invoked."""
+
+
 class LocalStack:
     """template.yaml on moto. Use as a context manager: `with LocalStack() as stack: ...`.
 
@@ -248,6 +280,7 @@ class LocalStack:
         self.resolver = Resolver(self.template, self.parameters)
         self.names: dict[str, str] = self.resolver.names  # Ref of each resource the runtime created
         self.functions: dict[str, Function] = {}
+        self.receipt_rules: list[ReceiptRule] = []
         self.dead_letters: list[DeadLetter] = []
         self.invocations: list[tuple[str, str]] = []  # (function, outcome)
         # Tests set this to make EventBridge's delivery to a function fail: (function, event) -> error.
@@ -276,6 +309,7 @@ class LocalStack:
         try:
             self._create_resources()
             self._wire_functions()
+            self._wire_receipt_rules()
         except BaseException:
             self.__exit__()  # a template the runtime refuses leaves nothing behind
             raise
@@ -343,6 +377,14 @@ class LocalStack:
             names[logical_id] = sm.create_secret(
                 Name=f"nearmiss-local-{logical_id}", SecretString=self._secret_value(logical_id, props)
             )["ARN"]
+        s3 = self.client("s3")
+        for logical_id, _props in self._resources("AWS::S3::Bucket"):
+            bucket = f"nearmiss-local-{logical_id.lower()}"
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+            names[logical_id] = bucket
+            attributes[f"{logical_id}.Arn"] = f"arn:aws:s3:::{bucket}"
+        for logical_id, props in self._resources("AWS::SES::ReceiptRuleSet"):
+            names[logical_id] = self.resolve(props["RuleSetName"], where=f"{logical_id}.RuleSetName")
         ses = self.client("sesv2")
         for logical_id, props in self._resources("AWS::SES::ConfigurationSet"):
             name = self.resolve(props["Name"], where=f"{logical_id}.Name")
@@ -352,11 +394,23 @@ class LocalStack:
         # account; either way SES can send from it here. moto verifies it at once; DNS does that in AWS.
         domain = self.parameters["SenderDomain"]
         ses.create_email_identity(EmailIdentity=domain)
-        for logical_id, _props in self._resources("AWS::SES::EmailIdentity"):
-            names[logical_id] = domain
+        for logical_id, props in self._resources("AWS::SES::EmailIdentity"):
+            identity = str(self.resolve(props["EmailIdentity"], where=f"{logical_id}.EmailIdentity"))
+            if identity != domain:  # the receiving domain: verified at once here, by DNS in AWS
+                ses.create_email_identity(EmailIdentity=identity)
+            names[logical_id] = identity
         for logical_id, resource in self.template["Resources"].items():
             if resource["Type"] == "AWS::Serverless::Function":
                 names[logical_id] = logical_id  # the function's name
+                # SAM's `!Ref <Function>.Alias`: the alias ARN (AutoPublishAlias)
+                alias = resource["Properties"].get(
+                    "AutoPublishAlias",
+                    self.template.get("Globals", {}).get("Function", {}).get("AutoPublishAlias"),
+                )
+                if alias:
+                    names[f"{logical_id}.Alias"] = (
+                        f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{logical_id}:{alias}"
+                    )
         names["HttpApi"] = "local"
 
     def _secret_value(self, logical_id: str, props: dict[str, Any]) -> str:
@@ -482,6 +536,196 @@ class LocalStack:
             arn = self.resolve(dlq["Arn"], where=f"{where}.DeadLetterConfig.Arn")
             rule.dead_letter_url = self._queue_url(arn, where=f"{where}.DeadLetterConfig.Arn")
         fn.rules.append(rule)
+
+    def _wire_receipt_rules(self) -> None:
+        """Each receipt rule, checked as SES checks it when the rule is created: its S3 action's bucket
+        lets ses.amazonaws.com put under the prefix for this rule, and a Lambda permission lets SES invoke
+        its function for this rule. The rule set counts as the active one (README "Receiving mail")."""
+        permissions = [self.resolve(p, where=i) for i, p in self._resources("AWS::Lambda::Permission")]
+        policies = [self.resolve(p, where=i) for i, p in self._resources("AWS::S3::BucketPolicy")]
+        for logical_id, props in self._resources("AWS::SES::ReceiptRule"):
+            where = f"Resources.{logical_id}.Properties.Rule"
+            rule = self.resolve(props["Rule"], where=where)
+            known = {"Name", "Enabled", "Recipients", "ScanEnabled", "TlsPolicy", "Actions"}
+            for name in set(rule) - known:
+                raise UnsupportedTemplateProperty(f"{where}.{name}: not honoured by the local runtime")
+            if not rule.get("Enabled", False):
+                continue
+            actions = rule.get("Actions", [])
+            kinds = [next(iter(a)) for a in actions]
+            if kinds != ["S3Action", "LambdaAction"]:
+                raise UnsupportedTemplateProperty(
+                    f"{where}.Actions: the local runtime honours S3Action then LambdaAction (got {kinds})"
+                )
+            s3_action, lambda_action = actions[0]["S3Action"], actions[1]["LambdaAction"]
+            for name in set(s3_action) - {"BucketName", "ObjectKeyPrefix"}:
+                raise UnsupportedTemplateProperty(f"{where}.Actions.S3Action.{name}: not honoured locally")
+            fn = self.function_named(str(lambda_action["FunctionArn"]))
+            if fn is None:
+                raise TemplateError(f"{where}.Actions.LambdaAction.FunctionArn: no function of this template")
+            wired = ReceiptRule(
+                name=str(rule["Name"]),
+                rule_set=str(self.resolve(props["RuleSetName"], where=where)),
+                recipients=[str(r) for r in rule.get("Recipients", [])],
+                tls_required=rule.get("TlsPolicy", "Optional") == "Require",
+                scan=bool(rule.get("ScanEnabled", False)),
+                bucket=str(s3_action["BucketName"]),
+                prefix=str(s3_action.get("ObjectKeyPrefix", "")),
+                function=fn.logical_id,
+                invocation_type=str(lambda_action.get("InvocationType", "Event")),
+            )
+            if not any(
+                p.get("Principal") == "ses.amazonaws.com"
+                and self.function_named(str(p.get("FunctionName", ""))) is fn
+                and p.get("SourceArn") in (None, wired.arn)
+                for p in permissions
+            ):
+                raise TemplateError(
+                    f"{where}: no AWS::Lambda::Permission lets ses.amazonaws.com invoke {fn.logical_id} for "
+                    f"{wired.arn} (SES refuses to create the rule)"
+                )
+            if not any(self._lets_ses_put(policy, wired) for policy in policies):
+                raise TemplateError(
+                    f"{where}: the bucket policy of {wired.bucket} does not let ses.amazonaws.com put "
+                    f"{wired.prefix}* for {wired.arn} (SES refuses to create the rule)"
+                )
+            self.receipt_rules.append(wired)
+
+    @staticmethod
+    def _lets_ses_put(policy: dict[str, Any], rule: ReceiptRule) -> bool:
+        if policy.get("Bucket") != rule.bucket:
+            return False
+        for statement in policy.get("PolicyDocument", {}).get("Statement", []):
+            principal = statement.get("Principal", {})
+            resource = statement.get("Resource")
+            conditions = statement.get("Condition", {})
+            source = {**conditions.get("StringEquals", {}), **conditions.get("ArnLike", {})}.get(
+                "aws:SourceArn"
+            )
+            if (
+                statement.get("Effect") == "Allow"
+                and isinstance(principal, dict)
+                and principal.get("Service") == "ses.amazonaws.com"
+                and statement.get("Action") in ("s3:PutObject", ["s3:PutObject"])
+                and isinstance(resource, str)
+                and (f"arn:aws:s3:::{rule.bucket}/{rule.prefix}").startswith(resource.rstrip("*"))
+                and source in (None, rule.arn)
+            ):
+                return True
+        return False
+
+    def deliver_mail(
+        self,
+        raw: bytes,
+        recipients: list[str],
+        *,
+        verdicts: dict[str, str] | None = None,
+        source: str | None = None,
+        tls: bool = True,
+        message_id: str | None = None,
+    ) -> str:
+        """What SES does with a message that arrives for `recipients` (the SMTP envelope): refuse it at
+        SMTP time as SES would (MailRejected), else for each receipt rule that takes some of them, put
+        the object at ObjectKeyPrefix + messageId in the rule's bucket, then invoke the function with
+        SES's receipt event (asynchronously for InvocationType Event: retries, then OnFailure).
+        `verdicts` overrides SES's (default PASS): {"spam": "FAIL", "dkim": "GRAY", ...}. Returns
+        the messageId. A redelivery is `deliver_mail(..., message_id=<the same id>)`."""
+        import email as email_lib
+        import email.policy
+        import email.utils
+
+        from nearmiss_local import contract
+
+        taken = [(rule, [r for r in recipients if rule.takes(r)]) for rule in self.receipt_rules]
+        taken = [(rule, rcpts) for rule, rcpts in taken if rcpts]
+        matched = [r for _, rcpts in taken for r in rcpts]
+        tls_required = any(rule.tls_required for rule, _ in taken)
+        refusal = contract.ses_receiving_refusal(len(raw), matched, tls=tls, tls_required=tls_required)
+        if refusal is not None:
+            raise MailRejected(refusal)
+        message_id = message_id or "".join(
+            pysecrets.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(40)
+        )
+        parsed = email_lib.message_from_bytes(raw, policy=email.policy.compat32)
+        headers = [{"name": str(k), "value": str(v)} for k, v in parsed.items()]
+
+        def addresses(name: str) -> list[str] | None:
+            values = parsed.get_all(name)
+            return [str(v) for v in values] if values else None
+
+        envelope_from = source or (email.utils.parseaddr(str(parsed.get("From", "")))[1] or "unknown@invalid")
+        common: dict[str, Any] = {"returnPath": envelope_from}
+        for key, header in (
+            ("from", "From"),
+            ("to", "To"),
+            ("cc", "Cc"),
+            ("replyTo", "Reply-To"),
+            ("sender", "Sender"),
+        ):
+            found = addresses(header)
+            if found:
+                common[key] = found
+        for key, header in (("date", "Date"), ("messageId", "Message-ID"), ("subject", "Subject")):
+            if parsed.get(header) is not None:
+                common[key] = str(parsed[header])
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        given = {
+            "spam": "PASS",
+            "virus": "PASS",
+            "spf": "PASS",
+            "dkim": "PASS",
+            "dmarc": "PASS",
+            **(verdicts or {}),
+        }
+        s3 = self.client("s3")
+        for rule, rcpts in taken:
+            s3.put_object(Bucket=rule.bucket, Key=f"{rule.prefix}{message_id}", Body=raw)
+            fn = self.functions[rule.function]
+            receipt: dict[str, Any] = {
+                "timestamp": stamp,
+                "processingTimeMillis": 420,
+                "recipients": rcpts,
+                # (the template's rule scans: every verdict is SES's own)
+                **{
+                    f"{name}Verdict": {"status": given[name]}
+                    for name in ("spam", "virus", "spf", "dkim", "dmarc")
+                },
+                "action": {
+                    "type": "Lambda",
+                    "functionArn": fn.invoked_arn,
+                    "invocationType": rule.invocation_type,
+                },
+            }
+            if given["dmarc"] == "FAIL":
+                receipt["dmarcPolicy"] = "reject"
+            event = {
+                "Records": [
+                    {
+                        "eventSource": "aws:ses",
+                        "eventVersion": "1.0",
+                        "ses": {
+                            "mail": {
+                                "timestamp": stamp,
+                                "source": envelope_from,
+                                "messageId": message_id,
+                                "destination": list(recipients),
+                                "headersTruncated": False,
+                                "headers": headers,
+                                "commonHeaders": common,
+                            },
+                            "receipt": receipt,
+                        },
+                    }
+                ]
+            }
+            problems = contract.ses_receipt_event_problems(event)
+            if problems:
+                raise AssertionError(f"the receipt event is not SES's: {problems}")
+            if rule.invocation_type == "Event":
+                self._invoke_async(fn, event)
+            else:
+                self.invoke(fn.logical_id, event)
+        return message_id
 
     # ---- invoking ------------------------------------------------------------------------------------
     @contextmanager

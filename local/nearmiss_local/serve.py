@@ -17,9 +17,10 @@ from typing import Any
 
 from nearmiss.observability import mask_secrets
 
-from nearmiss_local.runtime import LocalStack
+from nearmiss_local.runtime import RECEIVING_DOMAIN, LocalStack
 
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
+MAX_MAIL_BYTES = 41 * 1024 * 1024  # a little over SES's 40 MB, so SES's own refusal is what answers
 JSON = {"content-type": "application/json"}
 
 
@@ -45,6 +46,9 @@ class LocalServer:
 
             def _serve(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
+                if self.path.split("?")[0] == "/_local/inbound" and self.command == "POST":
+                    self._inbound(length)
+                    return
                 if length > MAX_REQUEST_BYTES:
                     self._answer(
                         413, {"content-type": "application/json"}, json.dumps({"error": "body too large"})
@@ -69,6 +73,27 @@ class LocalServer:
                         status, out_headers, text = 500, JSON, '{"message": "Internal Server Error"}'
                     server.stack.pump()
                 self._answer(status, out_headers, text)
+
+            def _inbound(self, length: int) -> None:
+                """POST /_local/inbound?to=<address>[&to=...]: the body is a raw message (.eml), delivered
+                as SES would deliver it to the receiving domain (local only: loopback, no key)."""
+                from urllib.parse import parse_qs, urlsplit
+
+                from nearmiss_local.runtime import MailRejected
+
+                if length > MAX_MAIL_BYTES:
+                    self._answer(413, JSON, json.dumps({"error": f"larger than {MAX_MAIL_BYTES} bytes"}))
+                    return
+                raw = self.rfile.read(length)
+                to = parse_qs(urlsplit(self.path).query).get("to", [])
+                with server.lock:
+                    try:
+                        message_id = server.stack.deliver_mail(raw, to)
+                    except MailRejected as exc:
+                        self._answer(550, JSON, json.dumps({"error": f"SES refused it: {exc}"}))
+                        return
+                    server.stack.pump()
+                self._answer(202, JSON, json.dumps({"message_id": message_id}))
 
             def _answer(self, status: int, headers: dict[str, str], text: str) -> None:
                 data = (text or "").encode()
@@ -132,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tick", type=float, default=30.0, help="seconds between dispatcher runs")
     args = parser.parse_args(argv)
     base = f"http://127.0.0.1:{args.port}"
-    with LocalStack(base_url=base) as stack:
+    with LocalStack(base_url=base, parameters={"ReceivingDomain": RECEIVING_DOMAIN}) as stack:
         server = LocalServer(stack, port=args.port, tick_seconds=args.tick)
         server.start()
         print(f"Near Miss on {base} (embedded default; dispatcher every {args.tick:g} s). Ctrl-C stops.")
@@ -140,6 +165,10 @@ def main(argv: list[str] | None = None) -> int:
         for source, secret in stack.webhook_secrets.items():
             print(f"  webhook secret for {source:<10} {secret}")
         print("  mail SES accepted: GET /_local/mail")
+        print(
+            f"  replies arrive at reply+<token>@{RECEIVING_DOMAIN} (the notes' Reply-To): drop one in with\n"
+            f"    python -m nearmiss_local.send_mail reply.eml --to <address> [--port {args.port}]"
+        )
         try:
             threading.Event().wait()
         except KeyboardInterrupt:

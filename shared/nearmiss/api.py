@@ -637,6 +637,33 @@ def transfer_lookup(body: TransferIn) -> Response[Any]:
     return _json(200, {"transferred": body.field, "to_candidate_id": target.candidate_id})
 
 
+# ---- received mail the operator should look at --------------------------------------------------------
+@app.get("/inbound/kept")
+def list_kept_mail() -> dict[str, Any]:
+    """Operator only (a candidate key answers 403): messages SES received at a reply or intake address
+    that were kept and not acted on (over the size limit, unreadable, failed verdicts, a reply address
+    that did not verify, an intake not built yet), newest first, with the reason and where the raw
+    message is (the bucket keeps it for its retention period). Facts only: no content, no addresses."""
+    from nearmiss.service.ports import InboundRecord
+
+    store: Any = bootstrap.container().store
+    kept: list[InboundRecord] = store.kept_inbound(100)
+    return {
+        "kept": [
+            {
+                "message_id": k.message_id,
+                "received_at": k.received_at.isoformat(),
+                "reason": k.reason,
+                "s3_key": k.s3_key,
+                "verdicts": k.verdicts,
+                "candidate_id": k.candidate_id,
+                "classified": k.kind,
+            }
+            for k in kept
+        ]
+    }
+
+
 # ---- held events: started or discarded only by the member's decision ------------------------------
 @app.get("/candidates/<candidate_id>/held-events")
 def list_held_events(candidate_id: str) -> dict[str, Any]:

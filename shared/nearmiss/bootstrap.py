@@ -17,10 +17,12 @@ if TYPE_CHECKING:
     from nearmiss.adapters.deliveries import IdempotentDeliveries
     from nearmiss.adapters.secrets import SecretCache
     from nearmiss.service.dispatch import Dispatcher
+    from nearmiss.service.inbound import Inbound, MailObjects
     from nearmiss.service.intake import Intake
     from nearmiss.service.links import Links
     from nearmiss.service.playbooks import SenderPolicy
     from nearmiss.service.ports import Identities, Mailer, Publisher, ShardRuns, Store
+    from nearmiss.service.reply_addresses import ReplyAddresses
 
 
 def _client(service: str, **config: Any) -> Any:
@@ -128,6 +130,42 @@ class Container:
         return Links(base_url, self.link_secret, generations=self.store.link_generation)
 
     @cached_property
+    def reply_addresses(self) -> ReplyAddresses | None:
+        """Each note's own reply address; None when no receiving domain is configured."""
+        from nearmiss.service.reply_addresses import ReplyAddresses
+
+        domain = self.settings.receiving_domain
+        if not domain:
+            return None
+        store: Any = self.store
+        return ReplyAddresses(domain.lower(), self.link_secret, store, self.store.link_generation)
+
+    @cached_property
+    def mail_objects(self) -> MailObjects:
+        from nearmiss.adapters.s3_mail import S3MailObjects
+
+        client = _client("s3", retries={"mode": "standard", "max_attempts": 3})
+        return S3MailObjects(client)
+
+    @cached_property
+    def inbound(self) -> Inbound:
+        from nearmiss.service.inbound import Inbound
+
+        s = self.settings
+        if self.reply_addresses is None or not s.inbound_bucket:
+            raise RuntimeError("receive_mail needs NEARMISS_RECEIVING_DOMAIN and NEARMISS_INBOUND_BUCKET")
+        store: Any = self.store
+        return Inbound(
+            store,
+            self.mail_objects,
+            self.mailer,
+            self.reply_addresses,
+            bucket=s.inbound_bucket,
+            prefix=s.inbound_prefix,
+            platform_address=f"{s.sender_local_part}@{s.sender_domain}",
+        )
+
+    @cached_property
     def senders(self) -> SenderPolicy:
         from nearmiss.service.playbooks import SenderPolicy
 
@@ -184,6 +222,7 @@ class Container:
             ),
             identities=self.identities,
             shard_runs=self.shard_runs,
+            reply_addresses=self.reply_addresses,
         )
 
     @cached_property

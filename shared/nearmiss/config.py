@@ -35,6 +35,18 @@ class Settings(BaseModel):
     # Platform sending: From "<candidate name>" <notes@sender_domain>, Reply-To the candidate.
     sender_domain: str = Field(min_length=3, pattern=r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
     sender_local_part: str = Field(default="notes", pattern=r"^[A-Za-z0-9._+-]{1,64}$")
+    # Replies: each note's Reply-To is reply+<token>@<receiving_domain> (template parameter
+    # ReceivingDomain); unset or empty, notes keep the member's address as Reply-To. receive_mail
+    # reads the raw messages SES stored in `inbound_bucket` under `inbound_prefix`.
+    receiving_domain: str | None = Field(default=None, pattern=r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+    inbound_bucket: str | None = None
+    inbound_prefix: str = Field(default="inbound/", max_length=200)
+
+    @field_validator("receiving_domain", "inbound_bucket", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
     # Base URL of the links in emails and pages. Unset (or empty): the API answers with links to the
     # host it was called on; the dispatcher, which has no request, always gets it from the template.
     public_base_url: HttpUrl | None = None

@@ -143,3 +143,24 @@ def on_schedule(
     for outcome, count in outcomes.items():
         metrics.add_metric(name=f"Steps_{outcome}", unit=MetricUnit.Count, value=count)
     return {"outcomes": outcomes}
+
+
+def on_inbound_mail(event: dict[str, Any], c: Container) -> dict[str, Any]:
+    """SES's receipt event (a Lambda action, after the S3 action stored the message). A malformed
+    event is no message: it fails naming the field (and lands in the dead-letter queue); a message
+    never makes this fail, only AWS does (then Lambda retries)."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from nearmiss.domain.inbound import SesReceiptEvent
+
+    try:
+        receipt = SesReceiptEvent.model_validate(event)
+    except ValidationError as exc:
+        raise invalid("SES receipt event", exc) from None
+    outcomes: dict[str, int] = {}
+    for record in receipt.Records:
+        for outcome in c.inbound.receive(record, now=now()):
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    for outcome, count in outcomes.items():
+        metrics.add_metric(name=f"Mail_{outcome}", unit=MetricUnit.Count, value=count)
+    return {"outcomes": dict(sorted(outcomes.items()))}

@@ -27,6 +27,7 @@ WARM_MODULES = {
     "send_due_steps": ("nearmiss.service.dispatch", "nearmiss.adapters.ses", "nearmiss.domain.compose"),
     "receive_webhook": ("nearmiss.service.intake", "nearmiss.adapters.dynamo"),
     "handle_ses_feedback": ("nearmiss.service.playbooks", "nearmiss.domain.feedback"),
+    "receive_mail": ("nearmiss.service.inbound", "nearmiss.adapters.s3_mail", "nearmiss.adapters.ses"),
 }
 
 

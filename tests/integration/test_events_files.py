@@ -24,9 +24,27 @@ ORDER = [
 ]
 
 
+# Functions that exist only with a ReceivingDomain: run on a stack that receives mail.
+RECEIVING = ["receive_mail/reply.json"]
+
+
 def test_every_sample_event_is_listed_here() -> None:
     on_disk = {str(p.relative_to(EVENTS)) for p in EVENTS.glob("*/*.json") if p.parent.name != "webhooks"}
-    assert on_disk == set(ORDER)
+    assert on_disk == set(ORDER) | set(RECEIVING)
+
+
+def test_every_receiving_sample_event_runs_through_its_handler() -> None:
+    from nearmiss_local import contract
+    from nearmiss_local.runtime import RECEIVING_DOMAIN, LocalStack
+
+    with LocalStack(parameters={"ReceivingDomain": RECEIVING_DOMAIN}) as stack:
+        for relative in RECEIVING:
+            event = load_event(relative)
+            assert contract.ses_receipt_event_problems(event) == []
+            # The sample's reply address was signed by no key of this stack: kept, never acted on
+            result = stack.invoke(function_for_folder(stack, Path(relative).parts[0]), event)
+            assert result == {"outcomes": {"kept": 1}}
+        assert stack.dead_letters == []
 
 
 def test_every_sample_event_runs_through_its_handler(stack) -> None:  # type: ignore[no-untyped-def]

@@ -25,15 +25,20 @@ PLATFORM = "mail.nearmiss.example"
 # ---- the stack ------------------------------------------------------------------------------------
 @contextmanager
 def local_stack(
-    *, quiet: bool = True, start: datetime = NOW, base_url: str = "http://127.0.0.1:8000"
+    *,
+    quiet: bool = True,
+    start: datetime = NOW,
+    base_url: str = "http://127.0.0.1:8000",
+    parameters: dict[str, str] | None = None,
 ) -> Iterator[Any]:
-    """template.yaml on moto with the real handlers, the clock frozen at `start` (moved by the test)."""
+    """template.yaml on moto with the real handlers, the clock frozen at `start` (moved by the test);
+    `parameters`: template parameters beside the local defaults (e.g. a ReceivingDomain)."""
     import time_machine
     from nearmiss_local.runtime import LocalStack
 
     with (
         time_machine.travel(start, tick=False) as traveller,
-        LocalStack(quiet=quiet, base_url=base_url) as stack,
+        LocalStack(quiet=quiet, base_url=base_url, parameters=parameters) as stack,
     ):
         stack.traveller = traveller
         yield stack

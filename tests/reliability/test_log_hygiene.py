@@ -90,8 +90,10 @@ def test_a_full_run_logs_no_address_no_name_and_no_secret_unmasked(
     story: list[str] = []
     secrets: dict[str, str] = {}
     try:
-        with local_stack(quiet=False) as stack:
-            # the demo's story, months of it
+        from nearmiss_local.runtime import RECEIVING_DOMAIN
+
+        with local_stack(quiet=False, parameters={"ReceivingDomain": RECEIVING_DOMAIN}) as stack:
+            # the demo's story, months of it (replies through SES included)
             Demo(stack, stack.traveller, out=story.append).run()
             # every ATS: a valid rejection (matched or kept), its redelivery, a re-open, a bad
             # signature, a malformed body; and an unknown source

@@ -13,6 +13,10 @@ Items (pk / sk):
                                                              this candidate that day (their calendar)
     LOOKUP#EMAIL#<email key>         CANDIDATE               owner: candidate_id (claimed conditionally)
     LOOKUP#ATS#<ats id>              APPLICATION             owner: candidate_id, application_id
+    LOOKUP#REPLY#<reply id>          NOTE                    a note's reply address -> owner: candidate_id,
+                                                             application_id, step_id (claimed conditionally)
+    INBOUND#<SES message id>         TO#<recipient key>      the facts of one received message (no content)
+    INBOX#KEPT                       <received at>#<id>#<r>  a kept message, listed for the operator
 
 The due-index (GSI "due") is sparse: only steps with something to do carry `due_shard` and
 `due_at`; the dispatcher's cost grows with the due work, not with everything stored. Steps are
@@ -32,7 +36,15 @@ from nearmiss.domain.events import ApplicationRejected
 from nearmiss.domain.models import Application, Candidate
 from nearmiss.domain.playbook import recipient_key
 from nearmiss.domain.records import PlaybookRecord, StepRecord
-from nearmiss.service.ports import ClaimOutcome, CreateOutcome, LinkGeneration, LookupTaken, Suppression
+from nearmiss.service.ports import (
+    ClaimOutcome,
+    CreateOutcome,
+    InboundRecord,
+    LinkGeneration,
+    LookupTaken,
+    ReplyRoute,
+    Suppression,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -650,6 +662,11 @@ class DynamoStore:
                 pk = self._app_pk(candidate_id, application.application_id)
                 app_items = self._query_all(pk)
                 keys += [(i["pk"]["S"], i["sk"]["S"]) for i in app_items]
+                # The reply-address lookups of its notes (deleted only while they are this candidate's).
+                for reply_id in {
+                    self._step_from(i).reply_id for i in app_items if i["sk"]["S"].startswith("STEP#")
+                } - {None}:
+                    owned_lookups.append((f"LOOKUP#REPLY#{reply_id}", "NOTE", {":c": _s(candidate_id)}))
                 # The one-message-a-day locks its steps took (they name the application).
                 for rcpt in {
                     self._step_from(i).recipient_key for i in app_items if i["sk"]["S"].startswith("STEP#")
@@ -764,3 +781,122 @@ class DynamoStore:
                 return None
             raise
         return str(got["doc"]["S"])
+
+    # ---- reply addresses and received mail ----------------------------------------------------------
+    def put_reply_route(self, route: ReplyRoute, at: datetime) -> bool:
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item={
+                    "pk": _s(f"LOOKUP#REPLY#{route.reply_id}"),
+                    "sk": _s("NOTE"),
+                    "kind": _s("reply-route"),
+                    "candidate_id": _s(route.candidate_id),
+                    "application_id": _s(route.application_id),
+                    "step_id": _s(route.step_id),
+                    "recipient_key": _s(route.recipient_key),
+                    "account": _s(route.account),
+                    "at": _s(_iso(at)),
+                    "expires_at_epoch": self._expiry(at),
+                },
+                # Free, or already this very note's (a retried send writes it again).
+                ConditionExpression="attribute_not_exists(pk) OR (candidate_id = :c AND "
+                "application_id = :a AND step_id = :s)",
+                ExpressionAttributeValues={
+                    ":c": _s(route.candidate_id),
+                    ":a": _s(route.application_id),
+                    ":s": _s(route.step_id),
+                },
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def reply_route(self, reply_id: str) -> ReplyRoute | None:
+        item = self._lookup(f"LOOKUP#REPLY#{reply_id}", "NOTE")
+        if item is None:
+            return None
+        return ReplyRoute(
+            reply_id=reply_id,
+            candidate_id=item["candidate_id"]["S"],
+            application_id=item["application_id"]["S"],
+            step_id=item["step_id"]["S"],
+            recipient_key=item["recipient_key"]["S"],
+            account=item.get("account", {}).get("S", ""),
+        )
+
+    def _inbound_item(self, record: InboundRecord) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "pk": _s(f"INBOUND#{record.message_id}"),
+            "sk": _s(f"TO#{record.recipient_key}"),
+            "kind": _s("inbound"),
+            "message_id": _s(record.message_id),
+            "recipient_key": _s(record.recipient_key),
+            "status": _s(record.status),
+            "reason": _s(record.reason or "-"),
+            "received_at": _s(_iso(record.received_at)),
+            "s3_key": _s(record.s3_key),
+            "verdicts": {"M": {k: _s(v) for k, v in record.verdicts.items()}},
+            "expires_at_epoch": self._expiry(record.received_at),
+        }
+        if record.candidate_id:
+            item["candidate_id"] = _s(record.candidate_id)
+        if record.kind:
+            item["classified"] = _s(record.kind)
+        return item
+
+    @staticmethod
+    def _inbound_from(item: dict[str, Any]) -> InboundRecord:
+        return InboundRecord(
+            message_id=item["message_id"]["S"],
+            recipient_key=item["recipient_key"]["S"],
+            status=item["status"]["S"],
+            reason=item["reason"]["S"],
+            received_at=datetime.strptime(item["received_at"]["S"], ISO).replace(tzinfo=UTC),
+            s3_key=item["s3_key"]["S"],
+            verdicts={k: v["S"] for k, v in item.get("verdicts", {}).get("M", {}).items()},
+            candidate_id=item.get("candidate_id", {}).get("S"),
+            kind=item.get("classified", {}).get("S"),
+        )
+
+    def get_inbound(self, message_id: str, recipient_key: str) -> InboundRecord | None:
+        got = self.client.get_item(
+            TableName=self.table,
+            Key={"pk": _s(f"INBOUND#{message_id}"), "sk": _s(f"TO#{recipient_key}")},
+            ConsistentRead=True,
+        )
+        return self._inbound_from(got["Item"]) if "Item" in got else None
+
+    def put_inbound(self, record: InboundRecord, *, expect: str | None) -> bool:
+        item = self._inbound_item(record)
+        condition: dict[str, Any] = (
+            {"ConditionExpression": "attribute_not_exists(pk)"}
+            if expect is None
+            else {
+                "ConditionExpression": "#status = :expect",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {":expect": _s(expect)},
+            }
+        )
+        try:
+            self.client.put_item(TableName=self.table, Item=item, **condition)
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        if record.status == "kept":  # listed for the operator (the same facts, under one partition)
+            listed = {
+                **item,
+                "pk": _s("INBOX#KEPT"),
+                "sk": _s(f"{_iso(record.received_at)}#{record.message_id}#{record.recipient_key}"),
+            }
+            self.client.put_item(TableName=self.table, Item=listed)
+        return True
+
+    def kept_inbound(self, limit: int) -> list[InboundRecord]:
+        page = self.client.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": _s("INBOX#KEPT")},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [self._inbound_from(i) for i in page["Items"]]

@@ -93,7 +93,16 @@ def build_mime(message: OutgoingMessage) -> bytes:
     for name, value in message.headers.items():
         mime[name] = value
     mime.set_content(message.text)
-    mime.add_alternative(message.html, subtype="html")
+    if message.html is not None:
+        mime.add_alternative(message.html, subtype="html")
+    for attachment in message.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        mime.add_attachment(  # bytes: base64, exactly as received, whatever the type
+            attachment.payload,
+            maintype=maintype or "application",
+            subtype=subtype or "octet-stream",
+            filename=attachment.filename or "attachment",
+        )
     raw = mime.as_bytes()
     _check_parses_back(raw, message)
     return raw

@@ -50,6 +50,13 @@ class Rendered:
 
 
 @dataclass(frozen=True)
+class MailAttachment:
+    filename: str | None
+    content_type: str  # "maintype/subtype"
+    payload: bytes
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
     """A message as it leaves us: addresses, words, and the headers that keep it honest."""
 
@@ -60,11 +67,12 @@ class OutgoingMessage:
     reply_to: str | None
     subject: str
     text: str
-    html: str
+    html: str | None  # None: text only (a forwarded reply keeps the text, never someone's HTML)
     headers: dict[str, str] = field(default_factory=dict)
     # Where the message came from, carried as SES message tags so feedback (a bounce, a complaint)
     # finds its step again without a lookup table.
     tags: dict[str, str] = field(default_factory=dict)
+    attachments: tuple[MailAttachment, ...] = ()
 
 
 def pick(voice: Mapping[str, Any] | None, slot: str, count: int) -> int:

@@ -117,6 +117,7 @@ class StepState(StrEnum):
     TOO_LATE = "too_late"  # past the step's latest useful moment: never sent (a late note is worse than none)
     FAILED = "failed"  # permanent error, with the reason
     NEEDS_REVIEW = "needs_review"  # a send whose outcome is unknown; never retried blindly
+    REPLIED = "replied"  # sent, and the recipient answered it (read at its reply address)
 
     @property
     def is_pending(self) -> bool:

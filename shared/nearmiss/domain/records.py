@@ -64,6 +64,9 @@ class StepRecord(BaseModel):
     edited_text: str | None = None
     updated_at: datetime | None = None
     sent_at: datetime | None = None
+    # The id of the note's reply-address lookup (nearmiss.service.reply_addresses), set when the
+    # send is claimed; deleting the member deletes the lookup through it.
+    reply_id: str | None = None
 
     def moved(
         self, state: StepState, *, now: datetime, due_at: datetime | None, **changes: Any

@@ -73,3 +73,48 @@ def verify(token: str, purpose: str, *, now: datetime, secret: bytes) -> dict[st
     if not isinstance(claims, dict):
         raise TokenError("this link is incomplete or damaged")
     return claims
+
+
+# ---- reply addresses ---------------------------------------------------------------------------------
+# A note's Reply-To is `reply+<token>@<receiving domain>`. A local part is at most 64 octets (RFC 5321
+# 4.5.3.1.1) and some MTAs lower-case it on the way, so the token is short and of one case: lowercase
+# base32 (RFC 4648 alphabet, a-z2-7), no padding. It carries no claims, only a reference: the id of a
+# lookup item (owned, written conditionally) that names the member, the application, the recipient and
+# the step, followed by a truncated HMAC of the id, so a guessed or altered address is refused before
+# any lookup, in constant time.
+REPLY_ID_LENGTH = 16  # 80 bits
+REPLY_MAC_LENGTH = 10  # 50 bits: a forger needs ~2**49 tries per address, each a mail SES must accept
+REPLY_TOKEN_LENGTH = REPLY_ID_LENGTH + REPLY_MAC_LENGTH
+_BASE32_LOWER = re.compile(f"[a-z2-7]{{{REPLY_TOKEN_LENGTH}}}")
+
+
+def _b32(data: bytes) -> str:
+    return base64.b32encode(data).decode().rstrip("=").lower()
+
+
+def reply_id(secret: bytes, *names: str) -> str:
+    """The lookup id of one note: keyed, so nobody without the secret can compute or guess it, and
+    stable, so a retried send carries the same address and writes the same lookup again (a random
+    id would leave one lookup per attempt)."""
+    digest = hmac.new(secret, b"reply-id\x00" + "\x00".join(names).encode(), hashlib.sha256)
+    return _b32(digest.digest())[:REPLY_ID_LENGTH]
+
+
+def _reply_mac(secret: bytes, identifier: str) -> str:
+    return _b32(hmac.new(secret, f"reply.{identifier}".encode(), hashlib.sha256).digest())[:REPLY_MAC_LENGTH]
+
+
+def reply_token(identifier: str, *, secret: bytes) -> str:
+    return identifier + _reply_mac(secret, identifier)
+
+
+def read_reply_token(token: str, *, secret: bytes) -> str:
+    """The lookup id of a reply token (any case), or TokenError: the form first, then the MAC,
+    compared in constant time."""
+    token = token.strip().lower()
+    if not _BASE32_LOWER.fullmatch(token):
+        raise TokenError("not a reply address of ours")
+    identifier, mac = token[:REPLY_ID_LENGTH], token[REPLY_ID_LENGTH:]
+    if not hmac.compare_digest(mac.encode(), _reply_mac(secret, identifier).encode()):
+        raise TokenError("the reply address was altered or is not ours")
+    return identifier

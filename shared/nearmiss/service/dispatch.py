@@ -70,6 +70,7 @@ from nearmiss.service.ports import (
     ShardRuns,
     Store,
 )
+from nearmiss.service.reply_addresses import ReplyAddresses
 
 BASE_BACKOFF = timedelta(minutes=2)
 MAX_CAPACITY_DELAY = timedelta(days=3)  # past this, a note held back (quota, sandbox, identity) is too late
@@ -159,6 +160,11 @@ def render_step(step: StepRecord) -> compose.Rendered:
     return rendered
 
 
+def back_to_of(step: StepRecord) -> StepState:
+    """Where a claimed step returns when its send did not happen."""
+    return StepState.APPROVED if step.state is StepState.APPROVED else StepState.SCHEDULED
+
+
 def _local(instant: datetime, zone: str) -> str:
     return instant.astimezone(ZoneInfo(zone)).strftime("%A %d %B, %H:%M %Z")
 
@@ -176,6 +182,7 @@ class Dispatcher:
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         shard_runs: ShardRuns | None = None,
+        reply_addresses: ReplyAddresses | None = None,
     ) -> None:
         self.store = store
         self.mailer = mailer
@@ -188,6 +195,8 @@ class Dispatcher:
         self.settings = settings or DispatchSettings()
         self._sleep = sleep
         self._monotonic = monotonic
+        # Each note's own Reply-To on the receiving domain; None (no ReceivingDomain): the member's.
+        self.reply_addresses = reply_addresses
         # Starts the per-shard runs of a fan-out; None: a run works at most max_steps by itself.
         self.shard_runs = shard_runs
         self._limiter = self._pace(self.settings.max_send_rate)
@@ -390,6 +399,8 @@ class Dispatcher:
             )
         lease_until = now + self.settings.lease
         claimed = step.moved(StepState.SENDING, now=now, due_at=lease_until, lease_until=lease_until)
+        if self.reply_addresses is not None:
+            claimed = claimed.model_copy(update={"reply_id": self.reply_addresses.identifier(step)})
         day = now.astimezone(ZoneInfo(step.time_zone)).date().isoformat()
         outcome = self.store.claim_send(step, claimed, day)
         if outcome is ClaimOutcome.LOST:
@@ -415,6 +426,17 @@ class Dispatcher:
             )
             return "deferred_one_day" if self.store.replace_step(step, moved) else "lost_race"
 
+        reply_to = step.sender.reply_to
+        if self.reply_addresses is not None:
+            # Written after the claim (only a note that goes out has an address), before the send.
+            try:
+                reply_to = self.reply_addresses.register(claimed, now=now)
+            except Exception as exc:  # the table, throttled or refusing: this attempt did not send
+                logger.warning("reply address not recorded", extra={"step_id": step.step_id})
+                failure = SendError(
+                    SendFailure.TRANSIENT, f"reply address not recorded: {type(exc).__name__}"
+                )
+                return self._after_failure(claimed, failure, now, back_to=back_to_of(step))
         stop_url = self.links.stop(step.candidate_id, step.recipient_key, anchor=step.planned_at)
         rendered = render_step(step)
         # RFC 8058 one-click unsubscribe: mail clients show "Unsubscribe" and POST to the link. It is
@@ -425,7 +447,7 @@ class Dispatcher:
             to_address=step.recipient_address,
             from_name=step.sender.name,
             from_address=step.sender.address,
-            reply_to=step.sender.reply_to,
+            reply_to=reply_to,
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,
@@ -435,8 +457,7 @@ class Dispatcher:
         try:
             message_id = self._deliver(outgoing)
         except SendError as exc:
-            back_to = StepState.APPROVED if step.state is StepState.APPROVED else StepState.SCHEDULED
-            return self._after_failure(claimed, exc, now, back_to=back_to)
+            return self._after_failure(claimed, exc, now, back_to=back_to_of(step))
         sent = claimed.moved(
             StepState.SENT,
             now=now,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from nearmiss.domain import compose
@@ -443,25 +443,94 @@ def stop_recipient(store: Store, candidate_id: str, recipient: str, *, reason: s
     return cancelled
 
 
+REPLIED_FROM = frozenset({StepState.SENT, StepState.NEEDS_REVIEW})  # a reply proves the send happened
+
+
+def mark_replied(
+    store: Store, candidate_id: str, application_id: str, step_id: str, *, now: datetime
+) -> bool:
+    """The step's note was answered: `replied` (from sent, or from needs_review, whose send the
+    reply proves). False when the step is gone or in another state (nothing changes)."""
+    for _ in range(3):  # a concurrent change (a feedback event) moves the version: read again
+        step = store.get_step(candidate_id, application_id, step_id)
+        if step is None or step.state not in REPLIED_FROM:
+            return False
+        replied = step.moved(StepState.REPLIED, now=now, due_at=None, reason="the recipient replied")
+        if store.replace_step(step, replied):
+            return True
+    return False
+
+
+OUT_OF_OFFICE_HORIZON = timedelta(days=30)  # past this, the lateness rules decide (as Mixmax does)
+
+
+def move_past_return(store: Store, candidate_id: str, recipient: str, back_on: date, *, now: datetime) -> int:
+    """The recipient is away until `back_on`: every pending note from this member to them that is
+    due before it moves to the first send window on or after that day (on their clock), but never
+    more than OUT_OF_OFFICE_HORIZON ahead of now. The step's latest useful moment does not move:
+    a note moved past it is `too_late` when it falls due, by the usual rule. Returns how many moved."""
+    moved = 0
+    for application in store.list_applications(candidate_id):
+        for step in store.list_steps(candidate_id, application.application_id):
+            if step.recipient_key != recipient or not step.state.is_pending:
+                continue
+            zone = ZoneInfo(step.time_zone)
+            earliest = min(datetime.combine(back_on, time.min, tzinfo=zone), now + OUT_OF_OFFICE_HORIZON)
+            target = next_send_instant(
+                earliest, zone=step.time_zone, country=step.country, window=step.send_window, key=step.step_id
+            )
+            if step.planned_at >= target:
+                continue
+            delta = target - step.planned_at
+            draft_at = step.draft_at + delta if step.draft_at else None
+            expires_at = step.expires_at + delta if step.expires_at else None
+            if step.state is StepState.AWAITING_APPROVAL:
+                due_at = expires_at  # the draft is with the member; it lapses later now
+            elif step.state is StepState.SCHEDULED and expires_at is not None:
+                due_at = draft_at or target  # review mode: the draft goes out later
+            else:
+                due_at = target
+            later = step.moved(
+                step.state,
+                now=now,
+                due_at=due_at,
+                planned_at=target,
+                draft_at=draft_at,
+                expires_at=expires_at,
+                reason=f"moved: the recipient is out of the office until {back_on.isoformat()}",
+            )
+            moved += int(store.replace_step(step, later))
+    return moved
+
+
+def suppress_bounced(
+    store: Store, keys: list[str], reason: str, *, origin: tuple[str, str] | None, now: datetime
+) -> int:
+    """Nobody writes to these recipients again (for every member), and what is pending to them in
+    the `origin` application is cancelled now (the claim refuses the rest when they fall due).
+    Returns how many steps were cancelled now."""
+    from nearmiss.service.ports import Suppression
+
+    cancelled = 0
+    for key in keys:
+        store.suppress(Suppression(recipient_key=key, reason=reason), now)
+        if origin is None:
+            continue
+        for step in store.list_steps(*origin):
+            if step.recipient_key == key and step.state.is_pending:
+                moved = step.moved(StepState.CANCELLED, now=now, due_at=None, reason=reason)
+                cancelled += int(store.replace_step(step, moved))
+    return cancelled
+
+
 def on_ses_feedback(store: Store, event: SesEvent, *, now: datetime) -> int:
     """A permanent bounce or a complaint: nobody writes to that address again (our own suppression
     list; SES's account-level list also applies in AWS), and what was pending to it from the same
     application is cancelled now. Other candidates' steps to it are cancelled when they fall due
     (the claim checks the suppression). Returns how many steps were cancelled now."""
     from nearmiss.service.dispatch import step_from_tags
-    from nearmiss.service.ports import Suppression
 
     addresses, reason = event.detail.blocked_addresses()
-    cancelled = 0
     origin = step_from_tags(event.detail.mail.tags)
-    for address in addresses:
-        key = recipient_key(address)
-        store.suppress(Suppression(recipient_key=key, reason=reason), now)
-        if origin is None:
-            continue
-        candidate_id, application_id, _ = origin
-        for step in store.list_steps(candidate_id, application_id):
-            if step.recipient_key == key and step.state.is_pending:
-                moved = step.moved(StepState.CANCELLED, now=now, due_at=None, reason=reason)
-                cancelled += int(store.replace_step(step, moved))
-    return cancelled
+    keys = [recipient_key(address) for address in addresses]
+    return suppress_bounced(store, keys, reason, origin=origin[:2] if origin else None, now=now)

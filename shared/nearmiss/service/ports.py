@@ -54,6 +54,57 @@ class Suppression:
     candidate_id: str | None = None  # None: for every candidate (bounce, complaint)
 
 
+@dataclass(frozen=True)
+class ReplyRoute:
+    """Where a note's reply address leads: the lookup item `reply_id` names (nearmiss.domain.tokens).
+    `account` is the member's account generation when the note went out: an address of a closed (or
+    re-created) account leads nowhere."""
+
+    reply_id: str
+    candidate_id: str
+    application_id: str
+    step_id: str
+    recipient_key: str
+    account: str
+
+
+class ReplyRoutes(Protocol):
+    def put_reply_route(self, route: ReplyRoute, at: datetime) -> bool:
+        """Claim the lookup for this note: written only where the id is free or already names the
+        same note (a retried send); False when another note holds it (nothing is written)."""
+        ...
+
+    def reply_route(self, reply_id: str) -> ReplyRoute | None: ...
+
+
+@dataclass(frozen=True)
+class InboundRecord:
+    """The facts of one message SES received for one of our addresses (never its content): what
+    became of it, why, SES's verdicts, where the raw message is, and whose it is once known."""
+
+    message_id: str  # SES's messageId (the S3 object's name)
+    recipient_key: str  # which of our addresses (hashed, as every address in a key)
+    status: str  # received | forwarding | acted | recorded | kept
+    reason: str
+    received_at: datetime
+    s3_key: str
+    verdicts: dict[str, str]
+    candidate_id: str | None = None
+    kind: str | None = None  # the classification, once read
+
+
+class Inbox(Protocol):
+    def get_inbound(self, message_id: str, recipient_key: str) -> InboundRecord | None: ...
+    def put_inbound(self, record: InboundRecord, *, expect: str | None) -> bool:
+        """Write the record only if none exists (`expect` None) or the stored one has status
+        `expect`; False otherwise. A kept record is also listed for the operator."""
+        ...
+
+    def kept_inbound(self, limit: int) -> list[InboundRecord]:
+        """The newest kept messages first (the operator's view)."""
+        ...
+
+
 class Store(Protocol):
     def put_candidate(self, candidate: Candidate, *, previous_email: str | None = None) -> None:
         """The profile and its email lookup, claimed for this candidate (LookupTaken otherwise);

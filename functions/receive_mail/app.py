@@ -1,0 +1,15 @@
+"""receive_mail: a message SES received at a reply or intake address, read from S3 and routed once."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from nearmiss import bootstrap, entrypoints, snapstart
+from nearmiss.observability import logger, metrics
+
+snapstart.register("receive_mail")  # SnapStart=on: warm imports, fresh clients on restore
+
+
+@logger.inject_lambda_context(correlation_id_path="Records[0].ses.mail.messageId")
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return entrypoints.on_inbound_mail(event, bootstrap.container())

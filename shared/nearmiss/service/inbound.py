@@ -1,0 +1,296 @@
+"""receive_mail's use case: a message SES received at one of our addresses, routed once.
+
+For each recipient of the receipt (an address on the receiving domain):
+- `reply+<token>`: a reply to one note. The token is verified (constant time) and leads to the
+  note's lookup; the message is read from S3, parsed and classified (nearmiss.intake.mail.replies),
+  and acted on by its kind: a person's reply marks the step `replied`, stops every pending note from
+  that member to that person (across applications) and is forwarded to the member; a request to
+  stop does the same and blocks the address for that member; an automatic answer is only recorded;
+  an out-of-office with a return date moves that person's pending notes past it; a delivery report
+  feeds the suppression path. Matched by the token, never by the From header.
+- `in+<token>`: mail a member forwards to their intake address (nearmiss.service.forwards).
+- anything else: kept, with the reason.
+
+Kept, never acted on and never forwarded: a message over the size limit, one that cannot be read,
+one whose SES verdicts fail (virus, spam, neither SPF nor DKIM), one whose token does not verify.
+Kept means: the raw message stays in S3 (until the bucket's lifecycle deletes it) and its facts,
+with the reason, are listed for the operator. Only facts are stored in DynamoDB, never content.
+
+Delivery semantics: once per (SES messageId, recipient). The record is written first
+(`received`); the actions on the table are idempotent, so a retried invocation (an AWS error
+raised) does them again harmlessly; the forward is at most once: the record moves to `forwarding`
+before the send, and a redelivery that finds it there does not send again. receive_mail raises only
+for AWS errors (Lambda's retries and the dead-letter queue are for those); content never raises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Protocol
+
+from nearmiss.domain.compose import MailAttachment, OutgoingMessage
+from nearmiss.domain.inbound import SesRecord, verdict_refusal
+from nearmiss.domain.models import Candidate, sendable_address
+from nearmiss.domain.playbook import recipient_key
+from nearmiss.domain.tokens import TokenError
+from nearmiss.intake.mail.message import MAX_MESSAGE_BYTES, MailError, MailMessage, parse
+from nearmiss.intake.mail.replies import ReplyClass, classify
+from nearmiss.observability import logger
+from nearmiss.service.forwards import handle_forward
+from nearmiss.service.playbooks import mark_replied, move_past_return, stop_recipient, suppress_bounced
+from nearmiss.service.ports import (
+    InboundRecord,
+    Inbox,
+    Mailer,
+    ReplyRoute,
+    SendError,
+    SendFailure,
+    Store,
+)
+from nearmiss.service.reply_addresses import ReplyAddresses, split_local_part
+
+FINAL = frozenset({"acted", "recorded", "kept"})
+GONE = "the stored message is gone (past the bucket's retention); nothing was done"
+
+
+@dataclass(frozen=True)
+class MailObject:
+    size: int
+    raw: bytes | None  # None: over the limit (not read), or missing
+    missing: bool = False
+
+
+class MailObjects(Protocol):
+    def read(self, bucket: str, key: str, *, max_bytes: int) -> MailObject: ...
+
+
+class InboundStore(Store, Inbox, Protocol):
+    pass
+
+
+class ForwardNotSent(Exception):
+    """SES did not take the forward (throttled, unavailable): the invocation fails and is retried;
+    the record is back at `received`, so the retry forwards it."""
+
+
+def member_mail_address(candidate: Candidate) -> str | None:
+    """Where a member's forwarded replies go: their own address. The one place that picks it, so
+    the proof that the member owns the address (issue 10's address-proof work) gates it here; None
+    means "do not forward"."""
+    return str(candidate.email)
+
+
+def _one_line(text: str) -> str:
+    return " ".join("".join(ch if ord(ch) >= 32 else " " for ch in text).split())
+
+
+def forward_message(
+    message: MailMessage,
+    *,
+    recipient_name: str,
+    recipient_address: str | None,
+    member_name: str,
+    member_address: str,
+    platform_address: str,
+) -> OutgoingMessage:
+    """The reply as the member receives it: From "<recipient name> via Near Miss" at the platform's
+    domain, Reply-To whoever wrote (so the member answers them directly), the subject, the text and
+    the attachments kept. Never the sender's HTML (it could carry trackers or scripts)."""
+    writer = None
+    for mailbox in (*message.reply_to, message.from_):
+        if mailbox is None:
+            continue
+        try:
+            writer = sendable_address(mailbox.address)
+            break
+        except ValueError:
+            continue
+    return OutgoingMessage(
+        to_name=member_name,
+        to_address=member_address,
+        from_name=f"{recipient_name} via Near Miss",
+        from_address=platform_address,
+        reply_to=writer or recipient_address,
+        subject=_one_line(message.subject) or "(no subject)",
+        text=message.text or "(no text)",
+        html=None,
+        attachments=tuple(MailAttachment(a.filename, a.content_type, a.payload) for a in message.attachments),
+    )
+
+
+class Inbound:
+    def __init__(
+        self,
+        store: InboundStore,
+        objects: MailObjects,
+        mailer: Mailer,
+        replies: ReplyAddresses,
+        *,
+        bucket: str,
+        prefix: str,
+        platform_address: str,
+        max_bytes: int = MAX_MESSAGE_BYTES,
+    ) -> None:
+        self.store = store
+        self.objects = objects
+        self.mailer = mailer
+        self.replies = replies
+        self.bucket = bucket
+        self.prefix = prefix
+        self.platform_address = platform_address
+        self.max_bytes = max_bytes
+
+    def receive(self, record: SesRecord, *, now: datetime) -> list[str]:
+        """One receipt record: the outcome for each of its recipients."""
+        return [self._recipient(record, address, now) for address in record.ses.receipt.recipients]
+
+    def kept(self, limit: int = 100) -> list[InboundRecord]:
+        return self.store.kept_inbound(limit)
+
+    # ---- once per (message, recipient) ---------------------------------------------------------------
+    def _recipient(self, record: SesRecord, address: str, now: datetime) -> str:
+        mail = record.ses.mail
+        fresh = InboundRecord(
+            message_id=mail.messageId,
+            recipient_key=recipient_key(address),
+            status="received",
+            reason="-",
+            received_at=now,
+            s3_key=f"{self.prefix}{mail.messageId}",
+            verdicts=record.ses.receipt.verdicts(),
+        )
+        existing = self.store.get_inbound(fresh.message_id, fresh.recipient_key)
+        if existing is not None:
+            if existing.status == "forwarding":  # a crash between the send and its record
+                reason = "forward outcome unknown (redelivered after an interruption); not sent again"
+                return self._finish(existing, "acted", reason, expect="forwarding")
+            if existing.status in FINAL:
+                return "duplicate"
+            fresh = existing  # an earlier attempt failed on AWS: do it again (idempotent)
+        elif not self.store.put_inbound(fresh, expect=None):
+            return "duplicate"  # another delivery of the same message took it
+        return self._route(fresh, address, now)
+
+    def _finish(self, record: InboundRecord, status: str, reason: str, *, expect: str = "received") -> str:
+        done = replace(record, status=status, reason=reason)
+        if not self.store.put_inbound(done, expect=expect):
+            return "duplicate"
+        logger.info(
+            "mail received",
+            extra={
+                "message_id": record.message_id,
+                "status": status,
+                "reason": reason,
+                "kind": record.kind,
+                "candidate_id": record.candidate_id,
+            },
+        )
+        return status
+
+    def _keep(self, record: InboundRecord, reason: str) -> str:
+        return self._finish(record, "kept", reason)
+
+    def _route(self, record: InboundRecord, address: str, now: datetime) -> str:
+        refusal = verdict_refusal(record.verdicts)
+        if refusal is not None:
+            return self._keep(record, f"SES verdicts: {refusal}")
+        kind, token, domain = split_local_part(address)
+        if domain != self.replies.domain:
+            return self._keep(record, "not an address of the receiving domain")
+        if kind == "in":
+            obj = self.objects.read(self.bucket, record.s3_key, max_bytes=self.max_bytes)
+            outcome = handle_forward(token, obj.raw, message_id=record.message_id)
+            return self._finish(
+                replace(record, candidate_id=outcome.candidate_id), outcome.status, outcome.reason
+            )
+        if kind != "reply":
+            return self._keep(record, "no such address (neither reply+ nor in+)")
+        try:
+            route = self.replies.read(token)
+        except TokenError as exc:
+            return self._keep(record, f"reply address refused: {exc.reason}")
+        record = replace(record, candidate_id=route.candidate_id)
+        obj = self.objects.read(self.bucket, record.s3_key, max_bytes=self.max_bytes)
+        if obj.missing:
+            return self._keep(record, GONE)
+        if obj.raw is None:
+            return self._keep(record, f"over the size limit: {obj.size} bytes (at most {self.max_bytes})")
+        try:
+            message = parse(obj.raw, max_bytes=self.max_bytes)
+        except MailError as exc:
+            return self._keep(record, f"unreadable: {exc.reason}")
+        except Exception as exc:  # the parser's own bug on hostile content: kept, never a retry loop
+            logger.exception("mail not parsed", extra={"message_id": record.message_id})
+            return self._keep(record, f"unreadable: {type(exc).__name__}")
+        try:
+            verdict = classify(message, now=now)
+        except Exception as exc:
+            logger.exception("mail not classified", extra={"message_id": record.message_id})
+            return self._keep(record, f"could not be classified: {type(exc).__name__}")
+        record = replace(record, kind=verdict.kind)
+        return self._act(record, route, message, verdict, now)
+
+    # ---- what each kind does ---------------------------------------------------------------------------
+    def _act(
+        self,
+        record: InboundRecord,
+        route: ReplyRoute,
+        message: MailMessage,
+        verdict: ReplyClass,
+        now: datetime,
+    ) -> str:
+        c, a, r = route.candidate_id, route.application_id, route.recipient_key
+        if verdict.kind in ("human", "stop_request"):
+            reason = "the recipient replied" if verdict.kind == "human" else "the recipient asked to stop"
+            mark_replied(self.store, c, a, route.step_id, now=now)
+            cancelled = stop_recipient(self.store, c, r, reason=reason, now=now)
+            return self._forward(record, route, message, f"{reason}; {cancelled} pending notes stopped")
+        if verdict.kind == "out_of_office" and verdict.return_date is not None:
+            moved = move_past_return(self.store, c, r, verdict.return_date, now=now)
+            return self._finish(
+                record,
+                "recorded",
+                f"out of office until {verdict.return_date.isoformat()}: {moved} notes moved",
+            )
+        if verdict.kind == "bounce":
+            if not verdict.permanent:
+                return self._finish(record, "recorded", f"transient delivery report ({verdict.reason})")
+            named = {recipient_key(address) for address in verdict.bounced}
+            if named and r not in named:
+                # Only the note's own recipient: a report cannot suppress a third party.
+                return self._finish(
+                    record, "recorded", "the delivery report names someone else; nobody suppressed"
+                )
+            why = "the address bounced permanently (a delivery report at its reply address)"
+            cancelled = suppress_bounced(self.store, [r], why, origin=(c, a), now=now)
+            return self._finish(record, "acted", f"{why}; {cancelled} pending notes cancelled")
+        return self._finish(record, "recorded", f"{verdict.kind}: {verdict.reason}; nothing stopped")
+
+    def _forward(self, record: InboundRecord, route: ReplyRoute, message: MailMessage, done: str) -> str:
+        candidate = self.store.get_candidate(route.candidate_id)
+        to = member_mail_address(candidate) if candidate is not None else None
+        if candidate is None or to is None:
+            return self._finish(record, "acted", f"{done}; not forwarded (no address of the member's to use)")
+        step = self.store.get_step(route.candidate_id, route.application_id, route.step_id)
+        outgoing = forward_message(
+            message,
+            recipient_name=step.recipient_name if step else "Someone you wrote to",
+            recipient_address=step.recipient_address if step else None,
+            member_name=candidate.name,
+            member_address=to,
+            platform_address=self.platform_address,
+        )
+        forwarding = replace(record, status="forwarding", reason=done)
+        if not self.store.put_inbound(forwarding, expect="received"):
+            return "duplicate"
+        try:
+            self.mailer.send(outgoing)
+        except SendError as exc:
+            if exc.failure is SendFailure.TRANSIENT:
+                self.store.put_inbound(replace(forwarding, status="received"), expect="forwarding")
+                raise ForwardNotSent(exc.reason) from exc
+            return self._finish(
+                forwarding, "acted", f"{done}; not forwarded: {exc.reason}", expect="forwarding"
+            )
+        return self._finish(forwarding, "acted", f"{done}; forwarded to the member", expect="forwarding")
