@@ -104,6 +104,7 @@ class Demo:
         self.seen = 0
         self.emails = 0
         self.drafts = 0
+        self.notices = 0
 
     def api(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
         import json
@@ -167,7 +168,10 @@ class Demo:
             self.seen += 1
             parsed = email.message_from_bytes(message.raw_data.encode(), policy=email.policy.default)
             text = parsed.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
-            if str(parsed["From"]).startswith("Near Miss"):
+            if str(parsed["From"]).startswith("Near Miss") and not str(parsed["Subject"]).startswith("Draft"):
+                self.notices += 1  # a notice to Ada: what lapsed or was too late, or who is missing
+                self.say(f"notice to Ada: {str(parsed['Subject']).strip()}")
+            elif str(parsed["From"]).startswith("Near Miss"):
                 self.on_draft(parsed, text)
             else:
                 self.print_email(parsed, text)
@@ -239,7 +243,9 @@ def main() -> int:
                 states[s["state"]] = states.get(s["state"], 0) + 1
         print()
         print(
-            f"Summary: {demo.emails} emails sent to the hiring side, {demo.drafts} drafts to the candidate; "
+            f"Summary: {demo.emails} emails sent to the hiring side, {demo.drafts} drafts to the candidate"
+            + (f", {demo.notices} notice{'s' * (demo.notices != 1)} to the candidate" if demo.notices else "")
+            + "; "
             f"steps by state: {', '.join(f'{k} {v}' for k, v in sorted(states.items()))}; "
             f"dead-lettered events: {len(stack.dead_letters)}; "
             f"simulated {(demo.now() - START).days} days in {time.perf_counter() - began:.1f} s."
