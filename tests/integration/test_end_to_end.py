@@ -457,10 +457,20 @@ def test_a_rejection_with_nobody_to_write_to_waits_for_contacts_and_starts_when_
     assert link is not None
     status, _, page = stack.http("GET", link.group(1).split("8000", 1)[1])
     assert status == 200 and "Waiting: nobody to write to." in page
+    # and every answer counts it honestly: held, by reason, no playbook started
+    profile = json.loads(load_event("api/put_candidate.json")["body"])
+    counts = json.loads(stack.http("PUT", ADA, body={**profile, "mode": "auto"})[2])["rejections"]
+    assert counts == {
+        "playbooks_started": 0,
+        "rejections_queued": 0,
+        "held": {"total": 1, "by_reason": {"needs_contacts": 1}},
+    }
     # When the member adds the people they met
     status, _, text = stack.http("PUT", APP, body=application)
     assert status == 200 and json.loads(text)["rejections"]["rejections_queued"] == 1, text
     stack.pump()
+    counts = json.loads(stack.http("PUT", ADA, body={**profile, "mode": "auto"})[2])["rejections"]
+    assert counts == {"playbooks_started": 1, "rejections_queued": 0, "held": {"total": 0, "by_reason": {}}}
     # Then the playbook starts from the original rejection and its notes go out
     timeline = json.loads(stack.http("GET", f"{APP}/timeline")[2])
     assert timeline["waiting"] is None
