@@ -47,3 +47,12 @@ def recipients(stack: Any) -> list[str]:
         parsed = email.message_from_bytes(message.raw_data.encode(), policy=email.policy.default)
         out.append(parsed["To"].addresses[0].addr_spec)
     return out
+
+
+def member_notices(stack: Any) -> list[Any]:
+    """The notices the member got (from Near Miss, not drafts), in the order SES took them."""
+    return [
+        m
+        for m in mails(stack)
+        if str(m["From"]).startswith("Near Miss") and not str(m["Subject"]).startswith("Draft")
+    ]

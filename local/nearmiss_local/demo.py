@@ -138,6 +138,7 @@ class Demo:
         self.forwards = 0
         self.sam_check_in_drafts = 0
         self.reply_to: dict[str, str] = {}  # recipient -> the Reply-To of their first note
+        self.notices = 0
 
     def api(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
         import json
@@ -259,7 +260,10 @@ class Demo:
             to = parsed["To"].addresses[0].addr_spec
             if parsed["Reply-To"] and to not in self.reply_to:
                 self.reply_to[to] = str(parsed["Reply-To"])
-            if str(parsed["From"]).startswith("Near Miss"):
+            if str(parsed["From"]).startswith("Near Miss") and not str(parsed["Subject"]).startswith("Draft"):
+                self.notices += 1  # a notice to Ada: what lapsed or was too late, or who is missing
+                self.say(f"notice to Ada: {str(parsed['Subject']).strip()}")
+            elif str(parsed["From"]).startswith("Near Miss"):
                 self.on_draft(parsed, text)
             elif "via Near Miss" in str(parsed["From"]):
                 self.print_forward(parsed, text)
@@ -350,7 +354,9 @@ def main() -> int:
         print()
         print(
             f"Summary: {demo.emails} emails sent to the hiring side, {demo.drafts} drafts to the candidate, "
-            f"{demo.forwards} reply forwarded to her; "
+            f"{demo.forwards} reply forwarded to her"
+            + (f", {demo.notices} notice{'s' * (demo.notices != 1)} to the candidate" if demo.notices else "")
+            + "; "
             f"steps by state: {', '.join(f'{k} {v}' for k, v in sorted(states.items()))}; "
             f"dead-lettered events: {len(stack.dead_letters)}; "
             f"simulated {(demo.now() - START).days} days in {time.perf_counter() - began:.1f} s."

@@ -13,14 +13,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from nearmiss.adapters.dynamo import due_shard
+from nearmiss.adapters.dynamo import due_shard, notice_shard
 from nearmiss.domain.compose import OutgoingMessage
 from nearmiss.domain.events import ApplicationRejected, DomainEvent
 from nearmiss.domain.models import Application, Candidate
-from nearmiss.domain.records import PlaybookRecord, StepRecord
+from nearmiss.domain.notices import next_summary_slot
+from nearmiss.domain.records import Due, Notice, NoticeState, PlaybookRecord, StepRecord
 from nearmiss.service.ports import (
     ClaimOutcome,
     CreateOutcome,
+    HeldRejection,
     IdentityCheck,
     IdentityLookupError,
     InboundRecord,
@@ -28,6 +30,7 @@ from nearmiss.service.ports import (
     ReplyRoute,
     SendError,
     Suppression,
+    Waiting,
 )
 
 
@@ -38,6 +41,8 @@ class MemoryStore:
     playbooks: dict[tuple[str, str], PlaybookRecord] = field(default_factory=dict)
     stops: dict[tuple[str, str], datetime] = field(default_factory=dict)
     held: dict[tuple[str, str], ApplicationRejected] = field(default_factory=dict)
+    waiting: dict[tuple[str, str, datetime], ApplicationRejected] = field(default_factory=dict)
+    notices: dict[tuple[str, str, str], Notice] = field(default_factory=dict)
     steps: dict[tuple[str, str, str], StepRecord] = field(default_factory=dict)
     blocks: dict[tuple[str, str | None], str] = field(default_factory=dict)
     days: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -64,7 +69,9 @@ class MemoryStore:
         self.requests += 1
         return self.candidates.get(candidate_id), self.applications.get((candidate_id, application_id))
 
-    def create_playbook(self, playbook: PlaybookRecord, steps: Sequence[StepRecord]) -> CreateOutcome:
+    def create_playbook(
+        self, playbook: PlaybookRecord, steps: Sequence[StepRecord], notices: Sequence[Notice] = ()
+    ) -> CreateOutcome:
         key = (playbook.candidate_id, playbook.application_id)
         with self._lock:
             self.requests += 1
@@ -79,6 +86,8 @@ class MemoryStore:
             self.playbooks[key] = playbook
             for step in steps:
                 self.steps[(*key, step.step_id)] = step
+            for notice in notices:
+                self.notices[(*key, notice.notice_id)] = notice
         return CreateOutcome.CREATED
 
     def get_playbook(self, candidate_id: str, application_id: str) -> PlaybookRecord | None:
@@ -89,9 +98,72 @@ class MemoryStore:
         self.requests += 1
         self.held[(rejection.candidate_id, rejection.application_id)] = rejection
 
-    def held_rejection(self, candidate_id: str, application_id: str) -> ApplicationRejected | None:
+    def held_rejection(self, candidate_id: str, application_id: str) -> HeldRejection | None:
         self.requests += 1
-        return self.held.get((candidate_id, application_id))
+        held = self.held.get((candidate_id, application_id))
+        return HeldRejection(held, Waiting.NEEDS_CONTACTS, held.rejected_at) if held else None
+
+    def wait_for_reopen(self, rejection: ApplicationRejected, at: datetime) -> None:
+        self.requests += 1
+        self.waiting[(rejection.candidate_id, rejection.application_id, rejection.rejected_at)] = rejection
+
+    def waiting_rejections(self, candidate_id: str, application_id: str) -> list[ApplicationRejected]:
+        self.requests += 1
+        found = [(k[2], r) for k, r in self.waiting.items() if k[:2] == (candidate_id, application_id)]
+        return [r for _, r in sorted(found, key=lambda pair: pair[0])]
+
+    def release_waiting(self, candidate_id: str, application_id: str, rejected_at: datetime) -> None:
+        self.requests += 1
+        self.waiting.pop((candidate_id, application_id, rejected_at), None)
+
+    def _notice_key(self, notice: Notice) -> tuple[str, str, str]:
+        return notice.candidate_id, notice.application_id, notice.notice_id
+
+    def add_notice(self, notice: Notice) -> bool:
+        with self._lock:
+            self.requests += 1
+            if self._notice_key(notice) in self.notices:
+                return False
+            self.notices[self._notice_key(notice)] = notice
+            return True
+
+    def add_to_summary(self, notice: Notice) -> Notice:
+        with self._lock:
+            slot = notice
+            while True:
+                self.requests += 1
+                current = self.notices.get(self._notice_key(slot))
+                if current is None:
+                    self.notices[self._notice_key(slot)] = slot.model_copy(update={"version": 1})
+                    return self.notices[self._notice_key(slot)]
+                if current.state is NoticeState.PENDING:
+                    entries = {e.step_id: e for e in (*current.entries, *notice.entries)}
+                    merged = current.model_copy(
+                        update={
+                            "entries": tuple(
+                                sorted(entries.values(), key=lambda e: (e.recipient, e.step_id))
+                            ),
+                            "version": current.version + 1,
+                        }
+                    )
+                    self.notices[self._notice_key(slot)] = merged
+                    return merged
+                slot = next_summary_slot(slot)
+
+    def replace_notice(self, old: Notice, new: Notice) -> bool:
+        with self._lock:
+            self.requests += 1
+            current = self.notices.get(self._notice_key(old))
+            if current is None or current.version != old.version:
+                return False
+            self.notices[self._notice_key(old)] = new
+            return True
+
+    def list_notices(self, candidate_id: str, application_id: str) -> list[Notice]:
+        self.requests += 1
+        return [
+            n for (c, a, _), n in sorted(self.notices.items()) if (c, a) == (candidate_id, application_id)
+        ]
 
     def release_rejection(self, candidate_id: str, application_id: str) -> None:
         self.requests += 1
@@ -116,9 +188,16 @@ class MemoryStore:
         self.requests += 1
         return self.steps.get((candidate_id, application_id, step_id))
 
-    def due_steps(self, now: datetime, limit: int, *, shard: int | None = None) -> list[StepRecord]:
+    def due_steps(self, now: datetime, limit: int, *, shard: int | None = None) -> list[Due]:
         self.requests += 1
-        due = [s for s in self._due(now) if shard is None or due_shard(s, self.shards) == shard]
+        due: list[Due] = [s for s in self._due(now) if shard is None or due_shard(s, self.shards) == shard]
+        due += [
+            n
+            for n in self.notices.values()
+            if n.due_at is not None
+            and n.due_at <= now
+            and (shard is None or notice_shard(n, self.shards) == shard)
+        ]
         return sorted(due, key=lambda s: s.due_at or now)[:limit]
 
     def _due(self, now: datetime) -> list[StepRecord]:
@@ -195,6 +274,8 @@ class MemoryStore:
                 self.playbooks,
                 self.stops,
                 self.held,
+                self.waiting,
+                self.notices,
                 self.steps,
             ]
             gone = 0

@@ -128,6 +128,35 @@ def _known(c: Any, candidate_id: str) -> None:
         raise NotFoundError("no such candidate")
 
 
+def rejection_counts(candidate_id: str, *, queued: int = 0, held: list[Any] | None = None) -> dict[str, Any]:
+    """The honest counts every answer that starts, holds or replays rejections carries:
+    `playbooks_started`, how many of the member's applications have a playbook (any generation);
+    `rejections_queued`, how many this request put on the bus (each starts its playbook, or
+    waits, within seconds: queued is not started, and the timeline says which); `held`, what
+    still waits and why: rejections of registered applications (`needs_contacts`,
+    `waiting_for_reopen`) and webhooks kept for the member (`unmatched`, `unregistered_application`,
+    `awaiting_decision`, `out_of_range`)."""
+    from collections import Counter
+
+    from nearmiss.service.notices import waiting
+
+    c = bootstrap.container()
+    kept = c.intake.held_for(candidate_id) if held is None else held
+    reasons: Counter[str] = Counter(e.reason_code for e in kept)
+    started = 0
+    for application in c.store.list_applications(candidate_id):
+        aid = application.application_id
+        started += c.store.get_playbook(candidate_id, aid) is not None
+        waits = waiting(c.store, candidate_id, aid)
+        if waits is not None:
+            reasons[waits["state"]] += 1
+    return {
+        "playbooks_started": started,
+        "rejections_queued": queued,
+        "held": {"total": sum(reasons.values()), "by_reason": dict(sorted(reasons.items()))},
+    }
+
+
 def links() -> Any:
     """Links for this request: to the configured public URL, else to the host we were called on."""
     c = bootstrap.container()
@@ -428,6 +457,26 @@ _WEBHOOK_SCHEMAS: dict[str, Any] = {
         "properties": {
             "status": {"type": "string", "enum": ["accepted", "kept_unmatched", "duplicate", "ignored"]},
             "reason": {"type": "string", "description": "why an event is ignored"},
+            "rejections_queued": {
+                "type": "integer",
+                "description": "an accepted rejection: 1 (put on the bus; 0 for a withdrawn one)",
+            },
+            "playbooks_started": {
+                "type": "integer",
+                "description": "always 0 here: the playbook starts (or waits) asynchronously, within "
+                "seconds; the member's timeline says which",
+            },
+            "held_reason": {
+                "type": "string",
+                "enum": [
+                    "unmatched",
+                    "unregistered_application",
+                    "awaiting_decision",
+                    "another_member",
+                    "other",
+                ],
+                "description": "why a kept event waits (kept_unmatched only)",
+            },
         },
     },
     "WebhookRefusal": {
@@ -454,7 +503,11 @@ def openapi_document() -> dict[str, Any]:
 # ---- candidates ----------------------------------------------------------------------------------
 @app.put("/candidates/<candidate_id>")
 def put_candidate(candidate_id: str, body: CandidateIn) -> Response[Any]:
-    """Create or update a candidate. The first time, the answer carries the candidate's own API key."""
+    """Create or update a candidate. The first time, the answer carries the candidate's own API key.
+    The answer also says `held_events` (webhooks kept for you) and `rejections`: `playbooks_started`
+    (your applications with a playbook), `rejections_queued` (0: a save starts nothing) and `held`
+    (`total`, `by_reason`: needs_contacts, waiting_for_reopen, unmatched, unregistered_application,
+    awaiting_decision, out_of_range)."""
     c = bootstrap.container()
     try:
         candidate = Candidate(candidate_id=_id(candidate_id, "candidate_id"), **body.model_dump())
@@ -474,7 +527,9 @@ def put_candidate(candidate_id: str, body: CandidateIn) -> Response[Any]:
         answer["api_key"] = key  # shown once; only its hash is kept
     # Webhooks kept for this member wait for their decision (GET .../held-events): a profile
     # save releases nothing, so a save can never pull in events that are not the member's.
-    answer["held_events"] = len(c.intake.held_for(candidate.candidate_id))
+    held = c.intake.held_for(candidate.candidate_id)
+    answer["held_events"] = len(held)
+    answer["rejections"] = rejection_counts(candidate.candidate_id, held=held)
     return _json(201 if created else 200, answer)
 
 
@@ -535,6 +590,10 @@ def delete_candidate(candidate_id: str) -> dict[str, Any]:
 # ---- applications --------------------------------------------------------------------------------
 @app.put("/candidates/<candidate_id>/applications/<application_id>")
 def put_application(candidate_id: str, application_id: str, body: ApplicationIn) -> dict[str, Any]:
+    """Register or update an application with its contacts. A rejection that waited for contacts
+    is put on the bus again (`rejections.rejections_queued`: 1); people added after the playbook
+    began get their notes (`steps_added`). `rejections` also says `playbooks_started` and what is
+    still `held`, by reason (see PUT /candidates/{id})."""
     c = bootstrap.container()
     cid = _id(candidate_id, "candidate_id")
     if c.store.get_candidate(cid) is None:
@@ -549,13 +608,15 @@ def put_application(candidate_id: str, application_id: str, body: ApplicationIn)
     previous = existing.ats_application_id if existing else None
     c.store.put_application(application, previous_ats_id=previous)
     # Nothing kept is released by a save; the answer says how many events wait for a decision.
-    answer = {**application.model_dump(mode="json"), "held_events": len(c.intake.held_for(cid))}
+    held_events = c.intake.held_for(cid)
+    answer = {**application.model_dump(mode="json"), "held_events": len(held_events)}
     held = c.store.held_rejection(application.candidate_id, application.application_id)
+    queued = 0
     if held is not None and any(contact.email for contact in application.contacts):
-        # A rejection that waited for contacts (this member's own, already matched): started now;
-        # start_playbook releases it once the playbook is written.
-        c.publisher.publish([held], source="api")
-        answer["started_held_rejection"] = True
+        # A rejection that waited for contacts (this member's own, already matched): put on the
+        # bus now; start_playbook releases it once the playbook is written.
+        c.publisher.publish([held.rejection], source="api")
+        queued = 1
     elif held is None:
         from nearmiss.service.playbooks import add_completed_contacts
 
@@ -565,6 +626,7 @@ def put_application(candidate_id: str, application_id: str, body: ApplicationIn)
             answer["steps_added"] = add_completed_contacts(
                 c.store, c.senders, candidate, application, now=now()
             )
+    answer["rejections"] = rejection_counts(cid, queued=queued, held=held_events)
     return answer
 
 
@@ -676,17 +738,24 @@ def list_held_events(candidate_id: str) -> dict[str, Any]:
 
 @app.post("/candidates/<candidate_id>/held-events/<held_id>/<decision>")
 def decide_held_event(candidate_id: str, held_id: str, decision: str) -> Response[Any]:
-    """`start`: act on the event as if it had matched (your confirmation); `discard`: drop it."""
+    """`start`: act on the event as if it had matched (your confirmation); `discard`: drop it.
+    `status` is accepted (put on the bus), kept_unmatched (still cannot be routed; kept, with the
+    reason) or discarded; `rejections` says how many were queued (a started rejection: 1),
+    `playbooks_started` and what is still `held`, by reason (see PUT /candidates/{id})."""
     if decision not in ("start", "discard"):
         raise NotFoundError("no such decision: use start or discard")
     if not re.fullmatch(r"[0-9a-f]{24}", held_id):
         raise InvalidInputError("path", [("held_id", "not a held event id (see GET .../held-events)")])
     c = bootstrap.container()
     cid = _id(candidate_id, "candidate_id")
+    before = {e.held_id: e.kind for e in c.intake.held_for(cid)}
     outcome = c.intake.decide_held(cid, held_id, decision, now=now())
     if outcome is None:
         raise NotFoundError("no such held event (or it was decided already)")
-    return _json(200, {"held_id": held_id, "status": outcome})
+    queued = int(outcome == "accepted" and before.get(held_id) == "rejected")
+    return _json(
+        200, {"held_id": held_id, "status": outcome, "rejections": rejection_counts(cid, queued=queued)}
+    )
 
 
 def _existing(candidate_id: str, application_id: str) -> tuple[Candidate, Application]:
@@ -704,7 +773,10 @@ def get_application(candidate_id: str, application_id: str) -> dict[str, Any]:
 
 @app.post("/candidates/<candidate_id>/applications/<application_id>/rejection")
 def report_rejection(candidate_id: str, application_id: str, body: RejectionIn) -> Response[Any]:
-    """Report a rejection by hand: the playbook counts from when you were told (default: now)."""
+    """Report a rejection by hand: the playbook counts from when you were told (default: now).
+    202: put on the bus (`rejections.rejections_queued`: 1); the playbook starts, or waits (needs
+    contacts, waiting for a re-open), within seconds: `playbooks_started` counts what had started
+    when this answer was given, `held` what waits, by reason; the timeline says what became of it."""
     candidate, application = _existing(candidate_id, application_id)
     told = body.rejected_at or now()
     event = ApplicationRejected(
@@ -715,7 +787,8 @@ def report_rejection(candidate_id: str, application_id: str, body: RejectionIn) 
         reason=body.reason,
     )
     bootstrap.container().publisher.publish([event], source="api")
-    return _json(202, {"status": "accepted", "event": event.detail_type})
+    counts = rejection_counts(candidate.candidate_id, queued=1)
+    return _json(202, {"status": "accepted", "event": event.detail_type, "rejections": counts})
 
 
 def _report_stop(
@@ -755,14 +828,18 @@ def get_timeline(candidate_id: str, application_id: str) -> dict[str, Any]:
     c = bootstrap.container()
     cid, aid = _id(candidate_id, "candidate_id"), _id(application_id, "application_id")
     entries = timeline(c.store, cid, aid)
-    held = c.store.held_rejection(cid, aid)
+    from nearmiss.service.notices import describe, waiting
+
     return {
         "candidate_id": cid,
         "application_id": aid,
         "page_url": links().timeline(cid, aid, now=now()),
-        # A rejection waiting for someone to write to (see start_playbook), else null.
-        "waiting": {"state": "needs_contacts", "rejected_at": held.rejected_at.isoformat()} if held else None,
+        # A rejection that waits (needs_contacts, waiting_for_reopen) with when it happened, else null.
+        "waiting": waiting(c.store, cid, aid),
         "steps": [asdict(e) for e in entries],
+        # What the member was told about this application (needs contacts, people to complete, the
+        # day's summary of what lapsed or was too late), and whether it went.
+        "notices": [describe(n) for n in c.store.list_notices(cid, aid)],
     }
 
 

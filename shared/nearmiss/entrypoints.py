@@ -69,7 +69,7 @@ def on_stop(event: dict[str, Any], c: Container) -> dict[str, Any]:
     stop = parse_bus_event(event)
     if isinstance(stop, ApplicationRejected):
         raise ValueError("stop_playbook does not take 'Application Rejected'")
-    cancelled = stop_playbook(c.store, stop, now=now())
+    cancelled = stop_playbook(c.store, stop, now=now(), senders=c.senders)
     logger.info(
         "playbook stop",
         extra={"reason": stop.detail_type, "cancelled": cancelled, "application_id": stop.application_id},

@@ -190,6 +190,7 @@ def take_stop() -> Response[str]:
 # ---- the candidate's timeline page ----------------------------------------------------------------
 @router.get("/timeline")
 def show_timeline() -> Response[str]:
+    from nearmiss.service.notices import contacts_how, waiting
     from nearmiss.service.playbooks import timeline
 
     c = bootstrap.container()
@@ -206,4 +207,6 @@ def show_timeline() -> Response[str]:
         "Every note of this application's playbook: when it goes out (their clock) and where it stands.",
         timeline=timeline(c.store, candidate_id, application_id),
         held=c.intake.held_for(candidate_id),
+        waiting=waiting(c.store, candidate_id, application_id),
+        how=contacts_how(candidate_id, application_id),
     )

@@ -392,3 +392,36 @@ def test_dynamodb_query_key_condition_proper_passes(ddb: Any) -> None:
         ),
         "One or more parameter values were invalid: Condition parameter type does not match schema type",
     )
+
+
+def test_dynamodb_an_empty_string_set_is_refused_in_an_update(ddb: Any) -> None:
+    # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html
+    # "empty sets are not supported": the member's summary (adapters/dynamo.py add_to_summary) adds
+    # its entries as a string set, so it never sends an empty one (moto refuses it as AWS does).
+    validation(
+        ddb,
+        lambda: ddb.update_item(
+            TableName=TABLE,
+            Key=key("APP#ada#northwind", "NOTICE#summary#2026-11-25"),
+            UpdateExpression="ADD #e :e",
+            ExpressionAttributeNames={"#e": "entries"},
+            ExpressionAttributeValues={":e": {"SS": []}},
+        ),
+        contains="An string set  may not be empty",  # sic: AWS's own wording
+    )
+
+
+def test_dynamodb_a_string_set_adds_each_value_once_and_returns_the_new_item(ddb: Any) -> None:
+    def add(*values: str) -> Any:
+        return ddb.update_item(
+            TableName=TABLE,
+            Key=key("APP#ada#northwind", "NOTICE#summary#2026-11-25"),
+            UpdateExpression="ADD #e :e, #v :one",
+            ExpressionAttributeNames={"#e": "entries", "#v": "version"},
+            ExpressionAttributeValues={":e": {"SS": list(values)}, ":one": {"N": "1"}},
+            ReturnValues="ALL_NEW",
+        )["Attributes"]
+
+    add("a", "b")
+    item = add("b", "c")  # a retried run adds "b" again: one entry
+    assert sorted(item["entries"]["SS"]) == ["a", "b", "c"] and item["version"] == {"N": "2"}

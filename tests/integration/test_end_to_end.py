@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 from tests.conftest import NOW
-from tests.helpers import load_event, mails, plain_text, recipients, steps_of
+from tests.helpers import load_event, mails, member_notices, plain_text, recipients, steps_of
 
 ADA = "/candidates/ada-quinn"
 APP = f"{ADA}/applications/northwind-staff-platform"
+MEMBER = "ada.quinn@example.com"  # events/api/put_candidate.json
 
 
 def register(stack: Any, *, mode: str = "auto", **candidate: Any) -> None:
@@ -444,15 +445,38 @@ def test_a_rejection_with_nobody_to_write_to_waits_for_contacts_and_starts_when_
     # Then no playbook is written: the timeline says it waits for contacts
     timeline = json.loads(stack.http("GET", f"{APP}/timeline")[2])
     assert timeline["steps"] == [] and timeline["waiting"]["state"] == "needs_contacts"
+    assert [n["kind"] for n in timeline["notices"]] == ["needs_contacts"]
+    # and the member is told once, also when the rejection is reported again (a retry)
+    reject(stack)
+    stack.tick()
+    stack.pump()
+    (notice,) = member_notices(stack)
+    assert notice["To"].addresses[0].addr_spec == "ada.quinn@example.com"
+    assert str(notice["Subject"]) == "Nobody to write to yet: Staff Platform Engineer at Northwind Data"
+    link = re.search(r"(http://\S+/timeline\?token=\S+)", plain_text(notice))
+    assert link is not None
+    status, _, page = stack.http("GET", link.group(1).split("8000", 1)[1])
+    assert status == 200 and "Waiting: nobody to write to." in page
+    # and every answer counts it honestly: held, by reason, no playbook started
+    profile = json.loads(load_event("api/put_candidate.json")["body"])
+    counts = json.loads(stack.http("PUT", ADA, body={**profile, "mode": "auto"})[2])["rejections"]
+    assert counts == {
+        "playbooks_started": 0,
+        "rejections_queued": 0,
+        "held": {"total": 1, "by_reason": {"needs_contacts": 1}},
+    }
     # When the member adds the people they met
     status, _, text = stack.http("PUT", APP, body=application)
-    assert status == 200 and json.loads(text)["started_held_rejection"], text
+    assert status == 200 and json.loads(text)["rejections"]["rejections_queued"] == 1, text
     stack.pump()
+    counts = json.loads(stack.http("PUT", ADA, body={**profile, "mode": "auto"})[2])["rejections"]
+    assert counts == {"playbooks_started": 1, "rejections_queued": 0, "held": {"total": 0, "by_reason": {}}}
     # Then the playbook starts from the original rejection and its notes go out
     timeline = json.loads(stack.http("GET", f"{APP}/timeline")[2])
     assert timeline["waiting"] is None
     run_until(stack, NOW + timedelta(days=120))
     assert states(stack) == {"sent": 6, "skipped": 2}
+    assert len(member_notices(stack)) == 1
 
 
 def test_a_rejection_reported_late_plans_only_what_is_still_useful(stack) -> None:  # type: ignore[no-untyped-def]
@@ -469,7 +493,10 @@ def test_a_rejection_reported_late_plans_only_what_is_still_useful(stack) -> Non
     for s in steps_of(stack, "ada-quinn", "northwind-staff-platform"):
         by_kind.setdefault(s.kind.value, set()).add(s.state.value)
     assert by_kind == {"thank_you": {"too_late"}, "share_resource": {"sent", "skipped"}, "check_in": {"sent"}}
-    assert len(recipients(stack)) == 3
+    assert len([r for r in recipients(stack) if r != MEMBER]) == 3
+    # and the member gets one summary of the three thank-yous that were too late
+    (summary,) = member_notices(stack)
+    assert str(summary["Subject"]) == "3 notes not sent: Staff Platform Engineer at Northwind Data"
 
 
 def test_a_rejection_reported_thirteen_months_late_sends_nothing(stack) -> None:  # type: ignore[no-untyped-def]
@@ -479,7 +506,11 @@ def test_a_rejection_reported_thirteen_months_late_sends_nothing(stack) -> None:
     assert status == 202, text
     stack.pump()
     run_until(stack, NOW + timedelta(days=120))
-    assert recipients(stack) == []
+    assert recipients(stack) == [MEMBER]  # one summary to the member, nothing to the hiring side
+    assert (
+        str(member_notices(stack)[0]["Subject"])
+        == "6 notes not sent: Staff Platform Engineer at Northwind Data"
+    )
     assert states(stack) == {"too_late": 6, "skipped": 2}
 
 
@@ -505,4 +536,7 @@ def test_a_person_named_without_an_address_is_to_complete_and_the_address_adds_t
     run_until(stack, NOW + timedelta(days=120))
     # Then her thank-you goes out like everyone's
     assert recipients(stack).count("mei.tanaka@northwind.example") == 1
-    assert len(recipients(stack)) == 6
+    assert len([r for r in recipients(stack) if r != MEMBER]) == 6
+    # and the member was told once that Mei's address was missing
+    (notice,) = member_notices(stack)
+    assert str(notice["Subject"]).startswith("1 person to complete") and "- Mei Tanaka" in plain_text(notice)

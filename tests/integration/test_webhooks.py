@@ -16,6 +16,8 @@ from tests.helpers import steps_of
 
 SAMPLES = Path(__file__).resolve().parents[2] / "events" / "webhooks"
 ALL = sorted(SOURCES)
+ACCEPTED = {"status": "accepted", "rejections_queued": 1, "playbooks_started": 0}
+HELD_FOR_CONFIRMATION = {"status": "kept_unmatched", "held_reason": "awaiting_decision"}
 
 
 def sample(source: str, kind: str) -> tuple[dict[str, str], bytes]:
@@ -89,12 +91,13 @@ def test_a_valid_rejection_starts_exactly_one_playbook_and_a_redelivery_starts_n
     status, body = post(stack, source, "rejected")
     # Lever does not sign the body: its rejection waits for the candidate's confirmation
     if source == "lever":
-        assert status == 200 and body == {"status": "kept_unmatched"}
+        assert status == 200 and body == {"status": "kept_unmatched", "held_reason": "awaiting_decision"}
         stack.pump()
         assert playbooks(stack) == 0
         assert start_held(stack, cid) == "accepted"  # the member confirms it
     else:
-        assert status == SOURCES[source].SUCCESS_STATUS and body == {"status": "accepted"}
+        # put on the bus, not started yet: the start is asynchronous and the answer says so
+        assert status == SOURCES[source].SUCCESS_STATUS and body == ACCEPTED
     stack.pump()
     status, body = post(stack, source, "rejected")
     assert status == SOURCES[source].SUCCESS_STATUS and body == {"status": "duplicate"}
@@ -155,7 +158,8 @@ def test_a_bad_or_missing_signature_or_a_tampered_body_gets_401_and_leaves_no_tr
 @pytest.mark.parametrize("source", ALL)
 def test_an_unmatched_rejection_is_kept_and_starts_when_the_member_decides_to(stack, source: str) -> None:  # type: ignore[no-untyped-def]
     status, body = post(stack, source, "rejected")
-    assert status == SOURCES[source].SUCCESS_STATUS and body == {"status": "kept_unmatched"}
+    assert status == SOURCES[source].SUCCESS_STATUS and body["status"] == "kept_unmatched"
+    assert body["held_reason"] == ("awaiting_decision" if source == "lever" else "unmatched")
     stack.pump()
     assert playbooks(stack) == 0
     cid, aid = register_for(stack, source)  # registering releases nothing...
@@ -208,7 +212,7 @@ def test_an_event_is_not_lost_when_the_bus_fails_the_ats_is_asked_to_retry(stack
     monkeypatch.setattr(container.publisher, "publish", broken)
     assert post(stack, "greenhouse", "rejected")[0] == 503
     monkeypatch.undo()
-    assert post(stack, "greenhouse", "rejected") == (200, {"status": "accepted"})
+    assert post(stack, "greenhouse", "rejected") == (200, ACCEPTED)
 
 
 @pytest.mark.parametrize("source", [*ALL, "unknown"])
@@ -273,7 +277,7 @@ def test_a_lever_rejection_confirmed_by_lever_api_starts_the_playbook_and_a_deni
     intake = stack._container(stack.functions["ReceiveWebhookFunction"]).intake
     # Lever says the opportunity is not archived: the body lied, nothing starts
     intake.confirm_unsigned = LeverEnricher("lever-key", fetch=lever_api(archived=False)).confirm
-    assert post(stack, "lever", "rejected") == (200, {"status": "kept_unmatched"})
+    assert post(stack, "lever", "rejected") == (200, HELD_FOR_CONFIRMATION)
     stack.pump()
     assert playbooks(stack) == 0 and asked == [
         f"https://api.lever.co/v1/opportunities/{aid.removeprefix('lever:')}"
@@ -281,13 +285,13 @@ def test_a_lever_rejection_confirmed_by_lever_api_starts_the_playbook_and_a_deni
     # Lever says it is archived, but as "Hired": no rejection (finding 15), still held
     intake.confirm_unsigned = LeverEnricher("lever-key", fetch=lever_api(True, "hired")).confirm
     forget_deliveries(stack)  # Lever re-sends the delivery later: as a new one
-    assert post(stack, "lever", "rejected") == (200, {"status": "kept_unmatched"})
+    assert post(stack, "lever", "rejected") == (200, HELD_FOR_CONFIRMATION)
     stack.pump()
     assert playbooks(stack) == 0 and asked[-1].endswith("/archive_reasons/reason-1")
     # Lever confirms it: the (new) rejection starts the playbook
     intake.confirm_unsigned = LeverEnricher("lever-key", fetch=lever_api(archived=True)).confirm
     forget_deliveries(stack)
-    assert post(stack, "lever", "rejected") == (200, {"status": "accepted"})
+    assert post(stack, "lever", "rejected") == (200, ACCEPTED)
     stack.pump()
     assert playbooks(stack) == 1 and steps_of(stack, cid, aid)
 

@@ -183,7 +183,7 @@ def test_a_kept_event_whose_replay_fails_to_publish_is_still_kept_and_replays_la
     with local_stack() as stack:
         # Given a rejection for a candidate not registered yet: kept, and waiting for the member
         status, body = deliver(stack)
-        assert (status, body) == (200, {"status": "kept_unmatched"})
+        assert (status, body) == (200, {"status": "kept_unmatched", "held_reason": "unmatched"})
         register(stack)
         stack.pump()
 

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import NOW
 from tests.helpers import load_event
-from tests.reliability.support import account, all_steps, local_stack, ok, run_through, states
+from tests.reliability.support import account, all_steps, local_stack, mails, ok, run_through, states
 
 pytestmark = pytest.mark.reliability
 
@@ -157,3 +157,84 @@ def test_a_person_named_without_an_address_gets_their_notes_once_the_address_is_
             stack,
         )
         assert final.get("sent") == PLAYBOOK
+
+
+def test_a_rejection_delivered_before_the_reopen_that_precedes_it_starts_its_own_generation(
+    table: Any,
+) -> None:
+    # Given reject#1 (day 0), a re-open (day 1) and reject#2 (day 2), where reject#2 is delivered
+    # before the re-open (out of order). When everything has arrived and run through,
+    # Then reject#2's generation sends its notes once and reject#1's are cancelled.
+    with local_stack() as stack:
+        register(stack)
+        reject(stack)
+        stack.traveller.move_to(NOW + timedelta(days=2))
+        reject(stack, rejected_at=(NOW + timedelta(days=2)).isoformat())
+        waiting = json.loads(stack.http("GET", f"{APP}/timeline")[2])["waiting"]
+        assert waiting is not None and waiting["state"] == "waiting_for_reopen"
+        reopen(stack, occurred_at=(NOW + timedelta(days=1)).isoformat())
+        run_through(stack, NOW + timedelta(days=130))
+        final = _row(
+            table,
+            "gap: reject#2 delivered before the re-open that precedes it",
+            "2 rejections, 1 re-open, 130 days",
+            "out-of-order delivery",
+            PLAYBOOK,
+            stack,
+        )
+        assert final == {"sent": PLAYBOOK, "cancelled": PLAYBOOK, "skipped": 4}
+
+
+def test_the_member_is_told_once_of_a_rejection_with_nobody_to_write_to(table: Any) -> None:
+    # Given a rejection with nobody to write to, delivered three times (an ATS retrying)
+    with local_stack() as stack:
+        register(stack, contacts=[])
+        for _ in range(3):
+            reject(stack)
+        stack.tick()
+        stack.pump()
+        # When the member adds the contacts and everything runs through
+        ok(stack.http("PUT", APP, body=json.loads(load_event("api/put_application.json")["body"])))
+        stack.pump()
+        run_through(stack, NOW + timedelta(days=130))
+        final = _row(
+            table,
+            "item 1: needs contacts, told once (1 notice), contacts added",
+            "1 rejection delivered 3 times, 130 days",
+            "no contacts at the rejection",
+            PLAYBOOK,
+            stack,
+        )
+        assert final.get("sent") == PLAYBOOK
+        assert [m.subject for m in member_notices(stack)] == [
+            "Nobody to write to yet: Staff Platform Engineer at Northwind Data"
+        ]
+
+
+def test_review_mode_lapses_reach_the_member_as_one_summary_a_day(table: Any) -> None:
+    # Given review mode and a member who approves nothing: 3 thank-yous lapse on day 3, Grace's
+    # resource on day 10, the two check-ins on day 100: three summaries, never one per step
+    with local_stack() as stack:
+        body = json.loads(load_event("api/put_candidate.json")["body"])
+        ok(stack.http("PUT", ADA, body={**body, "mode": "review"}))
+        ok(stack.http("PUT", APP, body=json.loads(load_event("api/put_application.json")["body"])))
+        reject(stack)
+        run_through(stack, NOW + timedelta(days=130))
+        final = _row(
+            table,
+            "item 2: review mode, nothing approved (3 summaries for 6 lapses)",
+            "1 application, 130 days",
+            "no approvals",
+            0,
+            stack,
+        )
+        assert final == {"lapsed": PLAYBOOK, "skipped": 2}
+        assert [m.subject for m in member_notices(stack)] == [
+            "3 notes not sent: Staff Platform Engineer at Northwind Data",
+            "1 note not sent: Staff Platform Engineer at Northwind Data",
+            "2 notes not sent: Staff Platform Engineer at Northwind Data",
+        ]
+
+
+def member_notices(stack: Any) -> list[Any]:
+    return [m for m in mails(stack) if m.is_draft and not m.subject.startswith("Draft")]

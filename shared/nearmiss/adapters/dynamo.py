@@ -6,6 +6,9 @@ Items (pk / sk):
     APP#<candidate>#<application>    PLAYBOOK                the newest generation, written with its steps
     APP#<candidate>#<application>    STOP                    newest stop (re-open, hire, cancel)
     APP#<candidate>#<application>    HELD                    a rejection with nobody to write to yet
+    APP#<candidate>#<application>    WAIT#<rejected at>      a rejection waiting for the re-open before it
+    APP#<candidate>#<application>    NOTICE#<kind>#<key>     an email to the member (needs contacts, people
+                                                             to complete, the day's summary of what lapsed)
     APP#<candidate>#<application>    STEP#<step id>          one (application, recipient, step)
     RCPT#<recipient key>             BLOCK#ALL               bounce / complaint: nobody writes again
     RCPT#<recipient key>             BLOCK#CAND#<candidate>  asked this candidate to stop, or replied
@@ -34,16 +37,19 @@ from typing import TYPE_CHECKING, Any
 
 from nearmiss.domain.events import ApplicationRejected
 from nearmiss.domain.models import Application, Candidate
+from nearmiss.domain.notices import next_summary_slot
 from nearmiss.domain.playbook import recipient_key
-from nearmiss.domain.records import PlaybookRecord, StepRecord
+from nearmiss.domain.records import Due, Notice, NoticeEntry, NoticeState, PlaybookRecord, StepRecord
 from nearmiss.service.ports import (
     ClaimOutcome,
     CreateOutcome,
+    HeldRejection,
     InboundRecord,
     LinkGeneration,
     LookupTaken,
     ReplyRoute,
     Suppression,
+    Waiting,
 )
 
 if TYPE_CHECKING:
@@ -70,6 +76,12 @@ def _iso(instant: datetime) -> str:
 def due_shard(step: StepRecord, shards: int) -> int:
     """The due-index shard of a step: stable, and even across shards."""
     key = f"{step.candidate_id}#{step.application_id}#{step.step_id}".encode()
+    return zlib.crc32(key) % shards
+
+
+def notice_shard(notice: Notice, shards: int) -> int:
+    """The due-index shard of a notice: beside the steps, so the dispatcher's queries find both."""
+    key = f"{notice.candidate_id}#{notice.application_id}#NOTICE#{notice.notice_id}".encode()
     return zlib.crc32(key) % shards
 
 
@@ -327,7 +339,9 @@ class DynamoStore:
         return candidate, application
 
     # ---- playbooks -------------------------------------------------------------------------
-    def create_playbook(self, playbook: PlaybookRecord, steps: Sequence[StepRecord]) -> CreateOutcome:
+    def create_playbook(
+        self, playbook: PlaybookRecord, steps: Sequence[StepRecord], notices: Sequence[Notice] = ()
+    ) -> CreateOutcome:
         pk = self._app_pk(playbook.candidate_id, playbook.application_id)
         marker = self._doc_item(pk, "PLAYBOOK", "playbook", playbook.model_dump_json(), playbook.started_at)
         marker["generation"] = {"N": str(playbook.generation)}
@@ -358,6 +372,8 @@ class DynamoStore:
                 }
             )
         items += [{"Put": {"TableName": self.table, "Item": self._step_item(s)}} for s in steps]
+        # The member's notices of this generation (people to complete): written with it, or not at all.
+        items += [{"Put": {"TableName": self.table, "Item": self._notice_item(n)}} for n in notices]
         try:
             self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
         except self.client.exceptions.TransactionCanceledException as exc:
@@ -409,14 +425,153 @@ class DynamoStore:
         item["at"] = _s(_iso(at))
         self.client.put_item(TableName=self.table, Item=item)
 
-    def held_rejection(self, candidate_id: str, application_id: str) -> ApplicationRejected | None:
+    def held_rejection(self, candidate_id: str, application_id: str) -> HeldRejection | None:
         key = {"pk": _s(self._app_pk(candidate_id, application_id)), "sk": _s("HELD")}
         got = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True)
-        return ApplicationRejected.model_validate_json(got["Item"]["doc"]["S"]) if "Item" in got else None
+        if "Item" not in got:
+            return None
+        item = got["Item"]
+        since = datetime.strptime(item["at"]["S"], ISO).replace(tzinfo=UTC) if "at" in item else None
+        rejection = ApplicationRejected.model_validate_json(item["doc"]["S"])
+        # Only contacts hold this item (held before the reason was a code, it was a sentence).
+        return HeldRejection(rejection, Waiting.NEEDS_CONTACTS, since or rejection.rejected_at)
 
     def release_rejection(self, candidate_id: str, application_id: str) -> None:
         key = {"pk": _s(self._app_pk(candidate_id, application_id)), "sk": _s("HELD")}
         self.client.delete_item(TableName=self.table, Key=key)
+
+    def wait_for_reopen(self, rejection: ApplicationRejected, at: datetime) -> None:
+        item = self._doc_item(
+            self._app_pk(rejection.candidate_id, rejection.application_id),
+            f"WAIT#{_iso(rejection.rejected_at)}",
+            "waiting-rejection",
+            rejection.model_dump_json(),
+            at,
+        )
+        item["at"] = _s(_iso(at))
+        self.client.put_item(TableName=self.table, Item=item)
+
+    def waiting_rejections(self, candidate_id: str, application_id: str) -> list[ApplicationRejected]:
+        items = self._query_all(self._app_pk(candidate_id, application_id), "WAIT#")
+        return [ApplicationRejected.model_validate_json(i["doc"]["S"]) for i in items]  # sk order: time
+
+    def release_waiting(self, candidate_id: str, application_id: str, rejected_at: datetime) -> None:
+        key = {"pk": _s(self._app_pk(candidate_id, application_id)), "sk": _s(f"WAIT#{_iso(rejected_at)}")}
+        self.client.delete_item(TableName=self.table, Key=key)
+
+    # ---- notices to the member ---------------------------------------------------------------
+    def _notice_key(self, notice: Notice) -> dict[str, Any]:
+        return {
+            "pk": _s(self._app_pk(notice.candidate_id, notice.application_id)),
+            "sk": _s(f"NOTICE#{notice.notice_id}"),
+        }
+
+    def _notice_item(self, notice: Notice) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            **self._notice_key(notice),
+            "kind": _s("notice"),
+            "state": _s(notice.state.value),
+            "version": {"N": str(notice.version)},
+            "doc": _s(notice.model_copy(update={"entries": ()}).model_dump_json()),
+            "expires_at_epoch": self._expiry(notice.created_at),
+        }
+        if notice.entries:  # a set may not be empty
+            item["entries"] = {"SS": [e.model_dump_json() for e in notice.entries]}
+        if notice.due_at is not None:
+            item["due_shard"] = _s(f"DUE#{notice_shard(notice, self.shards)}")
+            item["due_at"] = _s(_iso(notice.due_at))
+        return item
+
+    @staticmethod
+    def _notice_from(item: dict[str, Any]) -> Notice:
+        notice = Notice.model_validate_json(item["doc"]["S"])
+        entries = sorted(
+            (NoticeEntry.model_validate_json(e) for e in item.get("entries", {}).get("SS", [])),
+            key=lambda e: (e.recipient, e.step_id),
+        )
+        due = item.get("due_at", {}).get("S")
+        return notice.model_copy(
+            update={
+                "state": NoticeState(item["state"]["S"]),
+                "version": int(item["version"]["N"]),
+                "entries": tuple(entries),
+                "due_at": datetime.strptime(due, ISO).replace(tzinfo=UTC) if due else None,
+            }
+        )
+
+    def add_notice(self, notice: Notice) -> bool:
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item=self._notice_item(notice),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def add_to_summary(self, notice: Notice) -> Notice:
+        """One UpdateItem (two when the day's summary went out already): the entries are a string
+        set, so an entry added twice (a retried run) is one entry; `version` counts every addition,
+        so a claim read before it fails and the fuller summary goes next run."""
+        assert notice.entries, "a summary entry is needed (a set may not be empty)"
+        slot = notice
+        for _ in range(3):  # the day's, else the next day's (the one after only if a clock went back)
+            empty = slot.model_copy(update={"entries": (), "state": NoticeState.PENDING, "version": 0})
+            assert slot.due_at is not None
+            try:
+                got = self.client.update_item(
+                    TableName=self.table,
+                    Key=self._notice_key(slot),
+                    UpdateExpression="SET #doc = if_not_exists(#doc, :doc), "
+                    "#state = if_not_exists(#state, :pending), #due = if_not_exists(#due, :due), "
+                    "#shard = if_not_exists(#shard, :shard), #kind = :kind, "
+                    "#exp = if_not_exists(#exp, :exp) ADD #entries :entries, #version :one",
+                    ConditionExpression="attribute_not_exists(pk) OR #state = :pending",
+                    ExpressionAttributeNames={
+                        "#doc": "doc",
+                        "#state": "state",
+                        "#due": "due_at",
+                        "#shard": "due_shard",
+                        "#kind": "kind",
+                        "#exp": "expires_at_epoch",
+                        "#entries": "entries",
+                        "#version": "version",
+                    },
+                    ExpressionAttributeValues={
+                        ":doc": _s(empty.model_dump_json()),
+                        ":pending": _s(NoticeState.PENDING.value),
+                        ":due": _s(_iso(slot.due_at)),
+                        ":shard": _s(f"DUE#{notice_shard(slot, self.shards)}"),
+                        ":kind": _s("notice"),
+                        ":exp": self._expiry(slot.created_at),
+                        ":entries": {"SS": [e.model_dump_json() for e in notice.entries]},
+                        ":one": {"N": "1"},
+                    },
+                    ReturnValues="ALL_NEW",
+                )
+            except self.client.exceptions.ConditionalCheckFailedException:
+                slot = next_summary_slot(slot)
+                continue
+            return self._notice_from(got["Attributes"])
+        raise RuntimeError("no summary slot was free in three days")
+
+    def replace_notice(self, old: Notice, new: Notice) -> bool:
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item=self._notice_item(new),
+                ConditionExpression="#v = :v",
+                ExpressionAttributeNames={"#v": "version"},
+                ExpressionAttributeValues={":v": {"N": str(old.version)}},
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def list_notices(self, candidate_id: str, application_id: str) -> list[Notice]:
+        items = self._query_all(self._app_pk(candidate_id, application_id), "NOTICE#")
+        return [self._notice_from(i) for i in items]
 
     def list_steps(self, candidate_id: str, application_id: str) -> list[StepRecord]:
         return [
@@ -428,10 +583,11 @@ class DynamoStore:
         got = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True)
         return self._step_from(got["Item"]) if "Item" in got else None
 
-    def due_steps(self, now: datetime, limit: int, *, shard: int | None = None) -> list[StepRecord]:
-        """Up to `limit` steps due at `now`: one Query per shard (or only `shard`), each for its share
-        of the limit; shards that had more are asked again for what the others left unused."""
-        due: list[StepRecord] = []
+    def due_steps(self, now: datetime, limit: int, *, shard: int | None = None) -> list[Due]:
+        """Up to `limit` steps (and notices) due at `now`: one Query per shard (or only `shard`), each
+        for its share of the limit; shards that had more are asked again for what the others left
+        unused. Notices share the index: the dispatcher finds them with no query of their own."""
+        due: list[Due] = []
         shards = range(self.shards) if shard is None else [shard]
         cursors: dict[int, dict[str, Any] | None] = dict.fromkeys(shards)  # None: from the start
         while cursors and len(due) < limit:
@@ -441,7 +597,10 @@ class DynamoStore:
                 if cursors[n] is not None:
                     kwargs["ExclusiveStartKey"] = cursors[n]
                 page = self.client.query(**kwargs)
-                due += [self._step_from(i) for i in page["Items"]]
+                due += [
+                    self._notice_from(i) if i["sk"]["S"].startswith("NOTICE#") else self._step_from(i)
+                    for i in page["Items"]
+                ]
                 if "LastEvaluatedKey" in page:
                     cursors[n] = page["LastEvaluatedKey"]
                 else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -100,3 +101,70 @@ class PlaybookRecord(BaseModel):
     # Written already cancelled: a stop newer than the rejection arrived first. Such a playbook is
     # created without checking the stop marker again (the stop is the reason it exists this way).
     stopped_first: bool = False
+
+
+class NoticeKind(StrEnum):
+    """What the member is told about, by email (from the platform, never to the hiring side)."""
+
+    NEEDS_CONTACTS = "needs_contacts"  # a rejection waits: nobody to write to yet
+    TO_COMPLETE = "to_complete"  # people the ATS named without an address: their notes wait for it
+    SUMMARY = "summary"  # what lapsed or was too late, batched: one per application per day at most
+
+
+class NoticeState(StrEnum):
+    PENDING = "pending"  # due at `due_at`; a summary still takes entries
+    SENDING = "sending"  # claimed: at most once, so an answer that never came leaves it here
+    SENT = "sent"
+    FAILED = "failed"  # could not be sent, with the reason
+
+
+class NoticeEntry(BaseModel):
+    """One step a summary reports: whose, which, and why it did not go."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    step_id: str
+    kind: StepKind
+    recipient: str
+    role: str
+    state: StepState
+    reason: str | None = None
+
+
+class Notice(BaseModel):
+    """One email to the member about an application. Its key makes it idempotent: one per held
+    rejection (needs contacts), one per generation (to complete), one per day (summary)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    candidate_id: str
+    application_id: str
+    kind: NoticeKind
+    key: str  # the held rejection's instant, the generation, or the summary's day
+    member: Sender  # the member's own sending identity: their address comes from it (notices.member_address)
+    company: str
+    job_title: str
+    rejected_at: datetime | None = None
+    names: tuple[str, ...] = ()  # to complete: the people named without an address
+    entries: tuple[NoticeEntry, ...] = ()  # summary: what lapsed or was too late
+    state: NoticeState = NoticeState.PENDING
+    version: int = 0
+    due_at: datetime | None = None
+    created_at: datetime
+    attempts: int = 0
+    reason: str | None = None
+    message_id: str | None = None
+    sent_at: datetime | None = None
+
+    @property
+    def notice_id(self) -> str:
+        return f"{self.kind.value}#{self.key}"
+
+    def moved(self, state: NoticeState, *, due_at: datetime | None, **changes: Any) -> Notice:
+        return self.model_copy(
+            update={"state": state, "due_at": due_at, "version": self.version + 1, **changes}
+        )
+
+
+# What the dispatcher finds due: a step to send, draft or lapse, or a notice to the member.
+Due = StepRecord | Notice

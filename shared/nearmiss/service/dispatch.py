@@ -52,12 +52,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from nearmiss.domain import compose
+from nearmiss.domain import notices as notice_rules
 from nearmiss.domain.compose import OutgoingMessage
 from nearmiss.domain.models import StepState
-from nearmiss.domain.records import StepRecord
+from nearmiss.domain.records import Due, Notice, NoticeState, StepRecord
 from nearmiss.domain.timing import next_send_instant
 from nearmiss.observability import logger
 from nearmiss.service.links import Links
+from nearmiss.service.notices import compose_notice, member_address
 from nearmiss.service.pacing import RateLimiter
 from nearmiss.service.ports import (
     ClaimOutcome,
@@ -201,6 +203,10 @@ class Dispatcher:
         self.shard_runs = shard_runs
         self._limiter = self._pace(self.settings.max_send_rate)
         self._capacity_until: datetime | None = None  # set when SES says the account is out of capacity
+        # Steps this batch lapsed or found too late, per application: one summary entry write each
+        # (an UpdateItem per application, not per step) once the batch is done.
+        self._unsent: dict[tuple[str, str], list[StepRecord]] = {}
+        self._unsent_lock = threading.Lock()
 
     def _pace(self, rate: float) -> RateLimiter:
         return RateLimiter(rate, monotonic=self._monotonic, sleep=self._sleep)
@@ -277,12 +283,13 @@ class Dispatcher:
         return report
 
     def _work(
-        self, due: Iterable[StepRecord], now: datetime, time_left: Callable[[], float] | None
+        self, due: Iterable[Due], now: datetime, time_left: Callable[[], float] | None
     ) -> DispatchReport:
-        """Handle `due` on up to `concurrency` threads; each step in one thread, start to end."""
+        """Handle `due` on up to `concurrency` threads; each step in one thread, start to end. Then
+        what lapsed or was too late goes to the member's summary, one write per application."""
         report = DispatchReport()
 
-        def one(step: StepRecord) -> str:
+        def one(step: Due) -> str:
             if time_left is not None and time_left() < STOP_MARGIN:
                 return "deferred_to_next_run"
             # Paced where a step starts, not where it sends: a thread waits for its slot holding
@@ -294,14 +301,35 @@ class Dispatcher:
             try:
                 return self.handle(step, now)
             except Exception:  # one step's trouble (a throttled table) must not hold up the others
-                logger.exception("step not handled", extra={"step_id": step.step_id})
+                name = step.notice_id if isinstance(step, Notice) else step.step_id
+                logger.exception("step not handled", extra={"step_id": name})
                 return "error"
 
         for outcome in self._map(one, list(due), max(1, self.settings.concurrency)):
             report.add(outcome)
+        self._summarise(now, report)
         return report
 
-    def _map(self, handle: Callable[[StepRecord], str], due: list[StepRecord], workers: int) -> list[str]:
+    def _unsendable(self, step: StepRecord) -> None:
+        """Remember a step this batch lapsed or found too late, for the member's summary."""
+        with self._unsent_lock:
+            self._unsent.setdefault((step.candidate_id, step.application_id), []).append(step)
+
+    def _summarise(self, now: datetime, report: DispatchReport) -> None:
+        """One summary write per application with steps that lapsed or were too late (the day's
+        summary is sent SUMMARY_DELAY after its first entry, so a day's lapses go in one email).
+        A crash before this write leaves those steps out of the summary, never out of the timeline."""
+        with self._unsent_lock:
+            unsent, self._unsent = self._unsent, {}
+        for steps in unsent.values():
+            try:
+                self.store.add_to_summary(notice_rules.summary(steps, now=now))
+                report.add("summary_entries")
+            except Exception:  # the notes' own outcomes are recorded; the summary is told, not retried
+                logger.exception("summary not recorded", extra={"application_id": steps[0].application_id})
+                report.add("summary_error")
+
+    def _map(self, handle: Callable[[Due], str], due: list[Due], workers: int) -> list[str]:
         """`handle` over `due` on `workers` threads, outcomes in order; returns when all are done.
         (bench/dispatch_rate.py runs the same on simulated threads and a simulated clock.)"""
         if workers == 1 or len(due) <= 1:
@@ -309,14 +337,19 @@ class Dispatcher:
         with ThreadPoolExecutor(max_workers=min(workers, len(due)), thread_name_prefix="send") as pool:
             return list(pool.map(handle, due))
 
-    def handle(self, step: StepRecord, now: datetime) -> str:
+    def handle(self, step: Due, now: datetime) -> str:
+        if isinstance(step, Notice):
+            return self._send_notice(step, now)
         state = step.state
         if state.is_pending and step.latest_at is not None and now > step.latest_at:
             # Held, retried or moved past its latest useful moment: never sent late.
             late = step.moved(
                 StepState.TOO_LATE, now=now, due_at=None, reason="too late: past its latest useful moment"
             )
-            return "too_late" if self.store.replace_step(step, late) else "lost_race"
+            if not self.store.replace_step(step, late):
+                return "lost_race"
+            self._unsendable(late)
+            return "too_late"
         if state is StepState.AWAITING_APPROVAL:
             return self._lapse(step, now)
         if state is StepState.SENDING:
@@ -330,7 +363,39 @@ class Dispatcher:
     # ---- the transitions ---------------------------------------------------------------------
     def _lapse(self, step: StepRecord, now: datetime) -> str:
         lapsed = step.moved(StepState.LAPSED, now=now, due_at=None, reason="no approval before it expired")
-        return "lapsed" if self.store.replace_step(step, lapsed) else "lost_race"
+        if not self.store.replace_step(step, lapsed):
+            return "lost_race"
+        self._unsendable(lapsed)
+        return "lapsed"
+
+    def _send_notice(self, notice: Notice, now: datetime) -> str:
+        """A notice to the member: claimed (one write), sent, recorded. At most once: an answer
+        that never came leaves it `sending`, as a draft whose outcome is unknown; a transient
+        failure tries again later, up to max_attempts."""
+        claimed = notice.moved(NoticeState.SENDING, due_at=None)
+        if not self.store.replace_notice(notice, claimed):
+            return "lost_race"  # another run, or an entry added since it was read: the fuller one goes next
+        outgoing = compose_notice(
+            notice,
+            timeline_url=self.links.timeline(notice.candidate_id, notice.application_id, now=now),
+            platform_address=self.platform_address,
+        )
+        try:
+            message_id = self._deliver(outgoing)
+        except SendError as exc:
+            if exc.failure is SendFailure.UNKNOWN:
+                return "notice_outcome_unknown"
+            attempts = notice.attempts + 1
+            if exc.failure is SendFailure.PERMANENT or attempts >= self.settings.max_attempts:
+                failed = claimed.moved(NoticeState.FAILED, due_at=None, attempts=attempts, reason=exc.reason)
+                return "notice_failed" if self.store.replace_notice(claimed, failed) else "lost_race"
+            retry_at = now + (exc.retry_after or backoff(attempts))
+            retry = claimed.moved(
+                NoticeState.PENDING, due_at=retry_at, attempts=attempts, reason=f"retrying: {exc.reason}"
+            )
+            return "notice_retry_scheduled" if self.store.replace_notice(claimed, retry) else "lost_race"
+        sent = claimed.moved(NoticeState.SENT, due_at=None, message_id=message_id, sent_at=now, reason=None)
+        return "notice_sent" if self.store.replace_notice(claimed, sent) else "sent_but_unrecorded"
 
     def _expired_claim(self, step: StepRecord, now: datetime) -> str:
         review = step.moved(
@@ -365,7 +430,7 @@ class Dispatcher:
         )
         outgoing = OutgoingMessage(
             to_name=step.sender.name,
-            to_address=step.sender.reply_to or step.sender.address,
+            to_address=member_address(step.sender),
             from_name="Near Miss",
             from_address=self.platform_address,
             reply_to=None,

@@ -22,6 +22,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Protocol
 
 from pydantic import ValidationError
@@ -73,6 +74,26 @@ class IntakeStore(Protocol):
         ...
 
 
+# Why an event is kept, as a code the answers count by (HeldEvent.reason says it in words).
+UNMATCHED = "no registered candidate matches this event"
+UNREGISTERED = "the candidate has not registered this application (company or job unknown)"
+ANOTHER_MEMBERS = "the ATS application id is registered to another member"
+OUT_OF_RANGE = "cannot be started: its date is out of range with your settings"
+
+
+def held_reason_code(reason: str) -> str:
+    """unmatched, unregistered_application, awaiting_decision (held until the member confirms it),
+    another_member, out_of_range; `other` for a reason kept before these codes existed."""
+    if reason.startswith("held:"):
+        return "awaiting_decision"
+    return {
+        UNMATCHED: "unmatched",
+        UNREGISTERED: "unregistered_application",
+        ANOTHER_MEMBERS: "another_member",
+        OUT_OF_RANGE: "out_of_range",
+    }.get(reason, "other")
+
+
 @dataclass(frozen=True)
 class HeldEvent:
     """An event kept for a member until they decide on it: what they need to recognise it."""
@@ -84,6 +105,7 @@ class HeldEvent:
     job_title: str | None
     occurred_at: str | None
     reason: str
+    reason_code: str = "other"  # held_reason_code(reason)
 
 
 def held_id(dedupe_key: str) -> str:
@@ -164,7 +186,8 @@ class Intake:
         try:
             # Any other exception (the bus or the table failed) removes the record, so the ATS's
             # retry is not taken for a duplicate; the caller answers 503.
-            outcome = self.deliveries.once(parsed.dedupe_key, lambda: self.route(parsed, now=now))
+            why: list[str] = []  # the code of the reason it was kept, if it was
+            outcome = self.deliveries.once(parsed.dedupe_key, lambda: self.route(parsed, now=now, why=why))
         except DeliveryInProgressError:
             return WebhookAnswer(503, {"error": "this event is being recorded right now; please retry"})
         except (ValidationError, OverflowError) as exc:
@@ -176,21 +199,41 @@ class Intake:
             return WebhookAnswer(400, {"error": f"{field}: out of the range Near Miss accepts"})
         if outcome is None:
             return WebhookAnswer(ok, {"status": "duplicate"})
-        return WebhookAnswer(ok, {"status": outcome})
+        return WebhookAnswer(ok, self._report(outcome, parsed, why))
+
+    @staticmethod
+    def _report(outcome: str, parsed: Parsed, why: list[str]) -> dict[str, Any]:
+        """The answer's body: what happened to this one event, never more. Accepted means put on
+        the bus (a rejection starts its playbook, or waits, within seconds: not started yet);
+        kept says why, as a code. Nothing about the member's other events: the ATS reads this."""
+        body: dict[str, Any] = {"status": outcome}
+        if outcome == "accepted" and parsed.kind == "rejected":
+            body["rejections_queued"] = 0 if parsed.withdrawn else 1
+            body["playbooks_started"] = 0  # the start is asynchronous: see the member's timeline
+        elif outcome == "kept_unmatched":
+            body["held_reason"] = why[0] if why else "other"
+        return body
 
     # ---- after the answer is decided: which candidate, which application -------------------------
     def route(
-        self, parsed: Parsed, *, now: datetime, confirmed: bool = False, only_for: str | None = None
+        self,
+        parsed: Parsed,
+        *,
+        now: datetime,
+        confirmed: bool = False,
+        only_for: str | None = None,
+        why: list[str] | None = None,
     ) -> str:
         """Publish the canonical event, or keep it for later; returns what happened.
 
         `confirmed`: the member started this held event themselves, which is their consent even
         where the ATS said not to email them. `only_for`: the member who decided; the event goes
-        to nobody else.
+        to nobody else. `why`: gets the code of the reason, when the event is kept.
         """
+        keep = partial(self._keep, now=now, why=why)
         if not parsed.can_email and not confirmed:
             reason = "held: the ATS says this candidate may not be emailed; start it (held events) to confirm"
-            return self._keep(parsed, reason, now)
+            return keep(parsed, reason)
         if parsed.needs_enrichment and self.confirm_unsigned is not None:
             checked = self.confirm_unsigned(parsed)
             if checked is not None:
@@ -200,9 +243,7 @@ class Intake:
             # window could carry another opportunity. A forged stop only cancels notes (the safe side);
             # a forged rejection would send them, so it waits for the candidate to confirm it
             # (starting it from their held events) until the opportunity is re-read from Lever's API.
-            return self._keep(
-                parsed, "held: unsigned body (Lever); start it from your held events to confirm", now
-            )
+            return keep(parsed, "held: unsigned body (Lever); start it from your held events to confirm")
         found = (
             self.store.find_application_by_ats_id(parsed.ats_application_id)
             if parsed.ats_application_id
@@ -213,27 +254,27 @@ class Intake:
             if candidate_id is not None and parsed.ats_application_id:
                 found = (candidate_id, parsed.ats_application_id)
         if found is None:
-            return self._keep(parsed, "no registered candidate matches this event", now)
+            return keep(parsed, UNMATCHED)
         if only_for is not None and found[0] != only_for:  # the member decided on an event not theirs
-            return self._keep(parsed, "the ATS application id is registered to another member", now)
+            return keep(parsed, ANOTHER_MEMBERS)
         candidate, application = self.store.load(*found)
         if candidate is None:
-            return self._keep(parsed, "no registered candidate matches this event", now)
+            return keep(parsed, UNMATCHED)
         if application is None:
             application = self._application_from(parsed, candidate)
             if application is None:
-                return self._keep(
-                    parsed, "the candidate has not registered this application (company or job unknown)", now
-                )
+                return keep(parsed, UNREGISTERED)
             try:
                 self.store.put_application(application)
             except LookupTaken:  # another member claimed this ATS id in the meantime: theirs, not ours
-                return self._keep(parsed, "the ATS application id is registered to another member", now)
+                return keep(parsed, ANOTHER_MEMBERS)
         event = self._event(parsed, candidate, application, now)
         self.publisher.publish([event], source=f"webhook.{parsed.source}")
         return "accepted"
 
-    def _keep(self, parsed: Parsed, reason: str, now: datetime) -> str:
+    def _keep(self, parsed: Parsed, reason: str, now: datetime, why: list[str] | None = None) -> str:
+        if why is not None:
+            why.append(held_reason_code(reason))
         keys = match_keys(parsed)
         if not keys:
             keys = [f"SOURCE#{parsed.source}"]
@@ -319,6 +360,7 @@ class Intake:
                     job_title=parsed.job_title,
                     occurred_at=parsed.occurred_at.isoformat() if parsed.occurred_at else None,
                     reason=reason,
+                    reason_code=held_reason_code(reason),
                 )
                 seen[dedupe_key] = (event, key, dedupe_key, parsed)
         return list(seen.values())
@@ -344,9 +386,7 @@ class Intake:
             except (ValidationError, OverflowError):
                 # It cannot become an event under the member's settings (a delay that pushes its
                 # date past 2100): kept again with the reason, never a 500, never lost.
-                return self._keep(
-                    parsed, "cannot be started: its date is out of range with your settings", now
-                )
+                return self._keep(parsed, OUT_OF_RANGE, now)
             if outcome != "kept_unmatched":  # kept again: the same item, with its new reason
                 self.store.take_held(key, dedupe_key)
             return outcome

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from nearmiss.domain import compose
+from nearmiss.domain import compose, notices
 from nearmiss.domain.events import ApplicationRejected, StopEvent
 from nearmiss.domain.feedback import SesEvent
-from nearmiss.domain.models import Application, Candidate, Contact, Mode, Step, StepState
+from nearmiss.domain.models import Application, Candidate, Contact, Mode, Step, StepKind, StepState
 from nearmiss.domain.playbook import plan, recipient_key
-from nearmiss.domain.records import PlaybookRecord, Sender, StepRecord
+from nearmiss.domain.records import NoticeKind, PlaybookRecord, Sender, StepRecord
 from nearmiss.domain.timing import next_send_instant
 from nearmiss.service.links import Decision, StepRef
-from nearmiss.service.ports import CreateOutcome, Identities, Store
+from nearmiss.service.ports import CreateOutcome, Identities, Store, Waiting
 
 
 class UnknownApplicationError(LookupError):
@@ -120,23 +120,26 @@ def plan_records(
     return [_record(candidate, application, s, sender, rejection, generation, panel) for s in steps]
 
 
-NEEDS_CONTACTS = "needs contacts: add the people you met, with their email addresses, to start the notes"
-
-
 def start_playbook(
     store: Store, rejection: ApplicationRejected, senders: SenderPolicy, *, now: datetime
 ) -> tuple[CreateOutcome, int]:
     """Write every step of the application's playbook generation, once.
 
     Idempotent: the playbook marker is written with the steps in one conditional transaction, so
-    the same rejection delivered twice (or fifty times at once) creates one playbook. A rejection
-    after a re-open (a stop newer than the current generation's rejection and older than this
-    one) starts the next generation, with its own steps; the marker's generation number is the
-    condition, so concurrent deliveries of it still create one. Any other rejection of an
-    application that has a playbook is a DUPLICATE. A stop that is newer than the rejection wins
-    even when it arrived first: the steps are then written as cancelled, so the timeline still
-    says what would have happened. A rejection with nobody to write to writes no playbook: it is
-    held (NEEDS_CONTACTS) until the application is saved with someone to write to.
+    the same rejection delivered twice (or fifty times at once) creates one playbook. Generations
+    follow the events' own times, not their arrival: a rejection after a re-open (a stop newer than
+    the current generation's rejection) starts the next generation, with its own steps; the
+    marker's generation number is the condition, so concurrent deliveries of it still create one.
+    A rejection newer than the current generation's with no stop after that one waits
+    (WAITING_FOR_REOPEN, visible in the timeline): the re-open between them may still be on its way,
+    and stop_playbook starts it when it comes. A rejection no newer than the current generation's
+    is a DUPLICATE (the same one again, or one a newer generation superseded). A stop that is newer
+    than the rejection wins even when it arrived first: the steps are then written as cancelled,
+    so the timeline still says what would have happened. A rejection with nobody to write to
+    writes no playbook: it is held (NEEDS_CONTACTS) until the application is saved with someone to
+    write to, and the member is told once (a notice keyed by the rejection). People named without
+    an address are told of once per generation (in the start transaction); steps too late already
+    go into the day's summary to the member.
     """
     if rejection.withdrawn:
         return CreateOutcome.DUPLICATE, 0
@@ -147,20 +150,35 @@ def start_playbook(
     generation = 1
     current = store.get_playbook(candidate.candidate_id, application.application_id)
     if current is not None:
+        if not current.rejected_at < rejection.rejected_at:
+            return CreateOutcome.DUPLICATE, 0
         # Stops only move forward (record_stop keeps the newest), so what is read here still holds
         # when the transaction runs; the marker's generation guards against a concurrent start.
         stopped_at = store.get_stop(candidate.candidate_id, application.application_id)
-        if stopped_at is None or not current.rejected_at < stopped_at < rejection.rejected_at:
-            return CreateOutcome.DUPLICATE, 0
+        if stopped_at is None or not current.rejected_at < stopped_at:
+            store.wait_for_reopen(rejection, now)
+            return CreateOutcome.WAITING_FOR_REOPEN, 0
+        # A stop after the current generation: this rejection's generation is next. If that stop
+        # is newer than this rejection too, the transaction says STOPPED and it is written cancelled.
         generation = current.generation + 1
-    records = plan_records(
-        candidate, application, rejection, senders.for_candidate(candidate), now=now, generation=generation
-    )
+    sender = senders.for_candidate(candidate)
+    records = plan_records(candidate, application, rejection, sender, now=now, generation=generation)
     if not any(r.state in (StepState.SCHEDULED, StepState.TOO_LATE) for r in records):
         # Nobody to write to (no one named, or no one with an address): a playbook now would be
         # an empty marker that answers every later start DUPLICATE. The rejection waits, visible
         # in the timeline, and saving the application with contacts starts it (api.put_application).
-        store.hold_rejection(rejection, NEEDS_CONTACTS, now)
+        # Held first, told after: a retry after a crash between them holds again and tells once.
+        store.hold_rejection(rejection, Waiting.NEEDS_CONTACTS.value, now)
+        store.add_notice(
+            notices.about_application(
+                NoticeKind.NEEDS_CONTACTS,
+                _iso_key(rejection.rejected_at),
+                application,
+                sender,
+                rejected_at=rejection.rejected_at,
+                now=now,
+            )
+        )
         return CreateOutcome.NEEDS_CONTACTS, 0
     playbook = PlaybookRecord(
         candidate_id=candidate.candidate_id,
@@ -173,7 +191,23 @@ def start_playbook(
         mode=candidate.mode,
         reason=rejection.reason,
     )
-    outcome = store.create_playbook(playbook, records)
+    unnamed = tuple(
+        r.recipient_name for r in records if r.kind is StepKind.THANK_YOU and r.recipient_address is None
+    )
+    told = []
+    if unnamed:  # told once per generation: the notice is written in the start transaction
+        told.append(
+            notices.about_application(
+                NoticeKind.TO_COMPLETE,
+                f"g{generation}",
+                application,
+                sender,
+                rejected_at=rejection.rejected_at,
+                now=now,
+                names=unnamed,
+            )
+        )
+    outcome = store.create_playbook(playbook, records, told)
     if outcome is not CreateOutcome.DUPLICATE:
         store.release_rejection(candidate.candidate_id, application.application_id)
     if outcome is CreateOutcome.STOPPED:
@@ -191,7 +225,16 @@ def start_playbook(
         outcome = store.create_playbook(playbook.model_copy(update={"stopped_first": True}), cancelled)
         return (CreateOutcome.STOPPED if outcome is CreateOutcome.CREATED else outcome), 0
     created = outcome is CreateOutcome.CREATED
+    too_late = [r for r in records if r.state is StepState.TOO_LATE]
+    if created and too_late:
+        # Not in the transaction (a summary is one item per day that many writers add to): a crash
+        # right here leaves these out of the member's summary; the timeline still shows each, too_late.
+        store.add_to_summary(notices.summary(too_late, now=now))
     return outcome, sum(1 for r in records if r.state is StepState.SCHEDULED) if created else 0
+
+
+def _iso_key(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def add_completed_contacts(
@@ -235,14 +278,18 @@ def add_completed_contacts(
     return added
 
 
-def stop_playbook(store: Store, event: StopEvent, *, now: datetime) -> int:
+def stop_playbook(
+    store: Store, event: StopEvent, *, now: datetime, senders: SenderPolicy | None = None
+) -> int:
     """Cancel every pending step of the generations this stop follows (those rejected before it);
     returns how many were cancelled. A late-arriving stop older than a newer rejection leaves that
     rejection's generation alone.
 
     The stop marker is written first: a playbook created after it sees it in its own transaction,
     and every send claim checks it against its own generation's rejection, so nothing of a stopped
-    generation goes out, planned before or after the stop.
+    generation goes out, planned before or after the stop. Then the rejections that waited for a
+    re-open (delivered before it) are started, oldest first: the first one after this stop becomes
+    the next generation; one before it is superseded (its generation would be stopped) and let go.
     """
     reason = {
         "Application Reopened": "the application was re-opened",
@@ -263,6 +310,13 @@ def stop_playbook(store: Store, event: StopEvent, *, now: datetime) -> int:
             if fresh is None:
                 break
             step = fresh
+    if senders is not None:
+        for waiting in store.waiting_rejections(event.candidate_id, event.application_id):
+            if waiting.rejected_at > event.occurred_at:
+                outcome, _ = start_playbook(store, waiting, senders, now=now)
+                if outcome is CreateOutcome.WAITING_FOR_REOPEN:
+                    continue  # still no stop between it and the (new) current generation
+            store.release_waiting(event.candidate_id, event.application_id, waiting.rejected_at)
     return cancelled
 
 

@@ -11,7 +11,7 @@ from typing import Protocol
 from nearmiss.domain.compose import OutgoingMessage
 from nearmiss.domain.events import ApplicationRejected, DomainEvent
 from nearmiss.domain.models import Application, Candidate
-from nearmiss.domain.records import PlaybookRecord, StepRecord
+from nearmiss.domain.records import Due, Notice, PlaybookRecord, StepRecord
 
 
 class CreateOutcome(StrEnum):
@@ -19,6 +19,24 @@ class CreateOutcome(StrEnum):
     DUPLICATE = "duplicate"  # a playbook for this application exists already
     STOPPED = "stopped"  # a stop newer than the rejection arrived first
     NEEDS_CONTACTS = "needs_contacts"  # nobody to write to yet: the rejection waits, visible
+    # A rejection newer than the current generation's with no re-open seen between them: the
+    # re-open may still be on its way (deliveries out of order). It waits, visible, and the stop
+    # that comes between them starts it as the next generation.
+    WAITING_FOR_REOPEN = "waiting_for_reopen"
+
+
+class Waiting(StrEnum):
+    """Why a rejection of a registered application waits (the timeline's `waiting.state`)."""
+
+    NEEDS_CONTACTS = "needs_contacts"
+    WAITING_FOR_REOPEN = "waiting_for_reopen"
+
+
+@dataclass(frozen=True)
+class HeldRejection:
+    rejection: ApplicationRejected
+    state: Waiting
+    since: datetime
 
 
 class ClaimOutcome(StrEnum):
@@ -118,10 +136,12 @@ class Store(Protocol):
 
     def load(self, candidate_id: str, application_id: str) -> tuple[Candidate | None, Application | None]: ...
 
-    def create_playbook(self, playbook: PlaybookRecord, steps: Sequence[StepRecord]) -> CreateOutcome:
-        """All steps and the playbook marker in one transaction. Generation 1: unless a marker
-        exists; generation n: only over the marker of generation n - 1. STOPPED when a stop newer
-        than the rejection came first (unless `playbook.stopped_first`)."""
+    def create_playbook(
+        self, playbook: PlaybookRecord, steps: Sequence[StepRecord], notices: Sequence[Notice] = ()
+    ) -> CreateOutcome:
+        """All steps, the member's notices and the playbook marker in one transaction. Generation
+        1: unless a marker exists; generation n: only over the marker of generation n - 1. STOPPED
+        when a stop newer than the rejection came first (unless `playbook.stopped_first`)."""
         ...
 
     def get_playbook(self, candidate_id: str, application_id: str) -> PlaybookRecord | None:
@@ -139,15 +159,44 @@ class Store(Protocol):
         """Keep a rejection that has nobody to write to yet (one per application, the newest)."""
         ...
 
-    def held_rejection(self, candidate_id: str, application_id: str) -> ApplicationRejected | None: ...
+    def held_rejection(self, candidate_id: str, application_id: str) -> HeldRejection | None: ...
     def release_rejection(self, candidate_id: str, application_id: str) -> None:
         """Forget the held rejection, once a playbook was written for the application."""
         ...
 
+    def wait_for_reopen(self, rejection: ApplicationRejected, at: datetime) -> None:
+        """Keep a rejection that waits for the re-open before it (one item per rejection time)."""
+        ...
+
+    def waiting_rejections(self, candidate_id: str, application_id: str) -> list[ApplicationRejected]:
+        """The rejections waiting for a re-open, oldest first."""
+        ...
+
+    def release_waiting(self, candidate_id: str, application_id: str, rejected_at: datetime) -> None: ...
+
+    def add_notice(self, notice: Notice) -> bool:
+        """Write a notice only where its key is free (one per held rejection, one per generation);
+        False when it exists, so a redelivery or a retry tells the member nothing twice."""
+        ...
+
+    def add_to_summary(self, notice: Notice) -> Notice:
+        """Add `notice.entries` to the application's summary of the notice's day, due at
+        `notice.due_at` unless it is due already; once that day's summary was claimed, to the next
+        day's. Returns the summary as it now stands (at most one is sent per application per day)."""
+        ...
+
+    def replace_notice(self, old: Notice, new: Notice) -> bool:
+        """Write `new` only if the stored notice is still at `old.version` (an entry added since
+        changes the version: the claim then fails and the fuller summary goes next run)."""
+        ...
+
+    def list_notices(self, candidate_id: str, application_id: str) -> list[Notice]: ...
+
     def list_steps(self, candidate_id: str, application_id: str) -> list[StepRecord]: ...
     def get_step(self, candidate_id: str, application_id: str, step_id: str) -> StepRecord | None: ...
-    def due_steps(self, now: datetime, limit: int, *, shard: int | None = None) -> list[StepRecord]:
-        """Up to `limit` steps due at `now`, oldest first: from every due-index shard, or one."""
+    def due_steps(self, now: datetime, limit: int, *, shard: int | None = None) -> list[Due]:
+        """Up to `limit` steps (and notices to members) due at `now`, oldest first: from every
+        due-index shard, or one."""
         ...
 
     def shards_with_due(self, now: datetime) -> list[int]:
