@@ -93,8 +93,8 @@ def test_a_function_is_refused_what_its_role_does_not_allow(stack) -> None:  # t
     from nearmiss_local import iam
 
     ddb = stack.client("dynamodb")
-    # Given the stop function's role (Query, GetItem, PutItem, UpdateItem on the table)
-    with iam.acting_as("StopPlaybookFunction"):
+    # Given the dispatcher's role (Query, GetItem, PutItem, UpdateItem, ConditionCheckItem on the table)
+    with iam.acting_as("SendDueStepsFunction"):
         ddb.query(
             TableName=stack.names["Table"],
             KeyConditionExpression="pk = :p",
