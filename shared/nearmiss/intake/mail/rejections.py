@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -491,6 +492,690 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
     },
 }
 
+# --- sentences: cues that combine into a "no" ---
+#
+# The phrase tables above are the ATSs' exact wording; a company writing its own mail says the same
+# thing in other words. So each sentence is also read for cues that combine, per language:
+#   others + choice       "we have decided to go with ANOTHER CANDIDATE"
+#   negation + progress   "we will NOT be OFFERING you the role" (the "no" at most five words before
+#                         what it stops, in the same clause), about the application (object) or after
+#                         a regret
+#   closed + post         "the ROLE has been FILLED" (the post: what can be filled or closed)
+#   regret + choice       "UNFORTUNATELY we have DECIDED to close YOUR application"
+# A sentence that also holds an `aside` cue is about something else (a delay, a slot, a reschedule,
+# documents, "not yet", "if"), and a sentence that holds a look-alike phrase is the look-alike's, so
+# "we regret the delay ... we'd like to invite you" stays an invitation. Entries are plain words;
+# "…" is a gap of up to eight words, a trailing "*" lets the word go on ("consider*").
+Cue = Literal["regret", "negation", "progress", "object", "post", "others", "choice", "closed", "aside"]
+
+CUES: dict[Language, dict[Cue, tuple[str, ...]]] = {
+    "en": {
+        "regret": (
+            "unfortunately",
+            "sadly",
+            "regrettably",
+            "regret*",
+            "sorry",
+            "afraid",
+            "disappointing news",
+            "not the news",
+        ),
+        "negation": ("not", "n't", "never", "no longer", "unable", "cannot"),
+        "progress": (
+            "move forward",
+            "moving forward",
+            "moved forward",
+            "move ahead",
+            "moving ahead",
+            "go ahead",
+            "going ahead",
+            "proceed*",
+            "progress*",
+            "continu*",
+            "advanc*",
+            "pursu*",
+            "consider*",
+            "offer you",
+            "offering you",
+            "offer the role",
+            "offer the position",
+            "an offer",
+            "extend* … offer",
+            "extend you",
+            "invit*",
+            "select*",
+            "shortlist*",
+            "successful",
+            "take … further",
+            "taking … further",
+            "taken … further",
+            "take … forward",
+            "taking … forward",
+            "taken … forward",
+            "make it to the",
+            "made it to the",
+            "make it through",
+            "made it through",
+            "through to",
+            "a match",
+            "a fit",
+            "the right fit",
+            "a good fit",
+            "the right match",
+            "hire",
+            "hiring",
+            "in a position",
+        ),
+        "object": (
+            "application*",
+            "candidacy",
+            "candidature",
+            "you",
+            "your",
+            "profile",
+            "role",
+            "position",
+            "job",
+            "vacancy",
+            "opening",
+            "process",
+            "opportunity",
+        ),
+        "post": (
+            "application*",
+            "candidacy",
+            "candidature",
+            "role",
+            "position",
+            "job",
+            "vacancy",
+            "opening",
+            "requisition",
+            "search",
+            "process",
+        ),
+        "others": (
+            "another candidate",
+            "other candidates",
+            "another applicant",
+            "other applicants",
+            "different candidate",
+            "different applicant",
+            "different direction",
+            "someone else",
+            "someone whose",
+            "someone with",
+            "someone who",
+            "candidates whose",
+            "candidate whose",
+            "applicants whose",
+            "internal candidate",
+            "closer fit",
+            "closer match",
+            "stronger match",
+            "stronger fit",
+            "better fit",
+            "better match",
+            "more closely",
+            "more aligned",
+            "more relevant experience",
+        ),
+        "choice": (
+            "decided",
+            "chosen",
+            "chose",
+            "selected",
+            "opted",
+            "gone with",
+            "go with",
+            "went with",
+            "going with",
+            "went to",
+            "move forward with",
+            "moving forward with",
+            "proceed with",
+            "proceeding with",
+            "progress with",
+            "progressing with",
+            "pursue",
+            "pursuing",
+            "continue with",
+            "hired",
+            "offered the",
+        ),
+        "closed": (
+            "been filled",
+            "now filled",
+            "is filled",
+            "was filled",
+            "have filled",
+            "filled the",
+            "filled this",
+            "been closed",
+            "now closed",
+            "is closed",
+            "closing the",
+            "closing all",
+            "closing your",
+            "closing this",
+            "closing our search",
+            "closed the",
+            "closed all",
+            "no longer accepting",
+            "no longer open",
+            "no longer available",
+            "on hold",
+            "been cancelled",
+            "been canceled",
+            "withdrawn",
+        ),
+        "aside": (
+            "delay*",
+            "slot*",
+            "reschedul*",
+            "postpon*",
+            "move your interview",
+            "move the interview",
+            "moving your interview",
+            "moving the interview",
+            "push back",
+            "a time",
+            "another time",
+            "new time",
+            "different time",
+            "times",
+            "another date",
+            "new date",
+            "availability",
+            "document*",
+            "paperwork",
+            "references",
+            "reference check",
+            "until",
+            "yet",
+            "instead",
+            "if",
+            "in case",
+            "may not",
+            "might not",
+            "sick",
+            "technical",
+            "connection",
+            "still",
+            "individually",
+            "personally",
+            "every applicant",
+            "every application",
+            "each applicant",
+            "each application",
+            "hesitate",
+            "can't wait",
+            "cannot wait",
+            "couldn't be happier",
+            "not only",
+            "no doubt",
+        ),
+    },
+    "de": {
+        "regret": (
+            "leider",
+            "bedauerlicherweise",
+            "bedauern*",
+            "zu unserem bedauern",
+            "tut uns leid",
+            "müssen wir ihnen mitteilen",
+            "müssen wir dir mitteilen",
+        ),
+        "negation": ("nicht", "kein*", "nie", "niemals", "gegen"),
+        "progress": (
+            "berücksichtig*",
+            "weiterverfolg*",
+            "weiter verfolg*",
+            "weiterzuverfolg*",
+            "fortsetz*",
+            "fortzusetz*",
+            "fortführ*",
+            "fortzuführ*",
+            "weitermachen",
+            "weiter … machen",
+            "weiterkommen",
+            "weitergehen",
+            "einlad*",
+            "einzuladen",
+            "anbieten",
+            "angebot",
+            "zusage",
+            "zusammenarbeit",
+            "engere auswahl",
+            "nächste runde",
+            "ausgewählt",
+            "passt",
+            "passen",
+            "entschieden",
+            "berufen",
+            "einstellen",
+        ),
+        "object": (
+            "bewerbung*",
+            "kandidatur",
+            "sie",
+            "ihnen",
+            "ihre*",
+            "dich",
+            "dir",
+            "dein*",
+            "profil",
+            "stelle",
+            "position",
+            "rolle",
+            "prozess",
+            "auswahlverfahren",
+            "bewerbungsprozess",
+            "vakanz",
+        ),
+        "post": (
+            "bewerbung*",
+            "kandidatur",
+            "stelle",
+            "position",
+            "rolle",
+            "vakanz",
+            "prozess",
+            "auswahlverfahren",
+            "bewerbungsprozess",
+        ),
+        "others": (
+            "andere* kandidat*",
+            "andere* bewerber*",
+            "andere* person*",
+            "andere* bewerbung*",
+            "andere* profil*",
+            "anderweitig*",
+            "jemand*",
+            "intern* kandidat*",
+            "passendere*",
+            "besser passend*",
+            "näher an",
+        ),
+        "choice": (
+            "entschieden",
+            "entschlossen",
+            "gewählt",
+            "ausgewählt",
+            "den vorzug",
+            "fortsetz*",
+            "fortzusetz*",
+            "fortführ*",
+            "fortzuführ*",
+            "weitermachen",
+            "wahl",
+            "besetzt",
+            "besetzen",
+            "eingestellt",
+        ),
+        "closed": (
+            "besetzt",
+            "vergeben",
+            "geschlossen",
+            "eingestellt",
+            "zurückgezogen",
+            "gestoppt",
+            "auf eis",
+            "abgeschlossen",
+        ),
+        "aside": (
+            "verschieb*",
+            "verschob*",
+            "verleg*",
+            "termin*",
+            "zeitfenster",
+            "uhrzeit",
+            "verfügbarkeit",
+            "unterlagen",
+            "dokument*",
+            "nachweis*",
+            "verzögerung",
+            "verspätung",
+            "noch nicht",
+            "noch kein*",
+            "bis",
+            "sobald",
+            "falls",
+            "wenn",
+            "sollten",
+            "stattdessen",
+            "krank*",
+            "zögern",
+            "nicht nur",
+            "nicht vergessen",
+        ),
+    },
+    "fr": {
+        "regret": (
+            "malheureusement",
+            "regrett*",
+            "regret",
+            "désolé*",
+            "navré*",
+            "hélas",
+            "au regret",
+        ),
+        "negation": ("ne", "n'", "pas", "aucun*", "jamais"),
+        "progress": (
+            "retenir",
+            "retenu*",
+            "suite",
+            "poursuiv*",
+            "poursuite",
+            "continuer",
+            "sélectionn*",
+            "convier",
+            "inviter",
+            "proposer",
+            "avancer",
+            "aller plus loin",
+            "correspond*",
+            "favorable*",
+            "engager",
+            "embaucher",
+            "accueillir",
+            "prochaine étape",
+            "étape suivante",
+        ),
+        "object": (
+            "candidature",
+            "vous",
+            "votre",
+            "vos",
+            "profil",
+            "poste",
+            "processus",
+            "recrutement",
+            "offre",
+            "démarche",
+        ),
+        "post": ("candidature*", "poste", "processus", "recrutement", "offre"),
+        "others": (
+            "autre* candidat*",
+            "une autre candidature",
+            "autre* profil*",
+            "un profil plus",
+            "des profils plus",
+            "plus adapté*",
+            "correspond* davantage",
+            "correspond* mieux",
+            "plus proche*",
+            "une autre personne",
+            "quelqu'un",
+            "candidat interne",
+        ),
+        "choice": (
+            "décidé",
+            "choisi",
+            "choix",
+            "retenu*",
+            "sélectionné*",
+            "privilégi*",
+            "opté",
+            "poursuivre avec",
+            "poursuivre le processus",
+            "continuer avec",
+        ),
+        "closed": ("pourvu*", "clôtur*", "fermé*", "annulé*", "suspendu*", "n'est plus ouvert*"),
+        "aside": (
+            "report*",
+            "décal*",
+            "reprogramm*",
+            "créneau*",
+            "disponibilit*",
+            "retard",
+            "délai",
+            "documents",
+            "pièces",
+            "justificatif*",
+            "pas encore",
+            "hésitez",
+            "hésiter",
+            "jusqu'à",
+            "tant que",
+            "si",
+            "s'il",
+            "au lieu",
+            "à la place",
+            "malade",
+            "pas seulement",
+            "ne manquez pas",
+        ),
+    },
+    "es": {
+        "regret": (
+            "lamentablemente",
+            "desafortunadamente",
+            "por desgracia",
+            "lamentamos",
+            "lamento",
+            "sentimos",
+            "lo siento",
+            "nos apena",
+            "a nuestro pesar",
+        ),
+        "negation": ("no", "ningún", "ninguna", "nunca", "tampoco", "ya no"),
+        "progress": (
+            "continuar*",
+            "seguir*",
+            "seguiremos",
+            "avanzar*",
+            "adelante",
+            "seleccionad*",
+            "elegid*",
+            "ofrecer*",
+            "invitar*",
+            "considerar*",
+            "proceder",
+            "prosperado",
+            "encaj*",
+            "ajusta*",
+            "contar con*",
+            "pasar a",
+            "siguiente fase",
+            "próxima fase",
+        ),
+        "object": (
+            "candidatura",
+            "solicitud",
+            "tu",
+            "su",
+            "te",
+            "perfil",
+            "puesto",
+            "posición",
+            "vacante",
+            "proceso",
+            "oferta",
+            "postulación",
+        ),
+        "post": (
+            "candidatura*",
+            "solicitud*",
+            "puesto",
+            "posición",
+            "vacante",
+            "proceso",
+            "oferta",
+            "postulación",
+        ),
+        "others": (
+            "otro* candidat*",
+            "otra* candidat*",
+            "otra persona",
+            "otras personas",
+            "otro perfil",
+            "otros perfiles",
+            "perfil más",
+            "perfiles más",
+            "se ajusta* más",
+            "encaja* mejor",
+            "más alineado*",
+            "alguien",
+            "candidato interno",
+        ),
+        "choice": (
+            "decidido",
+            "optado",
+            "elegido",
+            "seleccionado",
+            "seleccionada",
+            "continuar con",
+            "seguir con",
+            "avanzar con",
+            "contratado",
+            "decantado",
+        ),
+        "closed": (
+            "cubierto",
+            "cubierta",
+            "cerrado",
+            "cerrada",
+            "cerrar",
+            "cerramos",
+            "ocupad*",
+            "finalizado",
+            "ha concluido",
+            "ya no está disponible",
+        ),
+        "aside": (
+            "reprogram*",
+            "aplaz*",
+            "pospon*",
+            "fecha",
+            "horario",
+            "disponibilidad",
+            "documentos",
+            "documentación",
+            "retraso",
+            "demora",
+            "todavía",
+            "aún no",
+            "aun no",
+            "hasta que",
+            "si",
+            "en caso",
+            "en lugar",
+            "dudes",
+            "dude",
+            "olvides",
+            "enferm*",
+            "no solo",
+        ),
+    },
+    "nl": {
+        "regret": (
+            "helaas",
+            "tot onze spijt",
+            "jammer genoeg",
+            "het spijt ons",
+            "spijt",
+            "teleurstellend",
+        ),
+        "negation": ("niet", "geen", "nooit"),
+        "progress": (
+            "verder",
+            "door naar",
+            "doorgaan",
+            "uitnodig*",
+            "uit te nodigen",
+            "aanbieden",
+            "aanbod",
+            "selecteren",
+            "geselecteerd",
+            "in aanmerking",
+            "in behandeling",
+            "vervolg*",
+            "voortzetten",
+            "aansl*",
+            "match",
+            "passen",
+            "past",
+            "gekozen",
+            "volgende ronde",
+            "volgende stap",
+        ),
+        "object": (
+            "sollicitatie",
+            "kandidatuur",
+            "je",
+            "jou",
+            "jouw",
+            "u",
+            "uw",
+            "profiel",
+            "functie",
+            "vacature",
+            "rol",
+            "positie",
+            "procedure",
+            "proces",
+        ),
+        "post": (
+            "sollicitatie*",
+            "kandidatuur",
+            "functie",
+            "vacature",
+            "rol",
+            "positie",
+            "procedure",
+            "proces",
+        ),
+        "others": (
+            "andere kandida*",
+            "een andere sollicitant",
+            "andere sollicitanten",
+            "iemand",
+            "een ander profiel",
+            "beter aansl*",
+            "beter past",
+            "beter passend*",
+            "beter bij",
+            "interne kandidaat",
+        ),
+        "choice": (
+            "besloten",
+            "gekozen",
+            "geselecteerd",
+            "verder met",
+            "doorgaan met",
+            "keuze",
+            "aangenomen",
+        ),
+        "closed": ("vervuld", "ingevuld", "gesloten", "vergeven", "ingetrokken", "sluiten … af", "on hold"),
+        "aside": (
+            "verzet*",
+            "verplaats*",
+            "verschuiv*",
+            "uitstel*",
+            "ander moment",
+            "nieuw moment",
+            "andere datum",
+            "tijdslot",
+            "beschikbaarheid",
+            "documenten",
+            "vertraging",
+            "nog niet",
+            "nog geen",
+            "totdat",
+            "indien",
+            "mocht",
+            "in plaats",
+            "aarzel",
+            "ziek",
+            "ontbreekt",
+        ),
+    },
+}
+# Words that end the reach of a "not": a new clause begins.
+CLAUSE_BREAKS = (",", " but ", " however ", " aber ", " sondern ", " mais ", " pero ", " sino ", " maar ")
+NEGATION_REACH = 5  # words between a "not" and what it negates
+
 # Senders that only ever send job alerts and newsletters.
 JOB_BOARD_DOMAINS = (
     "linkedin.com",
@@ -660,8 +1345,12 @@ def decide(original: Original) -> RejectionDecision:
     """Decide whether `original` is a rejection, and read its company and job title."""
     subject = _clean(original.subject)
     body = _clean(original.text[:MAX_TEXT])
-    text = _normalise(subject + "\n" + body)
-    hits = _hits(text)
+    text = _normalise(subject + "\n\n" + body)
+    sentences = _sentences(text)
+    marks = _marks(text)
+    found = _phrase_hits(text, marks, sentences)
+    hits = [(language, kind, phrase) for language, kind, phrase, _ in found]
+    hits += _sentence_hits(text, marks, sentences, found)
     scores: dict[Kind, float] = {}
     for _, kind, _ in hits:
         scores[kind] = scores.get(kind, 0.0) + WEIGHT[kind]
@@ -705,12 +1394,28 @@ def decide(original: Original) -> RejectionDecision:
 
 
 def _normalise(text: str) -> str:
+    """Casefolded, one space between words, and a paragraph break (a blank line) kept as a pilcrow:
+    a sentence never runs across one."""
     text = unicodedata.normalize("NFC", text).replace("’", "'").replace("`", "'").replace("\xa0", " ")
-    return " ".join(text.casefold().split())
+    paragraphs = re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").replace("¶", " "))
+    return " ¶ ".join(" ".join(part.casefold().split()) for part in paragraphs)
 
 
 def _clean(text: str) -> str:
     return "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
+
+
+def _pattern(entry: str) -> str:
+    """A table entry as a pattern: words end at word edges, "…" is a gap of up to eight words, and a
+    trailing "*" lets the last word go on."""
+    prefix = entry.endswith("*")
+    words = [part.strip() for part in entry.rstrip("*").split("…")]
+    pattern = r"(?:\s+\S+){0,8}?\s+".join(map(re.escape, words))
+    if words[0][:1].isalnum():
+        pattern = r"(?<!\w)" + pattern
+    if words[-1][-1:].isalnum():
+        pattern += r"\w*" if prefix else r"(?!\w)"
+    return pattern
 
 
 @cache
@@ -720,14 +1425,21 @@ def _compiled() -> tuple[tuple[Language, Kind, str, str, re.Pattern[str]], ...]:
     for language, kinds in PHRASES.items():
         for kind, phrases in kinds.items():
             for phrase in phrases:
-                words = [part.strip() for part in phrase.split("…")]
-                pattern = r"(?<!\w)" + r"(?:\s+\S+){0,8}?\s+".join(map(re.escape, words)) + r"(?!\w)"
-                compiled.append((language, kind, phrase, words[0], re.compile(pattern)))
+                first_words = phrase.split("…")[0].strip()
+                compiled.append((language, kind, phrase, first_words, re.compile(_pattern(phrase))))
     return tuple(compiled)
 
 
-def _hits(text: str) -> list[tuple[Language, Kind, str]]:
-    found: list[tuple[Language, Kind, str, tuple[int, int]]] = []
+Span = tuple[int, int]
+Found = tuple[Language, Kind, str, Span]
+Marks = dict[tuple[Language, Cue], list[tuple[int, int, str]]]
+
+
+def _phrase_hits(text: str, marks: Marks, sentences: list[int]) -> list[Found]:
+    """The phrases found, each once. A look-alike phrase does not count when it lies inside a
+    rejection phrase ("not … move forward with your application" is no next round) or when its
+    language's "not" stands just before it ("niet uit te nodigen voor de volgende ronde")."""
+    found: list[Found] = []
     for language, kind, phrase, first_words, pattern in _compiled():
         if first_words not in text:
             continue  # a plain substring test first: most phrases are absent, and it is much cheaper
@@ -735,16 +1447,114 @@ def _hits(text: str) -> list[tuple[Language, Kind, str]]:
         if match:
             found.append((language, kind, phrase, match.span()))
     rejection_spans = [span for _, kind, _, span in found if kind == "rejection"]
-    kept: list[tuple[Language, Kind, str]] = []
+    kept: list[Found] = []
     seen: set[tuple[Kind, str]] = set()
     for language, kind, phrase, (start, end) in found:
-        if kind != "rejection" and any(start < e and s < end for s, e in rejection_spans):
-            continue  # inside a "no": "not … move forward with your application" is no next round
+        if kind not in ("rejection", "weak_rejection", "conditional"):
+            if any(start < e and s < end for s, e in rejection_spans):
+                continue
+            if _negated(text, marks, language, start, sentences):
+                continue
         if (kind, phrase) in seen:
             continue  # the same words in two languages' tables count once
         seen.add((kind, phrase))
-        kept.append((language, kind, phrase))
+        kept.append((language, kind, phrase, (start, end)))
     return kept
+
+
+# --- sentences ---
+
+
+def _sentences(text: str) -> list[int]:
+    """Where each sentence starts: after a full stop, a question or exclamation mark, a semicolon
+    or a paragraph break."""
+    return [0] + [match.end() for match in re.finditer(r"[.!?;](?=\s)|¶", text)]
+
+
+@cache
+def _compiled_cues() -> tuple[tuple[Language, Cue, str, re.Pattern[str]], ...]:
+    """Each cue entry as (language, cue, its first word, its pattern)."""
+    return tuple(
+        (language, cue, entry.rstrip("*").split("…")[0].strip(), re.compile(_pattern(entry)))
+        for language, cues in CUES.items()
+        for cue, entries in cues.items()
+        for entry in entries
+    )
+
+
+def _marks(text: str) -> Marks:
+    """Every cue found in the text, by language and kind, in order."""
+    marks: Marks = {}
+    for language, cue, first_word, pattern in _compiled_cues():
+        if first_word not in text:
+            continue  # as for the phrases: a substring test first, most entries are absent
+        for match in pattern.finditer(text):
+            marks.setdefault((language, cue), []).append((match.start(), match.end(), match.group()))
+    for spans in marks.values():
+        spans.sort()
+    return marks
+
+
+def _sentence_of(sentences: list[int], position: int) -> int:
+    return bisect_right(sentences, position) - 1
+
+
+def _negated(text: str, marks: Marks, language: Language, start: int, sentences: list[int]) -> bool:
+    """Whether a "not" of `language` reaches the words at `start`: at most NEGATION_REACH words
+    before them, in the same sentence and clause."""
+    sentence = sentences[_sentence_of(sentences, start)]
+    for _, end, _ in marks.get((language, "negation"), ()):
+        if sentence <= end <= start and _reaches(text[end:start]):
+            return True
+    return False
+
+
+def _reaches(gap: str) -> bool:
+    return len(gap.split()) <= NEGATION_REACH and not any(brk in f" {gap} " for brk in CLAUSE_BREAKS)
+
+
+def _sentence_hits(
+    text: str, marks: Marks, sentences: list[int], found: list[Found]
+) -> list[tuple[Language, Kind, str]]:
+    """A "no" said in words the phrase tables lack, read sentence by sentence (see CUES)."""
+    # A sentence that holds a table phrase is already read: a rejection phrase said its "no", and a
+    # look-alike phrase (not negated) makes the sentence the look-alike's.
+    taken = {_sentence_of(sentences, start) for _, kind, _, (start, _) in found if kind != "weak_rejection"}
+    by_sentence: dict[int, dict[tuple[Language, Cue], list[tuple[int, int, str]]]] = {}
+    for key, spans in marks.items():
+        for span in spans:
+            by_sentence.setdefault(_sentence_of(sentences, span[0]), {}).setdefault(key, []).append(span)
+    hits: list[tuple[Language, Kind, str]] = []
+    for index in sorted(by_sentence.keys() - taken):
+        cues = by_sentence[index]
+        for language in CUES:
+            why = _says_no(text, {cue: cues.get((language, cue), []) for cue in CUES[language]})
+            if why:
+                hits.append((language, "rejection", why))
+                break
+    return hits
+
+
+def _says_no(text: str, cues: dict[Cue, list[tuple[int, int, str]]]) -> str | None:
+    """Which combination of one language's cues makes this sentence a "no", if any."""
+    if cues["aside"]:
+        return None
+
+    def first(cue: Cue) -> str:
+        return cues[cue][0][2]
+
+    if cues["others"] and cues["choice"]:
+        return f"{first('choice')} … {first('others')}"
+    if cues["closed"] and cues["post"]:
+        return f"{first('post')} … {first('closed')}"
+    if cues["object"] or cues["regret"]:
+        for _, n_end, negation in cues["negation"]:
+            for p_start, _, progress in cues["progress"]:
+                if n_end <= p_start and _reaches(text[n_end:p_start]):
+                    return f"{negation} … {progress}"
+    if cues["regret"] and cues["choice"] and cues["object"]:
+        return f"{first('regret')} … {first('choice')}"
+    return None
 
 
 # --- company ---
