@@ -505,7 +505,8 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
 # A sentence that also holds an `aside` cue is about something else (a delay, a slot, a reschedule,
 # documents, "not yet", "if"), and a sentence that holds a look-alike phrase is the look-alike's, so
 # "we regret the delay ... we'd like to invite you" stays an invitation. Entries are plain words;
-# "…" is a gap of up to eight words, a trailing "*" lets the word go on ("consider*").
+# "…" is a gap of up to eight words, a trailing "*" lets the word go on ("consider*"), a leading one
+# lets it begin inside a word ("*n't": "won't").
 Cue = Literal["regret", "negation", "progress", "object", "post", "others", "choice", "closed", "aside"]
 
 CUES: dict[Language, dict[Cue, tuple[str, ...]]] = {
@@ -520,7 +521,7 @@ CUES: dict[Language, dict[Cue, tuple[str, ...]]] = {
             "disappointing news",
             "not the news",
         ),
-        "negation": ("not", "n't", "never", "no longer", "unable", "cannot"),
+        "negation": ("not", "*n't", "never", "no longer", "unable", "cannot"),
         "progress": (
             "move forward",
             "moving forward",
@@ -1175,6 +1176,9 @@ CUES: dict[Language, dict[Cue, tuple[str, ...]]] = {
 # Words that end the reach of a "not": a new clause begins.
 CLAUSE_BREAKS = (",", " but ", " however ", " aber ", " sondern ", " mais ", " pero ", " sino ", " maar ")
 NEGATION_REACH = 5  # words between a "not" and what it negates
+# German and Dutch put the verb second, so their "not" may also follow what it negates
+# ("leider passt dein Profil nicht", "je profiel past niet bij de functie").
+NEGATION_FOLLOWS: frozenset[Language] = frozenset({"de", "nl"})
 
 # Senders that only ever send job alerts and newsletters.
 JOB_BOARD_DOMAINS = (
@@ -1407,15 +1411,23 @@ def _clean(text: str) -> str:
 
 def _pattern(entry: str) -> str:
     """A table entry as a pattern: words end at word edges, "…" is a gap of up to eight words, and a
-    trailing "*" lets the last word go on."""
-    prefix = entry.endswith("*")
-    words = [part.strip() for part in entry.rstrip("*").split("…")]
-    pattern = r"(?:\s+\S+){0,8}?\s+".join(map(re.escape, words))
-    if words[0][:1].isalnum():
-        pattern = r"(?<!\w)" + pattern
-    if words[-1][-1:].isalnum():
-        pattern += r"\w*" if prefix else r"(?!\w)"
+    word ending in "*" may go on ("consider*": "considered", "considering")."""
+
+    def word(text: str) -> str:
+        return re.escape(text[:-1]) + r"\w*" if text.endswith("*") else re.escape(text)
+
+    parts = [r"\s+".join(map(word, part.split())) for part in entry.lstrip("*").split("…")]
+    pattern = r"(?:\s+\S+){0,8}?\s+".join(parts)
+    if entry[:1].isalnum():
+        pattern = r"(?<!\w)" + pattern  # a leading "*" lets the entry begin inside a word: "*n't"
+    if entry[-1:].isalnum():
+        pattern += r"(?!\w)"
     return pattern
+
+
+def _first_word(entry: str) -> str:
+    """The entry's first word as plain text, for the cheap substring test before the pattern."""
+    return entry.split("…")[0].split()[0].strip("*")
 
 
 @cache
@@ -1425,8 +1437,7 @@ def _compiled() -> tuple[tuple[Language, Kind, str, str, re.Pattern[str]], ...]:
     for language, kinds in PHRASES.items():
         for kind, phrases in kinds.items():
             for phrase in phrases:
-                first_words = phrase.split("…")[0].strip()
-                compiled.append((language, kind, phrase, first_words, re.compile(_pattern(phrase))))
+                compiled.append((language, kind, phrase, _first_word(phrase), re.compile(_pattern(phrase))))
     return tuple(compiled)
 
 
@@ -1475,7 +1486,7 @@ def _sentences(text: str) -> list[int]:
 def _compiled_cues() -> tuple[tuple[Language, Cue, str, re.Pattern[str]], ...]:
     """Each cue entry as (language, cue, its first word, its pattern)."""
     return tuple(
-        (language, cue, entry.rstrip("*").split("…")[0].strip(), re.compile(_pattern(entry)))
+        (language, cue, _first_word(entry), re.compile(_pattern(entry)))
         for language, cues in CUES.items()
         for cue, entries in cues.items()
         for entry in entries
@@ -1528,14 +1539,14 @@ def _sentence_hits(
     for index in sorted(by_sentence.keys() - taken):
         cues = by_sentence[index]
         for language in CUES:
-            why = _says_no(text, {cue: cues.get((language, cue), []) for cue in CUES[language]})
+            why = _says_no(text, language, {cue: cues.get((language, cue), []) for cue in CUES[language]})
             if why:
                 hits.append((language, "rejection", why))
                 break
     return hits
 
 
-def _says_no(text: str, cues: dict[Cue, list[tuple[int, int, str]]]) -> str | None:
+def _says_no(text: str, language: Language, cues: dict[Cue, list[tuple[int, int, str]]]) -> str | None:
     """Which combination of one language's cues makes this sentence a "no", if any."""
     if cues["aside"]:
         return None
@@ -1548,10 +1559,12 @@ def _says_no(text: str, cues: dict[Cue, list[tuple[int, int, str]]]) -> str | No
     if cues["closed"] and cues["post"]:
         return f"{first('post')} … {first('closed')}"
     if cues["object"] or cues["regret"]:
-        for _, n_end, negation in cues["negation"]:
-            for p_start, _, progress in cues["progress"]:
+        for n_start, n_end, negation in cues["negation"]:
+            for p_start, p_end, progress in cues["progress"]:
                 if n_end <= p_start and _reaches(text[n_end:p_start]):
                     return f"{negation} … {progress}"
+                if language in NEGATION_FOLLOWS and p_end <= n_start and _reaches(text[p_end:n_start]):
+                    return f"{progress} … {negation}"
     if cues["regret"] and cues["choice"] and cues["object"]:
         return f"{first('regret')} … {first('choice')}"
     return None
