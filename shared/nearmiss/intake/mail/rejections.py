@@ -102,8 +102,6 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "chosen another candidate",
             "selected another candidate",
             "gone with another candidate",
-            "another applicant",
-            "other applicants",
             "not be considering your application",
             "not be pursuing your application",
             "not to pursue your application",
@@ -122,9 +120,6 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "not … progress your application",
             "not … extend an offer",
             "not … extend you an offer",
-            "other candidates",
-            "stronger match",
-            "closer match",
         ),
         "weak_rejection": (
             "unfortunately",
@@ -199,6 +194,14 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "unsubscribe",
             "newsletter",
             "manage your alerts",
+            "new roles",
+            "new positions",
+            "new openings",
+            "roles that match",
+            "jobs that match",
+            "you saved",
+            "saved job",
+            "saved search",
         ),
     },
     "de": {
@@ -236,10 +239,6 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "aus dem auswahlverfahren",
             "nicht für sie entschieden",
             "nicht für dich entschieden",
-            "mit anderen kandidat",
-            "mit anderen bewerber",
-            "anderen kandidatinnen",
-            "anderen bewerberinnen",
             "nicht … fortsetzen",
             "nicht … fortführen",
         ),
@@ -278,7 +277,13 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "terminvorschlag",
         ),
         "next_round": ("nächste runde", "nächsten schritt", "weiteren gespräch", "zweites gespräch"),
-        "offer": ("vertragsangebot", "angebot unterbreiten", "arbeitsvertrag", "zusage"),
+        "offer": (
+            "vertragsangebot",
+            "angebot unterbreiten",
+            "ein angebot",
+            "arbeitsvertrag",
+            "zusage",
+        ),
         "job_alert": (
             "jobalarm",
             "job-alarm",
@@ -297,8 +302,6 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "suite favorable",
             "retenu d'autres candidatures",
             "retenu une autre candidature",
-            "d'autres candidats",
-            "un autre candidat",
             "ne correspond pas",
             "regret de vous informer",
             "au regret de",
@@ -315,7 +318,6 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "réponse négative",
             "orienté notre choix",
             "porté notre choix",
-            "autre profil",
             "ne … pas … suite",
             "pas de suite",
         ),
@@ -342,7 +344,13 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "invitation à un entretien",
         ),
         "next_round": ("prochaine étape", "étape suivante", "prochain tour"),
-        "offer": ("proposition d'embauche", "vous proposer le poste", "promesse d'embauche"),
+        "offer": (
+            "proposition d'embauche",
+            "vous proposer le poste",
+            "promesse d'embauche",
+            "vous faire une offre",
+            "vous faire une proposition",
+        ),
         "job_alert": (
             "alerte emploi",
             "nouvelles offres",
@@ -359,9 +367,6 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "no seguir adelante",
             "no avanzar con",
             "continuar con otros candidatos",
-            "otros candidatos",
-            "otras candidaturas",
-            "otro perfil",
             "no ha sido seleccionada",
             "no has sido seleccionado",
             "no has sido seleccionada",
@@ -386,9 +391,6 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "descartada",
             "respuesta negativa",
             "no ha prosperado",
-            "otro candidato",
-            "otra candidata",
-            "otra persona",
         ),
         "weak_rejection": (
             "lamentablemente",
@@ -421,7 +423,14 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "próxima etapa",
             "siguiente ronda",
         ),
-        "offer": ("ofrecerte el puesto", "carta oferta", "propuesta de contratación"),
+        "offer": (
+            "ofrecerte el puesto",
+            "ofrecerle el puesto",
+            "hacerte una oferta",
+            "hacerle una oferta",
+            "carta oferta",
+            "propuesta de contratación",
+        ),
         "job_alert": (
             "alerta de empleo",
             "nuevas ofertas",
@@ -437,7 +446,6 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "niet verder gaan met",
             "gekozen voor een andere kandidaat",
             "voor een andere kandidaat gekozen",
-            "andere kandidaten",
             "niet uitnodigen",
             "niet in aanmerking",
             "afwijzing",
@@ -452,8 +460,6 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "afgewezen",
             "gaan niet verder",
             "besloten niet verder",
-            "andere kandidaat",
-            "een andere sollicitant",
             "niet geselecteerd",
             "niet voor jou gekozen",
             "niet voor u gekozen",
@@ -497,13 +503,14 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
 # The phrase tables above are the ATSs' exact wording; a company writing its own mail says the same
 # thing in other words. So each sentence is also read for cues that combine, per language:
 #   others + choice       "we have decided to go with ANOTHER CANDIDATE"
-#   negation + progress   "we will NOT be OFFERING you the role" (the "no" at most five words before
+#   negation + progress   "we will NOT be OFFERING you the role" (the "no" at most six words before
 #                         what it stops, in the same clause), about the application (object) or after
 #                         a regret
 #   closed + post         "the ROLE has been FILLED" (the post: what can be filled or closed)
 #   regret + choice       "UNFORTUNATELY we have DECIDED to close YOUR application"
-# A sentence that also holds an `aside` cue is about something else (a delay, a slot, a reschedule,
-# documents, "not yet", "if"), and a sentence that holds a look-alike phrase is the look-alike's, so
+# A clause (up to a comma, a colon or a "but") that holds an `aside` cue is about something else (a
+# delay, a slot, a reschedule, documents, "not yet", "if"): its cues and its rejection phrases do not
+# count. A sentence that holds a look-alike phrase is the look-alike's, so
 # "we regret the delay ... we'd like to invite you" stays an invitation. Entries are plain words;
 # "…" is a gap of up to eight words, a trailing "*" lets the word go on ("consider*"), a leading one
 # lets it begin inside a word ("*n't": "won't").
@@ -566,9 +573,16 @@ CUES: dict[Language, dict[Cue, tuple[str, ...]]] = {
             "hire",
             "hiring",
             "in a position",
+            "next stage",
+            "next round",
+            "next step*",
+            "meet … requirement*",
+            "met … requirement*",
+            "meet … criteria",
+            "met … criteria",
         ),
         "object": (
-            "application*",
+            "application",
             "candidacy",
             "candidature",
             "you",
@@ -623,6 +637,7 @@ CUES: dict[Language, dict[Cue, tuple[str, ...]]] = {
         ),
         "choice": (
             "decided",
+            "determined",
             "chosen",
             "chose",
             "selected",
@@ -643,6 +658,8 @@ CUES: dict[Language, dict[Cue, tuple[str, ...]]] = {
             "continue with",
             "hired",
             "offered the",
+            "offered to",
+            "given to",
         ),
         "closed": (
             "been filled",
@@ -668,7 +685,10 @@ CUES: dict[Language, dict[Cue, tuple[str, ...]]] = {
             "on hold",
             "been cancelled",
             "been canceled",
-            "withdrawn",
+            # a withdrawn application is mostly the member's own doing; a withdrawn role is a "no"
+            "withdrawn the role",
+            "withdrawn the position",
+            "withdrawn the vacancy",
         ),
         "aside": (
             "delay*",
@@ -702,8 +722,12 @@ CUES: dict[Language, dict[Cue, tuple[str, ...]]] = {
             "sick",
             "technical",
             "connection",
-            "still",
             "individually",
+            "incomplete",
+            "deadline",
+            "as requested",
+            "your request",
+            "you asked",
             "personally",
             "every applicant",
             "every application",
@@ -754,10 +778,13 @@ CUES: dict[Language, dict[Cue, tuple[str, ...]]] = {
             "passen",
             "entschieden",
             "berufen",
+            "möglichkeit",
+            "entspricht",
+            "entsprechen",
             "einstellen",
         ),
         "object": (
-            "bewerbung*",
+            "bewerbung",
             "kandidatur",
             "sie",
             "ihnen",
@@ -819,7 +846,6 @@ CUES: dict[Language, dict[Cue, tuple[str, ...]]] = {
             "vergeben",
             "geschlossen",
             "eingestellt",
-            "zurückgezogen",
             "gestoppt",
             "auf eis",
             "abgeschlossen",
@@ -849,6 +875,10 @@ CUES: dict[Language, dict[Cue, tuple[str, ...]]] = {
             "zögern",
             "nicht nur",
             "nicht vergessen",
+            "unvollständig*",
+            "frist",
+            "auf ihren wunsch",
+            "auf deinen wunsch",
         ),
     },
     "fr": {
@@ -917,6 +947,8 @@ CUES: dict[Language, dict[Cue, tuple[str, ...]]] = {
             "retenu*",
             "sélectionné*",
             "privilégi*",
+            "attribué*",
+            "confié*",
             "opté",
             "poursuivre avec",
             "poursuivre le processus",
@@ -946,6 +978,9 @@ CUES: dict[Language, dict[Cue, tuple[str, ...]]] = {
             "malade",
             "pas seulement",
             "ne manquez pas",
+            "incomplet*",
+            "date limite",
+            "à votre demande",
         ),
     },
     "es": {
@@ -1018,6 +1053,8 @@ CUES: dict[Language, dict[Cue, tuple[str, ...]]] = {
             "encaja* mejor",
             "más alineado*",
             "alguien",
+            "un perfil con",
+            "más experiencia",
             "candidato interno",
         ),
         "choice": (
@@ -1067,6 +1104,10 @@ CUES: dict[Language, dict[Cue, tuple[str, ...]]] = {
             "olvides",
             "enferm*",
             "no solo",
+            "incomplet*",
+            "plazo",
+            "a petición",
+            "como solicitaste",
         ),
     },
     "nl": {
@@ -1078,7 +1119,7 @@ CUES: dict[Language, dict[Cue, tuple[str, ...]]] = {
             "spijt",
             "teleurstellend",
         ),
-        "negation": ("niet", "geen", "nooit"),
+        "negation": ("niet", "geen", "nooit", "onvoldoende"),
         "progress": (
             "verder",
             "door naar",
@@ -1100,6 +1141,8 @@ CUES: dict[Language, dict[Cue, tuple[str, ...]]] = {
             "gekozen",
             "volgende ronde",
             "volgende stap",
+            "gevallen",
+            "aan bij",
         ),
         "object": (
             "sollicitatie",
@@ -1148,7 +1191,7 @@ CUES: dict[Language, dict[Cue, tuple[str, ...]]] = {
             "keuze",
             "aangenomen",
         ),
-        "closed": ("vervuld", "ingevuld", "gesloten", "vergeven", "ingetrokken", "sluiten … af", "on hold"),
+        "closed": ("vervuld", "ingevuld", "gesloten", "vergeven", "sluiten … af", "on hold"),
         "aside": (
             "verzet*",
             "verplaats*",
@@ -1170,12 +1213,19 @@ CUES: dict[Language, dict[Cue, tuple[str, ...]]] = {
             "aarzel",
             "ziek",
             "ontbreekt",
+            "onvolledig*",
+            "deadline",
+            "op je verzoek",
+            "op uw verzoek",
         ),
     },
 }
 # Words that end the reach of a "not": a new clause begins.
 CLAUSE_BREAKS = (",", " but ", " however ", " aber ", " sondern ", " mais ", " pero ", " sino ", " maar ")
-NEGATION_REACH = 5  # words between a "not" and what it negates
+NEGATION_REACH = 6  # words between a "not" and the verb it negates
+# A look-alike phrase ends the clause the "not" began: "we won't be taking your application to the
+# next stage" is no next-round mail.
+LOOKALIKE_REACH = 8
 # German and Dutch put the verb second, so their "not" may also follow what it negates
 # ("leider passt dein Profil nicht", "je profiel past niet bij de functie").
 NEGATION_FOLLOWS: frozenset[Language] = frozenset({"de", "nl"})
@@ -1350,11 +1400,15 @@ def decide(original: Original) -> RejectionDecision:
     subject = _clean(original.subject)
     body = _clean(original.text[:MAX_TEXT])
     text = _normalise(subject + "\n\n" + body)
-    sentences = _sentences(text)
+    sentences, clauses = _sentences(text), _clauses(text)
     marks = _marks(text)
-    found = _phrase_hits(text, marks, sentences)
+    asides = {
+        language: {_position(clauses, start) for start, _, _ in marks.get((language, "aside"), ())}
+        for language in CUES
+    }
+    found = _phrase_hits(text, marks, sentences, clauses, asides)
     hits = [(language, kind, phrase) for language, kind, phrase, _ in found]
-    hits += _sentence_hits(text, marks, sentences, found)
+    hits += _sentence_hits(text, marks, sentences, clauses, asides, found)
     scores: dict[Kind, float] = {}
     for _, kind, _ in hits:
         scores[kind] = scores.get(kind, 0.0) + WEIGHT[kind]
@@ -1446,10 +1500,14 @@ Found = tuple[Language, Kind, str, Span]
 Marks = dict[tuple[Language, Cue], list[tuple[int, int, str]]]
 
 
-def _phrase_hits(text: str, marks: Marks, sentences: list[int]) -> list[Found]:
+def _phrase_hits(
+    text: str, marks: Marks, sentences: list[int], clauses: list[int], asides: dict[Language, set[int]]
+) -> list[Found]:
     """The phrases found, each once. A look-alike phrase does not count when it lies inside a
     rejection phrase ("not … move forward with your application" is no next round) or when its
-    language's "not" stands just before it ("niet uit te nodigen voor de volgende ronde")."""
+    language's "not" stands just before it ("niet uit te nodigen voor de volgende ronde"); a
+    rejection phrase does not count in a clause that is about something else ("…, dass wir
+    unvollständige Bewerbungen nicht berücksichtigen können")."""
     found: list[Found] = []
     for language, kind, phrase, first_words, pattern in _compiled():
         if first_words not in text:
@@ -1461,10 +1519,12 @@ def _phrase_hits(text: str, marks: Marks, sentences: list[int]) -> list[Found]:
     kept: list[Found] = []
     seen: set[tuple[Kind, str]] = set()
     for language, kind, phrase, (start, end) in found:
+        if kind == "rejection" and _position(clauses, start) in asides[language]:
+            continue
         if kind not in ("rejection", "weak_rejection", "conditional"):
             if any(start < e and s < end for s, e in rejection_spans):
                 continue
-            if _negated(text, marks, language, start, sentences):
+            if _negated(text, marks, language, start, sentences, LOOKALIKE_REACH):
                 continue
         if (kind, phrase) in seen:
             continue  # the same words in two languages' tables count once
@@ -1476,10 +1536,22 @@ def _phrase_hits(text: str, marks: Marks, sentences: list[int]) -> list[Found]:
 # --- sentences ---
 
 
+_SENTENCE_END = r"[.!?;](?=\s)|¶"
+_CLAUSE_END = "|".join(
+    [_SENTENCE_END, ",", ":"]
+    + [rf"(?<!\w){re.escape(brk.strip())}(?!\w)" for brk in CLAUSE_BREAKS if brk.strip() != ","]
+)
+
+
 def _sentences(text: str) -> list[int]:
     """Where each sentence starts: after a full stop, a question or exclamation mark, a semicolon
     or a paragraph break."""
-    return [0] + [match.end() for match in re.finditer(r"[.!?;](?=\s)|¶", text)]
+    return [0] + [match.end() for match in re.finditer(_SENTENCE_END, text)]
+
+
+def _clauses(text: str) -> list[int]:
+    """Where each clause starts: a sentence, or after a comma, a colon or a "but"."""
+    return [0] + [match.end() for match in re.finditer(_CLAUSE_END, text)]
 
 
 @cache
@@ -1506,40 +1578,57 @@ def _marks(text: str) -> Marks:
     return marks
 
 
-def _sentence_of(sentences: list[int], position: int) -> int:
-    return bisect_right(sentences, position) - 1
+def _position(starts: list[int], position: int) -> int:
+    """The index of the sentence (or clause) that holds `position`, given where each starts."""
+    return bisect_right(starts, position) - 1
 
 
-def _negated(text: str, marks: Marks, language: Language, start: int, sentences: list[int]) -> bool:
-    """Whether a "not" of `language` reaches the words at `start`: at most NEGATION_REACH words
-    before them, in the same sentence and clause."""
-    sentence = sentences[_sentence_of(sentences, start)]
+def _negated(
+    text: str, marks: Marks, language: Language, start: int, sentences: list[int], reach: int
+) -> bool:
+    """Whether a "not" of `language` reaches the words at `start`: at most `reach` words before
+    them, in the same sentence and clause."""
+    sentence = sentences[_position(sentences, start)]
     for _, end, _ in marks.get((language, "negation"), ()):
-        if sentence <= end <= start and _reaches(text[end:start]):
+        if sentence <= end <= start and _reaches(text[end:start], reach):
             return True
     return False
 
 
-def _reaches(gap: str) -> bool:
-    return len(gap.split()) <= NEGATION_REACH and not any(brk in f" {gap} " for brk in CLAUSE_BREAKS)
+def _reaches(gap: str, reach: int = NEGATION_REACH) -> bool:
+    return len(gap.split()) <= reach and not any(brk in f" {gap} " for brk in CLAUSE_BREAKS)
 
 
 def _sentence_hits(
-    text: str, marks: Marks, sentences: list[int], found: list[Found]
+    text: str,
+    marks: Marks,
+    sentences: list[int],
+    clauses: list[int],
+    asides: dict[Language, set[int]],
+    found: list[Found],
 ) -> list[tuple[Language, Kind, str]]:
     """A "no" said in words the phrase tables lack, read sentence by sentence (see CUES)."""
     # A sentence that holds a table phrase is already read: a rejection phrase said its "no", and a
     # look-alike phrase (not negated) makes the sentence the look-alike's.
-    taken = {_sentence_of(sentences, start) for _, kind, _, (start, _) in found if kind != "weak_rejection"}
+    taken = {_position(sentences, start) for _, kind, _, (start, _) in found if kind != "weak_rejection"}
     by_sentence: dict[int, dict[tuple[Language, Cue], list[tuple[int, int, str]]]] = {}
     for key, spans in marks.items():
         for span in spans:
-            by_sentence.setdefault(_sentence_of(sentences, span[0]), {}).setdefault(key, []).append(span)
+            by_sentence.setdefault(_position(sentences, span[0]), {}).setdefault(key, []).append(span)
     hits: list[tuple[Language, Kind, str]] = []
     for index in sorted(by_sentence.keys() - taken):
         cues = by_sentence[index]
         for language in CUES:
-            why = _says_no(text, language, {cue: cues.get((language, cue), []) for cue in CUES[language]})
+            # a cue in a clause that holds an aside is about the delay, the slot, the documents
+            kept = {
+                cue: [
+                    m
+                    for m in cues.get((language, cue), [])
+                    if _position(clauses, m[0]) not in asides[language]
+                ]
+                for cue in CUES[language]
+            }
+            why = _says_no(text, language, kept)
             if why:
                 hits.append((language, "rejection", why))
                 break
@@ -1548,8 +1637,6 @@ def _sentence_hits(
 
 def _says_no(text: str, language: Language, cues: dict[Cue, list[tuple[int, int, str]]]) -> str | None:
     """Which combination of one language's cues makes this sentence a "no", if any."""
-    if cues["aside"]:
-        return None
 
     def first(cue: Cue) -> str:
         return cues[cue][0][2]
