@@ -36,6 +36,7 @@ Kind = Literal[
     "next_round",
     "offer",
     "job_alert",
+    "mailing_list",
 ]
 Language = Literal["en", "de", "fr", "es", "nl"]
 MAX_TEXT = 20_000  # characters of the original read: the decision is in its first lines, not its footers
@@ -53,6 +54,9 @@ WEIGHT: dict[Kind, float] = {
     "next_round": 1.0,
     "offer": 1.5,
     "job_alert": 1.0,
+    # An unsubscribe link is in job alerts and newsletters, but ATSs put one under rejections too:
+    # alone it must not outweigh a "no".
+    "mailing_list": 0.5,
 }
 
 PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
@@ -187,13 +191,15 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
         "job_alert": (
             "job alert",
             "jobs you might be interested in",
+            "jobs you may like",
+            "jobs you might like",
+            "jobs for you",
+            "recommended for you",
             "new jobs",
             "recommended jobs",
             "jobs matching",
             "similar jobs",
-            "unsubscribe",
             "newsletter",
-            "manage your alerts",
             "new roles",
             "new positions",
             "new openings",
@@ -203,6 +209,7 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "saved job",
             "saved search",
         ),
+        "mailing_list": ("unsubscribe", "manage your alerts", "email preferences"),
     },
     "de": {
         "rejection": (
@@ -290,9 +297,9 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "neue stellenangebote",
             "passende jobs",
             "neue jobs",
-            "abmelden",
             "newsletter",
         ),
+        "mailing_list": ("abmelden", "abbestellen"),
     },
     "fr": {
         "rejection": (
@@ -355,10 +362,9 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "alerte emploi",
             "nouvelles offres",
             "offres d'emploi",
-            "se désabonner",
-            "vous désinscrire",
             "newsletter",
         ),
+        "mailing_list": ("se désabonner", "vous désinscrire", "désabonnement"),
     },
     "es": {
         "rejection": (
@@ -435,10 +441,9 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "alerta de empleo",
             "nuevas ofertas",
             "ofertas que te pueden interesar",
-            "darte de baja",
-            "cancelar la suscripción",
             "boletín",
         ),
+        "mailing_list": ("darte de baja", "cancelar la suscripción", "darse de baja"),
     },
     "nl": {
         "rejection": (
@@ -494,7 +499,8 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
         ),
         "next_round": ("volgende ronde", "volgende stap", "tweede gesprek", "volgende fase"),
         "offer": ("aanbod doen", "arbeidsovereenkomst", "contractvoorstel"),
-        "job_alert": ("vacature-alert", "vacaturealert", "nieuwe vacatures", "uitschrijven", "nieuwsbrief"),
+        "job_alert": ("vacature-alert", "vacaturealert", "nieuwe vacatures", "nieuwsbrief"),
+        "mailing_list": ("uitschrijven", "afmelden"),
     },
 }
 
@@ -554,6 +560,8 @@ CUES: dict[Language, dict[Cue, tuple[str, ...]]] = {
             "select*",
             "shortlist*",
             "successful",
+            "mov* … forward",
+            "put* … forward",
             "take … further",
             "taking … further",
             "taken … further",
@@ -624,6 +632,9 @@ CUES: dict[Language, dict[Cue, tuple[str, ...]]] = {
             "candidates whose",
             "candidate whose",
             "applicants whose",
+            "a candidate who",
+            "candidate* with",
+            "applicant* with",
             "internal candidate",
             "closer fit",
             "closer match",
@@ -822,7 +833,16 @@ CUES: dict[Language, dict[Cue, tuple[str, ...]]] = {
             "jemand*",
             "intern* kandidat*",
             "passendere*",
-            "besser passend*",
+            "besser pass*",
+            "besser zu",
+            "für ein* kandidat*",
+            "für ein* bewerber*",
+            "kandidat* mit",
+            "kandidat* deren",
+            "kandidat* dessen",
+            "bewerber* mit",
+            "bewerber* deren",
+            "mehr erfahrung",
             "näher an",
         ),
         "choice": (
@@ -939,6 +959,10 @@ CUES: dict[Language, dict[Cue, tuple[str, ...]]] = {
             "une autre personne",
             "quelqu'un",
             "candidat interne",
+            "un* candidat* dont",
+            "un* candidat* qui",
+            "un* candidat* avec",
+            "plus d'expérience",
         ),
         "choice": (
             "décidé",
@@ -1054,6 +1078,11 @@ CUES: dict[Language, dict[Cue, tuple[str, ...]]] = {
             "más alineado*",
             "alguien",
             "un perfil con",
+            "por un* candidat*",
+            "a un* candidat*",
+            "candidat* con",
+            "candidat* cuy*",
+            "perfil* cuy*",
             "más experiencia",
             "candidato interno",
         ),
@@ -1181,6 +1210,12 @@ CUES: dict[Language, dict[Cue, tuple[str, ...]]] = {
             "beter passend*",
             "beter bij",
             "interne kandidaat",
+            "voor een kandida*",
+            "voor een sollicitant",
+            "kandida* met",
+            "kandida* wiens",
+            "kandida* wier",
+            "meer ervaring",
         ),
         "choice": (
             "besloten",
