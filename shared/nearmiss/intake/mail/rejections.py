@@ -1436,12 +1436,13 @@ def decide(original: Original) -> RejectionDecision:
     body = _clean(original.text[:MAX_TEXT])
     text = _normalise(subject + "\n\n" + body)
     sentences, clauses = _sentences(text), _clauses(text)
-    marks = _marks(text)
+    words = _words(text)
+    marks = _marks(text, words)
     asides = {
         language: {_position(clauses, start) for start, _, _ in marks.get((language, "aside"), ())}
         for language in CUES
     }
-    found = _phrase_hits(text, marks, sentences, clauses, asides)
+    found = _phrase_hits(text, words, marks, sentences, clauses, asides)
     hits = [(language, kind, phrase) for language, kind, phrase, _ in found]
     hits += _sentence_hits(text, marks, sentences, clauses, asides, found)
     scores: dict[Kind, float] = {}
@@ -1495,7 +1496,10 @@ def _normalise(text: str) -> str:
 
 
 def _clean(text: str) -> str:
-    return "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
+    return "\n".join(
+        line if line.isprintable() else "".join(ch if ch.isprintable() or ch == "\t" else " " for ch in line)
+        for line in text.split("\n")
+    )
 
 
 def _pattern(entry: str) -> str:
@@ -1514,20 +1518,45 @@ def _pattern(entry: str) -> str:
     return pattern
 
 
-def _first_word(entry: str) -> str:
-    """The entry's first word as plain text, for the cheap substring test before the pattern."""
-    return entry.split("…")[0].split()[0].strip("*")
+class _Index[T]:
+    """Table entries by the first word they cannot match without, so that a mail is tried only
+    against the entries whose first word it holds: a set lookup per word of the mail, not a search
+    per entry of the tables. A stem ("consider*") or a word with an apostrophe ("*n't") is tried
+    as a substring instead."""
+
+    def __init__(self, entries: list[tuple[str, T]]) -> None:
+        self._payloads = [payload for _, payload in entries]
+        self._by_word: dict[str, list[int]] = {}
+        self._stems: list[tuple[str, int]] = []
+        for index, (entry, _) in enumerate(entries):
+            first = entry.split("…")[0].split()[0]
+            if "*" not in first and first.isalnum():
+                self._by_word.setdefault(first, []).append(index)
+            else:
+                self._stems.append((first.strip("*"), index))
+
+    def candidates(self, text: str, words: frozenset[str]) -> list[T]:
+        """The entries that may match `text` (whose words are `words`), in table order."""
+        found = [index for word in words & self._by_word.keys() for index in self._by_word[word]]
+        found += [index for stem, index in self._stems if stem in text]
+        return [self._payloads[index] for index in sorted(found)]
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\w+", text))
 
 
 @cache
-def _compiled() -> tuple[tuple[Language, Kind, str, str, re.Pattern[str]], ...]:
-    """Each phrase as (language, kind, phrase, its first words, its pattern)."""
-    compiled: list[tuple[Language, Kind, str, str, re.Pattern[str]]] = []
-    for language, kinds in PHRASES.items():
-        for kind, phrases in kinds.items():
-            for phrase in phrases:
-                compiled.append((language, kind, phrase, _first_word(phrase), re.compile(_pattern(phrase))))
-    return tuple(compiled)
+def _compiled() -> _Index[tuple[Language, Kind, str, re.Pattern[str]]]:
+    """Each phrase as (language, kind, phrase, its pattern)."""
+    return _Index(
+        [
+            (phrase, (language, kind, phrase, re.compile(_pattern(phrase))))
+            for language, kinds in PHRASES.items()
+            for kind, phrases in kinds.items()
+            for phrase in phrases
+        ]
+    )
 
 
 Span = tuple[int, int]
@@ -1536,7 +1565,12 @@ Marks = dict[tuple[Language, Cue], list[tuple[int, int, str]]]
 
 
 def _phrase_hits(
-    text: str, marks: Marks, sentences: list[int], clauses: list[int], asides: dict[Language, set[int]]
+    text: str,
+    words: frozenset[str],
+    marks: Marks,
+    sentences: list[int],
+    clauses: list[int],
+    asides: dict[Language, set[int]],
 ) -> list[Found]:
     """The phrases found, each once. A look-alike phrase does not count when it lies inside a
     rejection phrase ("not … move forward with your application" is no next round) or when its
@@ -1544,9 +1578,7 @@ def _phrase_hits(
     rejection phrase does not count in a clause that is about something else ("…, dass wir
     unvollständige Bewerbungen nicht berücksichtigen können")."""
     found: list[Found] = []
-    for language, kind, phrase, first_words, pattern in _compiled():
-        if first_words not in text:
-            continue  # a plain substring test first: most phrases are absent, and it is much cheaper
+    for language, kind, phrase, pattern in _compiled().candidates(text, words):
         match = pattern.search(text)
         if match:
             found.append((language, kind, phrase, match.span()))
@@ -1590,22 +1622,22 @@ def _clauses(text: str) -> list[int]:
 
 
 @cache
-def _compiled_cues() -> tuple[tuple[Language, Cue, str, re.Pattern[str]], ...]:
-    """Each cue entry as (language, cue, its first word, its pattern)."""
-    return tuple(
-        (language, cue, _first_word(entry), re.compile(_pattern(entry)))
-        for language, cues in CUES.items()
-        for cue, entries in cues.items()
-        for entry in entries
+def _compiled_cues() -> _Index[tuple[Language, Cue, re.Pattern[str]]]:
+    """Each cue entry as (language, cue, its pattern)."""
+    return _Index(
+        [
+            (entry, (language, cue, re.compile(_pattern(entry))))
+            for language, cues in CUES.items()
+            for cue, entries in cues.items()
+            for entry in entries
+        ]
     )
 
 
-def _marks(text: str) -> Marks:
+def _marks(text: str, words: frozenset[str]) -> Marks:
     """Every cue found in the text, by language and kind, in order."""
     marks: Marks = {}
-    for language, cue, first_word, pattern in _compiled_cues():
-        if first_word not in text:
-            continue  # as for the phrases: a substring test first, most entries are absent
+    for language, cue, pattern in _compiled_cues().candidates(text, words):
         for match in pattern.finditer(text):
             marks.setdefault((language, cue), []).append((match.start(), match.end(), match.group()))
     for spans in marks.values():
