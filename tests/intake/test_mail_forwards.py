@@ -375,6 +375,40 @@ def test_a_conditional_rejection_in_an_acknowledgement_is_no_rejection() -> None
     assert decision.reason == "reads as conditional"
 
 
+def test_a_negated_look_alike_phrase_does_not_outweigh_the_no() -> None:
+    # Given a Dutch "we will not invite you to the next round": "volgende ronde" is a next-round phrase
+    decision = decide(
+        _original("Update", "Beste Ada, we hebben besloten je niet uit te nodigen voor de volgende ronde.")
+    )
+    # Then the "niet" before it makes it a rejection, and the rule says which words decided
+    assert decision.is_rejection
+    assert "nl:rejection:niet … uit te nodigen" in decision.rule
+
+
+def test_a_regret_about_a_delay_before_an_invitation_is_no_rejection() -> None:
+    decision = decide(
+        _original(
+            "Next steps",
+            "Hi Ada, unfortunately we are not able to keep Thursday's slot. We regret the delay and "
+            "we'd like to invite you to interview next week instead.",
+        )
+    )
+    assert not decision.is_rejection
+    assert decision.reason == "reads as invitation"
+
+
+def test_an_aside_in_another_clause_does_not_undo_the_no() -> None:
+    # "Unterlagen" (documents) is an aside, but it belongs to the second clause, not to the "no"
+    decision = decide(
+        _original(
+            "Ihre Bewerbung",
+            "Wir haben uns leider gegen eine Zusammenarbeit entschieden, "
+            "bewahren Ihre Unterlagen aber gerne auf.",
+        )
+    )
+    assert decision.is_rejection
+
+
 def test_the_company_comes_from_the_display_name_not_the_ats_domain() -> None:
     decision = decide(
         _original(

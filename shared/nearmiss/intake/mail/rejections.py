@@ -12,6 +12,12 @@ count ("we will not be moving forward with your application" is not a next-round
 a rejection when the rejection phrases outweigh the others. `rule` names the phrases that decided,
 so the member (and a test) can see why.
 
+Exact phrases cover the ATSs' templates, not a company's own words, so each sentence is also read
+for cues that combine into a "no" (see CUES): someone else chosen, a negated "move forward" about
+the application, a filled or closed role, a regret with a decision. A clause about a delay, a
+slot or documents does not count, a look-alike phrase keeps its sentence, and a negated look-alike
+phrase ("not … the next round") no longer counts against a rejection.
+
 Pure and total: `decide` never raises, whatever text it is given.
 """
 
