@@ -153,9 +153,10 @@ def test_corpus_score_is_above_the_bar(capsys: pytest.CaptureFixture[str]) -> No
 def test_wording_the_tables_were_not_written_from_is_never_called_a_rejection_wrongly(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # The corpus above shaped the phrase tables, so its score measures the corpus. These mails did
-    # not (see holdout.json): recall on them is printed for the record, and a false "rejection"
-    # (the costly error: the playbook would start) is held to the same bar as the corpus.
+    # The corpus above shaped the phrase tables, so its score measures the corpus. holdout.json holds
+    # mails in other wording: those marked "shaped_tables" were tuned on (development data), the
+    # others were scored once and never tuned on. Recall on them is printed for the record, and a
+    # false "rejection" (the costly error: the playbook would start) is never allowed.
     mails = json.loads((CORPUS / "holdout.json").read_text())["mails"]
     false_pos = 0
     lines = []
@@ -372,6 +373,40 @@ def test_a_conditional_rejection_in_an_acknowledgement_is_no_rejection() -> None
     )
     assert not decision.is_rejection
     assert decision.reason == "reads as conditional"
+
+
+def test_a_negated_look_alike_phrase_does_not_outweigh_the_no() -> None:
+    # Given a Dutch "we will not invite you to the next round": "volgende ronde" is a next-round phrase
+    decision = decide(
+        _original("Update", "Beste Ada, we hebben besloten je niet uit te nodigen voor de volgende ronde.")
+    )
+    # Then the "niet" before it makes it a rejection, and the rule says which words decided
+    assert decision.is_rejection
+    assert "nl:rejection:niet … uit te nodigen" in decision.rule
+
+
+def test_a_regret_about_a_delay_before_an_invitation_is_no_rejection() -> None:
+    decision = decide(
+        _original(
+            "Next steps",
+            "Hi Ada, unfortunately we are not able to keep Thursday's slot. We regret the delay and "
+            "we'd like to invite you to interview next week instead.",
+        )
+    )
+    assert not decision.is_rejection
+    assert decision.reason == "reads as invitation"
+
+
+def test_an_aside_in_another_clause_does_not_undo_the_no() -> None:
+    # "Unterlagen" (documents) is an aside, but it belongs to the second clause, not to the "no"
+    decision = decide(
+        _original(
+            "Ihre Bewerbung",
+            "Wir haben uns leider gegen eine Zusammenarbeit entschieden, "
+            "bewahren Ihre Unterlagen aber gerne auf.",
+        )
+    )
+    assert decision.is_rejection
 
 
 def test_the_company_comes_from_the_display_name_not_the_ats_domain() -> None:

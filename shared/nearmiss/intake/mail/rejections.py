@@ -12,6 +12,12 @@ count ("we will not be moving forward with your application" is not a next-round
 a rejection when the rejection phrases outweigh the others. `rule` names the phrases that decided,
 so the member (and a test) can see why.
 
+Exact phrases cover the ATSs' templates, not a company's own words, so each sentence is also read
+for cues that combine into a "no" (see CUES): someone else chosen, a negated "move forward" about
+the application, a filled or closed role, a regret with a decision. A clause about a delay, a
+slot or documents does not count, a look-alike phrase keeps its sentence, and a negated look-alike
+phrase ("not … the next round") no longer counts against a rejection.
+
 Pure and total: `decide` never raises, whatever text it is given.
 """
 
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -35,6 +42,7 @@ Kind = Literal[
     "next_round",
     "offer",
     "job_alert",
+    "mailing_list",
 ]
 Language = Literal["en", "de", "fr", "es", "nl"]
 MAX_TEXT = 20_000  # characters of the original read: the decision is in its first lines, not its footers
@@ -52,6 +60,9 @@ WEIGHT: dict[Kind, float] = {
     "next_round": 1.0,
     "offer": 1.5,
     "job_alert": 1.0,
+    # An unsubscribe link is in job alerts and newsletters, but ATSs put one under rejections too:
+    # alone it must not outweigh a "no".
+    "mailing_list": 0.5,
 }
 
 PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
@@ -101,8 +112,6 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "chosen another candidate",
             "selected another candidate",
             "gone with another candidate",
-            "another applicant",
-            "other applicants",
             "not be considering your application",
             "not be pursuing your application",
             "not to pursue your application",
@@ -121,9 +130,6 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "not … progress your application",
             "not … extend an offer",
             "not … extend you an offer",
-            "other candidates",
-            "stronger match",
-            "closer match",
         ),
         "weak_rejection": (
             "unfortunately",
@@ -191,14 +197,25 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
         "job_alert": (
             "job alert",
             "jobs you might be interested in",
+            "jobs you may like",
+            "jobs you might like",
+            "jobs for you",
+            "recommended for you",
             "new jobs",
             "recommended jobs",
             "jobs matching",
             "similar jobs",
-            "unsubscribe",
             "newsletter",
-            "manage your alerts",
+            "new roles",
+            "new positions",
+            "new openings",
+            "roles that match",
+            "jobs that match",
+            "you saved",
+            "saved job",
+            "saved search",
         ),
+        "mailing_list": ("unsubscribe", "manage your alerts", "email preferences"),
     },
     "de": {
         "rejection": (
@@ -235,10 +252,6 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "aus dem auswahlverfahren",
             "nicht für sie entschieden",
             "nicht für dich entschieden",
-            "mit anderen kandidat",
-            "mit anderen bewerber",
-            "anderen kandidatinnen",
-            "anderen bewerberinnen",
             "nicht … fortsetzen",
             "nicht … fortführen",
         ),
@@ -277,16 +290,22 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "terminvorschlag",
         ),
         "next_round": ("nächste runde", "nächsten schritt", "weiteren gespräch", "zweites gespräch"),
-        "offer": ("vertragsangebot", "angebot unterbreiten", "arbeitsvertrag", "zusage"),
+        "offer": (
+            "vertragsangebot",
+            "angebot unterbreiten",
+            "ein angebot",
+            "arbeitsvertrag",
+            "zusage",
+        ),
         "job_alert": (
             "jobalarm",
             "job-alarm",
             "neue stellenangebote",
             "passende jobs",
             "neue jobs",
-            "abmelden",
             "newsletter",
         ),
+        "mailing_list": ("abmelden", "abbestellen"),
     },
     "fr": {
         "rejection": (
@@ -296,8 +315,6 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "suite favorable",
             "retenu d'autres candidatures",
             "retenu une autre candidature",
-            "d'autres candidats",
-            "un autre candidat",
             "ne correspond pas",
             "regret de vous informer",
             "au regret de",
@@ -314,7 +331,6 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "réponse négative",
             "orienté notre choix",
             "porté notre choix",
-            "autre profil",
             "ne … pas … suite",
             "pas de suite",
         ),
@@ -341,15 +357,20 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "invitation à un entretien",
         ),
         "next_round": ("prochaine étape", "étape suivante", "prochain tour"),
-        "offer": ("proposition d'embauche", "vous proposer le poste", "promesse d'embauche"),
+        "offer": (
+            "proposition d'embauche",
+            "vous proposer le poste",
+            "promesse d'embauche",
+            "vous faire une offre",
+            "vous faire une proposition",
+        ),
         "job_alert": (
             "alerte emploi",
             "nouvelles offres",
             "offres d'emploi",
-            "se désabonner",
-            "vous désinscrire",
             "newsletter",
         ),
+        "mailing_list": ("se désabonner", "vous désinscrire", "désabonnement"),
     },
     "es": {
         "rejection": (
@@ -358,9 +379,6 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "no seguir adelante",
             "no avanzar con",
             "continuar con otros candidatos",
-            "otros candidatos",
-            "otras candidaturas",
-            "otro perfil",
             "no ha sido seleccionada",
             "no has sido seleccionado",
             "no has sido seleccionada",
@@ -385,9 +403,6 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "descartada",
             "respuesta negativa",
             "no ha prosperado",
-            "otro candidato",
-            "otra candidata",
-            "otra persona",
         ),
         "weak_rejection": (
             "lamentablemente",
@@ -420,15 +435,21 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "próxima etapa",
             "siguiente ronda",
         ),
-        "offer": ("ofrecerte el puesto", "carta oferta", "propuesta de contratación"),
+        "offer": (
+            "ofrecerte el puesto",
+            "ofrecerle el puesto",
+            "hacerte una oferta",
+            "hacerle una oferta",
+            "carta oferta",
+            "propuesta de contratación",
+        ),
         "job_alert": (
             "alerta de empleo",
             "nuevas ofertas",
             "ofertas que te pueden interesar",
-            "darte de baja",
-            "cancelar la suscripción",
             "boletín",
         ),
+        "mailing_list": ("darte de baja", "cancelar la suscripción", "darse de baja"),
     },
     "nl": {
         "rejection": (
@@ -436,7 +457,6 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "niet verder gaan met",
             "gekozen voor een andere kandidaat",
             "voor een andere kandidaat gekozen",
-            "andere kandidaten",
             "niet uitnodigen",
             "niet in aanmerking",
             "afwijzing",
@@ -451,8 +471,6 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
             "afgewezen",
             "gaan niet verder",
             "besloten niet verder",
-            "andere kandidaat",
-            "een andere sollicitant",
             "niet geselecteerd",
             "niet voor jou gekozen",
             "niet voor u gekozen",
@@ -487,9 +505,771 @@ PHRASES: dict[Language, dict[Kind, tuple[str, ...]]] = {
         ),
         "next_round": ("volgende ronde", "volgende stap", "tweede gesprek", "volgende fase"),
         "offer": ("aanbod doen", "arbeidsovereenkomst", "contractvoorstel"),
-        "job_alert": ("vacature-alert", "vacaturealert", "nieuwe vacatures", "uitschrijven", "nieuwsbrief"),
+        "job_alert": ("vacature-alert", "vacaturealert", "nieuwe vacatures", "nieuwsbrief"),
+        "mailing_list": ("uitschrijven", "afmelden"),
     },
 }
+
+# --- sentences: cues that combine into a "no" ---
+#
+# The phrase tables above are the ATSs' exact wording; a company writing its own mail says the same
+# thing in other words. So each sentence is also read for cues that combine, per language:
+#   others + choice       "we have decided to go with ANOTHER CANDIDATE"
+#   negation + progress   "we will NOT be OFFERING you the role" (the "no" at most six words before
+#                         what it stops, in the same clause), about the application (object) or after
+#                         a regret
+#   closed + post         "the ROLE has been FILLED" (the post: what can be filled or closed)
+#   regret + choice       "UNFORTUNATELY we have DECIDED to close YOUR application"
+# A clause (up to a comma, a colon or a "but") that holds an `aside` cue is about something else (a
+# delay, a slot, a reschedule, documents, "not yet", "if"): its cues and its rejection phrases do not
+# count. A sentence that holds a look-alike phrase is the look-alike's, so
+# "we regret the delay ... we'd like to invite you" stays an invitation. Entries are plain words;
+# "…" is a gap of up to eight words, a trailing "*" lets the word go on ("consider*"), a leading one
+# lets it begin inside a word ("*n't": "won't").
+Cue = Literal["regret", "negation", "progress", "object", "post", "others", "choice", "closed", "aside"]
+
+CUES: dict[Language, dict[Cue, tuple[str, ...]]] = {
+    "en": {
+        "regret": (
+            "unfortunately",
+            "sadly",
+            "regrettably",
+            "regret*",
+            "sorry",
+            "afraid",
+            "disappointing news",
+            "not the news",
+        ),
+        "negation": ("not", "*n't", "never", "no longer", "unable", "cannot"),
+        "progress": (
+            "move forward",
+            "moving forward",
+            "moved forward",
+            "move ahead",
+            "moving ahead",
+            "go ahead",
+            "going ahead",
+            "proceed*",
+            "progress*",
+            "continu*",
+            "advanc*",
+            "pursu*",
+            "consider*",
+            "offer you",
+            "offering you",
+            "offer the role",
+            "offer the position",
+            "an offer",
+            "extend* … offer",
+            "extend you",
+            "invit*",
+            "select*",
+            "shortlist*",
+            "successful",
+            "mov* … forward",
+            "put* … forward",
+            "take … further",
+            "taking … further",
+            "taken … further",
+            "take … forward",
+            "taking … forward",
+            "taken … forward",
+            "make it to the",
+            "made it to the",
+            "make it through",
+            "made it through",
+            "through to",
+            "a match",
+            "a fit",
+            "the right fit",
+            "a good fit",
+            "the right match",
+            "hire",
+            "hiring",
+            "in a position",
+            "next stage",
+            "next round",
+            "next step*",
+            "meet … requirement*",
+            "met … requirement*",
+            "meet … criteria",
+            "met … criteria",
+        ),
+        "object": (
+            "application",
+            "candidacy",
+            "candidature",
+            "you",
+            "your",
+            "profile",
+            "role",
+            "position",
+            "job",
+            "vacancy",
+            "opening",
+            "process",
+            "opportunity",
+        ),
+        "post": (
+            "application*",
+            "candidacy",
+            "candidature",
+            "role",
+            "position",
+            "job",
+            "vacancy",
+            "opening",
+            "requisition",
+            "search",
+            "process",
+        ),
+        "others": (
+            "another candidate",
+            "other candidates",
+            "another applicant",
+            "other applicants",
+            "different candidate",
+            "different applicant",
+            "different direction",
+            "someone else",
+            "someone whose",
+            "someone with",
+            "someone who",
+            "candidates whose",
+            "candidate whose",
+            "applicants whose",
+            "a candidate who",
+            "candidate* with",
+            "applicant* with",
+            "internal candidate",
+            "closer fit",
+            "closer match",
+            "stronger match",
+            "stronger fit",
+            "better fit",
+            "better match",
+            "more closely",
+            "more aligned",
+            "more relevant experience",
+        ),
+        "choice": (
+            "decided",
+            "determined",
+            "chosen",
+            "chose",
+            "selected",
+            "opted",
+            "gone with",
+            "go with",
+            "went with",
+            "going with",
+            "went to",
+            "move forward with",
+            "moving forward with",
+            "proceed with",
+            "proceeding with",
+            "progress with",
+            "progressing with",
+            "pursue",
+            "pursuing",
+            "continue with",
+            "hired",
+            "offered the",
+            "offered to",
+            "given to",
+        ),
+        "closed": (
+            "been filled",
+            "now filled",
+            "is filled",
+            "was filled",
+            "have filled",
+            "filled the",
+            "filled this",
+            "been closed",
+            "now closed",
+            "is closed",
+            "closing the",
+            "closing all",
+            "closing your",
+            "closing this",
+            "closing our search",
+            "closed the",
+            "closed all",
+            "no longer accepting",
+            "no longer open",
+            "no longer available",
+            "on hold",
+            "been cancelled",
+            "been canceled",
+            # a withdrawn application is mostly the member's own doing; a withdrawn role is a "no"
+            "withdrawn the role",
+            "withdrawn the position",
+            "withdrawn the vacancy",
+        ),
+        "aside": (
+            "delay*",
+            "slot*",
+            "reschedul*",
+            "postpon*",
+            "move your interview",
+            "move the interview",
+            "moving your interview",
+            "moving the interview",
+            "push back",
+            "a time",
+            "another time",
+            "new time",
+            "different time",
+            "times",
+            "another date",
+            "new date",
+            "availability",
+            "document*",
+            "paperwork",
+            "references",
+            "reference check",
+            "until",
+            "yet",
+            "instead",
+            "if",
+            "in case",
+            "may not",
+            "might not",
+            "sick",
+            "technical",
+            "connection",
+            "individually",
+            "incomplete",
+            "deadline",
+            "as requested",
+            "your request",
+            "you asked",
+            "personally",
+            "every applicant",
+            "every application",
+            "each applicant",
+            "each application",
+            "hesitate",
+            "can't wait",
+            "cannot wait",
+            "couldn't be happier",
+            "not only",
+            "no doubt",
+        ),
+    },
+    "de": {
+        "regret": (
+            "leider",
+            "bedauerlicherweise",
+            "bedauern*",
+            "zu unserem bedauern",
+            "tut uns leid",
+            "müssen wir ihnen mitteilen",
+            "müssen wir dir mitteilen",
+        ),
+        "negation": ("nicht", "kein*", "nie", "niemals", "gegen"),
+        "progress": (
+            "berücksichtig*",
+            "weiterverfolg*",
+            "weiter verfolg*",
+            "weiterzuverfolg*",
+            "fortsetz*",
+            "fortzusetz*",
+            "fortführ*",
+            "fortzuführ*",
+            "weitermachen",
+            "weiter … machen",
+            "weiterkommen",
+            "weitergehen",
+            "einlad*",
+            "einzuladen",
+            "anbieten",
+            "angebot",
+            "zusage",
+            "zusammenarbeit",
+            "engere auswahl",
+            "nächste runde",
+            "ausgewählt",
+            "passt",
+            "passen",
+            "entschieden",
+            "berufen",
+            "möglichkeit",
+            "entspricht",
+            "entsprechen",
+            "einstellen",
+        ),
+        "object": (
+            "bewerbung",
+            "kandidatur",
+            "sie",
+            "ihnen",
+            "ihre*",
+            "dich",
+            "dir",
+            "dein*",
+            "profil",
+            "stelle",
+            "position",
+            "rolle",
+            "prozess",
+            "auswahlverfahren",
+            "bewerbungsprozess",
+            "vakanz",
+        ),
+        "post": (
+            "bewerbung*",
+            "kandidatur",
+            "stelle",
+            "position",
+            "rolle",
+            "vakanz",
+            "prozess",
+            "auswahlverfahren",
+            "bewerbungsprozess",
+        ),
+        "others": (
+            "andere* kandidat*",
+            "andere* bewerber*",
+            "andere* person*",
+            "andere* bewerbung*",
+            "andere* profil*",
+            "anderweitig*",
+            "jemand*",
+            "intern* kandidat*",
+            "passendere*",
+            "besser pass*",
+            "besser zu",
+            "für ein* kandidat*",
+            "für ein* bewerber*",
+            "kandidat* mit",
+            "kandidat* deren",
+            "kandidat* dessen",
+            "bewerber* mit",
+            "bewerber* deren",
+            "mehr erfahrung",
+            "näher an",
+        ),
+        "choice": (
+            "entschieden",
+            "entschlossen",
+            "gewählt",
+            "ausgewählt",
+            "den vorzug",
+            "fortsetz*",
+            "fortzusetz*",
+            "fortführ*",
+            "fortzuführ*",
+            "weitermachen",
+            "wahl",
+            "besetzt",
+            "besetzen",
+            "eingestellt",
+        ),
+        "closed": (
+            "besetzt",
+            "vergeben",
+            "geschlossen",
+            "eingestellt",
+            "gestoppt",
+            "auf eis",
+            "abgeschlossen",
+        ),
+        "aside": (
+            "verschieb*",
+            "verschob*",
+            "verleg*",
+            "termin*",
+            "zeitfenster",
+            "uhrzeit",
+            "verfügbarkeit",
+            "unterlagen",
+            "dokument*",
+            "nachweis*",
+            "verzögerung",
+            "verspätung",
+            "noch nicht",
+            "noch kein*",
+            "bis",
+            "sobald",
+            "falls",
+            "wenn",
+            "sollten",
+            "stattdessen",
+            "krank*",
+            "zögern",
+            "nicht nur",
+            "nicht vergessen",
+            "unvollständig*",
+            "frist",
+            "auf ihren wunsch",
+            "auf deinen wunsch",
+        ),
+    },
+    "fr": {
+        "regret": (
+            "malheureusement",
+            "regrett*",
+            "regret",
+            "désolé*",
+            "navré*",
+            "hélas",
+            "au regret",
+        ),
+        "negation": ("ne", "n'", "pas", "aucun*", "jamais"),
+        "progress": (
+            "retenir",
+            "retenu*",
+            "suite",
+            "poursuiv*",
+            "poursuite",
+            "continuer",
+            "sélectionn*",
+            "convier",
+            "inviter",
+            "proposer",
+            "avancer",
+            "aller plus loin",
+            "correspond*",
+            "favorable*",
+            "engager",
+            "embaucher",
+            "accueillir",
+            "prochaine étape",
+            "étape suivante",
+        ),
+        "object": (
+            "candidature",
+            "vous",
+            "votre",
+            "vos",
+            "profil",
+            "poste",
+            "processus",
+            "recrutement",
+            "offre",
+            "démarche",
+        ),
+        "post": ("candidature*", "poste", "processus", "recrutement", "offre"),
+        "others": (
+            "autre* candidat*",
+            "une autre candidature",
+            "autre* profil*",
+            "un profil plus",
+            "des profils plus",
+            "plus adapté*",
+            "correspond* davantage",
+            "correspond* mieux",
+            "plus proche*",
+            "une autre personne",
+            "quelqu'un",
+            "candidat interne",
+            "un* candidat* dont",
+            "un* candidat* qui",
+            "un* candidat* avec",
+            "plus d'expérience",
+        ),
+        "choice": (
+            "décidé",
+            "choisi",
+            "choix",
+            "retenu*",
+            "sélectionné*",
+            "privilégi*",
+            "attribué*",
+            "confié*",
+            "opté",
+            "poursuivre avec",
+            "poursuivre le processus",
+            "continuer avec",
+        ),
+        "closed": ("pourvu*", "clôtur*", "fermé*", "annulé*", "suspendu*", "n'est plus ouvert*"),
+        "aside": (
+            "report*",
+            "décal*",
+            "reprogramm*",
+            "créneau*",
+            "disponibilit*",
+            "retard",
+            "délai",
+            "documents",
+            "pièces",
+            "justificatif*",
+            "pas encore",
+            "hésitez",
+            "hésiter",
+            "jusqu'à",
+            "tant que",
+            "si",
+            "s'il",
+            "au lieu",
+            "à la place",
+            "malade",
+            "pas seulement",
+            "ne manquez pas",
+            "incomplet*",
+            "date limite",
+            "à votre demande",
+        ),
+    },
+    "es": {
+        "regret": (
+            "lamentablemente",
+            "desafortunadamente",
+            "por desgracia",
+            "lamentamos",
+            "lamento",
+            "sentimos",
+            "lo siento",
+            "nos apena",
+            "a nuestro pesar",
+        ),
+        "negation": ("no", "ningún", "ninguna", "nunca", "tampoco", "ya no"),
+        "progress": (
+            "continuar*",
+            "seguir*",
+            "seguiremos",
+            "avanzar*",
+            "adelante",
+            "seleccionad*",
+            "elegid*",
+            "ofrecer*",
+            "invitar*",
+            "considerar*",
+            "proceder",
+            "prosperado",
+            "encaj*",
+            "ajusta*",
+            "contar con*",
+            "pasar a",
+            "siguiente fase",
+            "próxima fase",
+        ),
+        "object": (
+            "candidatura",
+            "solicitud",
+            "tu",
+            "su",
+            "te",
+            "perfil",
+            "puesto",
+            "posición",
+            "vacante",
+            "proceso",
+            "oferta",
+            "postulación",
+        ),
+        "post": (
+            "candidatura*",
+            "solicitud*",
+            "puesto",
+            "posición",
+            "vacante",
+            "proceso",
+            "oferta",
+            "postulación",
+        ),
+        "others": (
+            "otro* candidat*",
+            "otra* candidat*",
+            "otra persona",
+            "otras personas",
+            "otro perfil",
+            "otros perfiles",
+            "perfil más",
+            "perfiles más",
+            "se ajusta* más",
+            "encaja* mejor",
+            "más alineado*",
+            "alguien",
+            "un perfil con",
+            "por un* candidat*",
+            "a un* candidat*",
+            "candidat* con",
+            "candidat* cuy*",
+            "perfil* cuy*",
+            "más experiencia",
+            "candidato interno",
+        ),
+        "choice": (
+            "decidido",
+            "optado",
+            "elegido",
+            "seleccionado",
+            "seleccionada",
+            "continuar con",
+            "seguir con",
+            "avanzar con",
+            "contratado",
+            "decantado",
+        ),
+        "closed": (
+            "cubierto",
+            "cubierta",
+            "cerrado",
+            "cerrada",
+            "cerrar",
+            "cerramos",
+            "ocupad*",
+            "finalizado",
+            "ha concluido",
+            "ya no está disponible",
+        ),
+        "aside": (
+            "reprogram*",
+            "aplaz*",
+            "pospon*",
+            "fecha",
+            "horario",
+            "disponibilidad",
+            "documentos",
+            "documentación",
+            "retraso",
+            "demora",
+            "todavía",
+            "aún no",
+            "aun no",
+            "hasta que",
+            "si",
+            "en caso",
+            "en lugar",
+            "dudes",
+            "dude",
+            "olvides",
+            "enferm*",
+            "no solo",
+            "incomplet*",
+            "plazo",
+            "a petición",
+            "como solicitaste",
+        ),
+    },
+    "nl": {
+        "regret": (
+            "helaas",
+            "tot onze spijt",
+            "jammer genoeg",
+            "het spijt ons",
+            "spijt",
+            "teleurstellend",
+        ),
+        "negation": ("niet", "geen", "nooit", "onvoldoende"),
+        "progress": (
+            "verder",
+            "door naar",
+            "doorgaan",
+            "uitnodig*",
+            "uit te nodigen",
+            "aanbieden",
+            "aanbod",
+            "selecteren",
+            "geselecteerd",
+            "in aanmerking",
+            "in behandeling",
+            "vervolg*",
+            "voortzetten",
+            "aansl*",
+            "match",
+            "passen",
+            "past",
+            "gekozen",
+            "volgende ronde",
+            "volgende stap",
+            "gevallen",
+            "aan bij",
+        ),
+        "object": (
+            "sollicitatie",
+            "kandidatuur",
+            "je",
+            "jou",
+            "jouw",
+            "u",
+            "uw",
+            "profiel",
+            "functie",
+            "vacature",
+            "rol",
+            "positie",
+            "procedure",
+            "proces",
+        ),
+        "post": (
+            "sollicitatie*",
+            "kandidatuur",
+            "functie",
+            "vacature",
+            "rol",
+            "positie",
+            "procedure",
+            "proces",
+        ),
+        "others": (
+            "andere kandida*",
+            "een andere sollicitant",
+            "andere sollicitanten",
+            "iemand",
+            "een ander profiel",
+            "beter aansl*",
+            "beter past",
+            "beter passend*",
+            "beter bij",
+            "interne kandidaat",
+            "voor een kandida*",
+            "voor een sollicitant",
+            "kandida* met",
+            "kandida* wiens",
+            "kandida* wier",
+            "meer ervaring",
+        ),
+        "choice": (
+            "besloten",
+            "gekozen",
+            "geselecteerd",
+            "verder met",
+            "doorgaan met",
+            "keuze",
+            "aangenomen",
+        ),
+        "closed": ("vervuld", "ingevuld", "gesloten", "vergeven", "sluiten … af", "on hold"),
+        "aside": (
+            "verzet*",
+            "verplaats*",
+            "verschuiv*",
+            "uitstel*",
+            "ander moment",
+            "nieuw moment",
+            "andere datum",
+            "tijdslot",
+            "beschikbaarheid",
+            "documenten",
+            "vertraging",
+            "nog niet",
+            "nog geen",
+            "totdat",
+            "indien",
+            "mocht",
+            "in plaats",
+            "aarzel",
+            "ziek",
+            "ontbreekt",
+            "onvolledig*",
+            "deadline",
+            "op je verzoek",
+            "op uw verzoek",
+        ),
+    },
+}
+# Words that end the reach of a "not": a new clause begins.
+CLAUSE_BREAKS = (",", " but ", " however ", " aber ", " sondern ", " mais ", " pero ", " sino ", " maar ")
+NEGATION_REACH = 6  # words between a "not" and the verb it negates
+# A look-alike phrase ends the clause the "not" began: "we won't be taking your application to the
+# next stage" is no next-round mail.
+LOOKALIKE_REACH = 8
+# German and Dutch put the verb second, so their "not" may also follow what it negates
+# ("leider passt dein Profil nicht", "je profiel past niet bij de functie").
+NEGATION_FOLLOWS: frozenset[Language] = frozenset({"de", "nl"})
 
 # Senders that only ever send job alerts and newsletters.
 JOB_BOARD_DOMAINS = (
@@ -660,8 +1440,17 @@ def decide(original: Original) -> RejectionDecision:
     """Decide whether `original` is a rejection, and read its company and job title."""
     subject = _clean(original.subject)
     body = _clean(original.text[:MAX_TEXT])
-    text = _normalise(subject + "\n" + body)
-    hits = _hits(text)
+    text = _normalise(subject + "\n\n" + body)
+    sentences, clauses = _sentences(text), _clauses(text)
+    words = _words(text)
+    marks = _marks(text, words)
+    asides = {
+        language: {_position(clauses, start) for start, _, _ in marks.get((language, "aside"), ())}
+        for language in CUES
+    }
+    found = _phrase_hits(text, words, marks, sentences, clauses, asides)
+    hits = [(language, kind, phrase) for language, kind, phrase, _ in found]
+    hits += _sentence_hits(text, marks, sentences, clauses, asides, found)
     scores: dict[Kind, float] = {}
     for _, kind, _ in hits:
         scores[kind] = scores.get(kind, 0.0) + WEIGHT[kind]
@@ -705,46 +1494,240 @@ def decide(original: Original) -> RejectionDecision:
 
 
 def _normalise(text: str) -> str:
+    """Casefolded, one space between words, and a paragraph break (a blank line) kept as a pilcrow:
+    a sentence never runs across one."""
     text = unicodedata.normalize("NFC", text).replace("’", "'").replace("`", "'").replace("\xa0", " ")
-    return " ".join(text.casefold().split())
+    paragraphs = re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").replace("¶", " "))
+    return " ¶ ".join(" ".join(part.casefold().split()) for part in paragraphs)
 
 
 def _clean(text: str) -> str:
-    return "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
+    return "\n".join(
+        line if line.isprintable() else "".join(ch if ch.isprintable() or ch == "\t" else " " for ch in line)
+        for line in text.split("\n")
+    )
+
+
+def _pattern(entry: str) -> str:
+    """A table entry as a pattern: words end at word edges, "…" is a gap of up to eight words, and a
+    word ending in "*" may go on ("consider*": "considered", "considering")."""
+
+    def word(text: str) -> str:
+        return re.escape(text[:-1]) + r"\w*" if text.endswith("*") else re.escape(text)
+
+    parts = [r"\s+".join(map(word, part.split())) for part in entry.lstrip("*").split("…")]
+    pattern = r"(?:\s+\S+){0,8}?\s+".join(parts)
+    if entry[:1].isalnum():
+        pattern = r"(?<!\w)" + pattern  # a leading "*" lets the entry begin inside a word: "*n't"
+    if entry[-1:].isalnum():
+        pattern += r"(?!\w)"
+    return pattern
+
+
+class _Index[T]:
+    """Table entries by the first word they cannot match without, so that a mail is tried only
+    against the entries whose first word it holds: a set lookup per word of the mail, not a search
+    per entry of the tables. A stem ("consider*") or a word with an apostrophe ("*n't") is tried
+    as a substring instead."""
+
+    def __init__(self, entries: list[tuple[str, T]]) -> None:
+        self._payloads = [payload for _, payload in entries]
+        self._by_word: dict[str, list[int]] = {}
+        self._stems: list[tuple[str, int]] = []
+        for index, (entry, _) in enumerate(entries):
+            first = entry.split("…")[0].split()[0]
+            if "*" not in first and first.isalnum():
+                self._by_word.setdefault(first, []).append(index)
+            else:
+                self._stems.append((first.strip("*"), index))
+
+    def candidates(self, text: str, words: frozenset[str]) -> list[T]:
+        """The entries that may match `text` (whose words are `words`), in table order."""
+        found = [index for word in words & self._by_word.keys() for index in self._by_word[word]]
+        found += [index for stem, index in self._stems if stem in text]
+        return [self._payloads[index] for index in sorted(found)]
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\w+", text))
 
 
 @cache
-def _compiled() -> tuple[tuple[Language, Kind, str, str, re.Pattern[str]], ...]:
-    """Each phrase as (language, kind, phrase, its first words, its pattern)."""
-    compiled: list[tuple[Language, Kind, str, str, re.Pattern[str]]] = []
-    for language, kinds in PHRASES.items():
-        for kind, phrases in kinds.items():
-            for phrase in phrases:
-                words = [part.strip() for part in phrase.split("…")]
-                pattern = r"(?<!\w)" + r"(?:\s+\S+){0,8}?\s+".join(map(re.escape, words)) + r"(?!\w)"
-                compiled.append((language, kind, phrase, words[0], re.compile(pattern)))
-    return tuple(compiled)
+def _compiled() -> _Index[tuple[Language, Kind, str, re.Pattern[str]]]:
+    """Each phrase as (language, kind, phrase, its pattern)."""
+    return _Index(
+        [
+            (phrase, (language, kind, phrase, re.compile(_pattern(phrase))))
+            for language, kinds in PHRASES.items()
+            for kind, phrases in kinds.items()
+            for phrase in phrases
+        ]
+    )
 
 
-def _hits(text: str) -> list[tuple[Language, Kind, str]]:
-    found: list[tuple[Language, Kind, str, tuple[int, int]]] = []
-    for language, kind, phrase, first_words, pattern in _compiled():
-        if first_words not in text:
-            continue  # a plain substring test first: most phrases are absent, and it is much cheaper
+Span = tuple[int, int]
+Found = tuple[Language, Kind, str, Span]
+Marks = dict[tuple[Language, Cue], list[tuple[int, int, str]]]
+
+
+def _phrase_hits(
+    text: str,
+    words: frozenset[str],
+    marks: Marks,
+    sentences: list[int],
+    clauses: list[int],
+    asides: dict[Language, set[int]],
+) -> list[Found]:
+    """The phrases found, each once. A look-alike phrase does not count when it lies inside a
+    rejection phrase ("not … move forward with your application" is no next round) or when its
+    language's "not" stands just before it ("niet uit te nodigen voor de volgende ronde"); a
+    rejection phrase does not count in a clause that is about something else ("…, dass wir
+    unvollständige Bewerbungen nicht berücksichtigen können")."""
+    found: list[Found] = []
+    for language, kind, phrase, pattern in _compiled().candidates(text, words):
         match = pattern.search(text)
         if match:
             found.append((language, kind, phrase, match.span()))
     rejection_spans = [span for _, kind, _, span in found if kind == "rejection"]
-    kept: list[tuple[Language, Kind, str]] = []
+    kept: list[Found] = []
     seen: set[tuple[Kind, str]] = set()
     for language, kind, phrase, (start, end) in found:
-        if kind != "rejection" and any(start < e and s < end for s, e in rejection_spans):
-            continue  # inside a "no": "not … move forward with your application" is no next round
+        if kind == "rejection" and _position(clauses, start) in asides[language]:
+            continue
+        if kind not in ("rejection", "weak_rejection", "conditional"):
+            if any(start < e and s < end for s, e in rejection_spans):
+                continue
+            if _negated(text, marks, language, start, sentences, LOOKALIKE_REACH):
+                continue
         if (kind, phrase) in seen:
             continue  # the same words in two languages' tables count once
         seen.add((kind, phrase))
-        kept.append((language, kind, phrase))
+        kept.append((language, kind, phrase, (start, end)))
     return kept
+
+
+# --- sentences ---
+
+
+_SENTENCE_END = r"[.!?;](?=\s)|¶"
+_CLAUSE_END = "|".join(
+    [_SENTENCE_END, ",", ":"]
+    + [rf"(?<!\w){re.escape(brk.strip())}(?!\w)" for brk in CLAUSE_BREAKS if brk.strip() != ","]
+)
+
+
+def _sentences(text: str) -> list[int]:
+    """Where each sentence starts: after a full stop, a question or exclamation mark, a semicolon
+    or a paragraph break."""
+    return [0] + [match.end() for match in re.finditer(_SENTENCE_END, text)]
+
+
+def _clauses(text: str) -> list[int]:
+    """Where each clause starts: a sentence, or after a comma, a colon or a "but"."""
+    return [0] + [match.end() for match in re.finditer(_CLAUSE_END, text)]
+
+
+@cache
+def _compiled_cues() -> _Index[tuple[Language, Cue, re.Pattern[str]]]:
+    """Each cue entry as (language, cue, its pattern)."""
+    return _Index(
+        [
+            (entry, (language, cue, re.compile(_pattern(entry))))
+            for language, cues in CUES.items()
+            for cue, entries in cues.items()
+            for entry in entries
+        ]
+    )
+
+
+def _marks(text: str, words: frozenset[str]) -> Marks:
+    """Every cue found in the text, by language and kind, in order."""
+    marks: Marks = {}
+    for language, cue, pattern in _compiled_cues().candidates(text, words):
+        for match in pattern.finditer(text):
+            marks.setdefault((language, cue), []).append((match.start(), match.end(), match.group()))
+    for spans in marks.values():
+        spans.sort()
+    return marks
+
+
+def _position(starts: list[int], position: int) -> int:
+    """The index of the sentence (or clause) that holds `position`, given where each starts."""
+    return bisect_right(starts, position) - 1
+
+
+def _negated(
+    text: str, marks: Marks, language: Language, start: int, sentences: list[int], reach: int
+) -> bool:
+    """Whether a "not" of `language` reaches the words at `start`: at most `reach` words before
+    them, in the same sentence and clause."""
+    sentence = sentences[_position(sentences, start)]
+    for _, end, _ in marks.get((language, "negation"), ()):
+        if sentence <= end <= start and _reaches(text[end:start], reach):
+            return True
+    return False
+
+
+def _reaches(gap: str, reach: int = NEGATION_REACH) -> bool:
+    return len(gap.split()) <= reach and not any(brk in f" {gap} " for brk in CLAUSE_BREAKS)
+
+
+def _sentence_hits(
+    text: str,
+    marks: Marks,
+    sentences: list[int],
+    clauses: list[int],
+    asides: dict[Language, set[int]],
+    found: list[Found],
+) -> list[tuple[Language, Kind, str]]:
+    """A "no" said in words the phrase tables lack, read sentence by sentence (see CUES)."""
+    # A sentence that holds a table phrase is already read: a rejection phrase said its "no", and a
+    # look-alike phrase (not negated) makes the sentence the look-alike's.
+    taken = {_position(sentences, start) for _, kind, _, (start, _) in found if kind != "weak_rejection"}
+    by_sentence: dict[int, dict[tuple[Language, Cue], list[tuple[int, int, str]]]] = {}
+    for key, spans in marks.items():
+        for span in spans:
+            by_sentence.setdefault(_position(sentences, span[0]), {}).setdefault(key, []).append(span)
+    hits: list[tuple[Language, Kind, str]] = []
+    for index in sorted(by_sentence.keys() - taken):
+        cues = by_sentence[index]
+        for language in CUES:
+            # a cue in a clause that holds an aside is about the delay, the slot, the documents
+            kept = {
+                cue: [
+                    m
+                    for m in cues.get((language, cue), [])
+                    if _position(clauses, m[0]) not in asides[language]
+                ]
+                for cue in CUES[language]
+            }
+            why = _says_no(text, language, kept)
+            if why:
+                hits.append((language, "rejection", why))
+                break
+    return hits
+
+
+def _says_no(text: str, language: Language, cues: dict[Cue, list[tuple[int, int, str]]]) -> str | None:
+    """Which combination of one language's cues makes this sentence a "no", if any."""
+
+    def first(cue: Cue) -> str:
+        return cues[cue][0][2]
+
+    if cues["others"] and cues["choice"]:
+        return f"{first('choice')} … {first('others')}"
+    if cues["closed"] and cues["post"]:
+        return f"{first('post')} … {first('closed')}"
+    if cues["object"] or cues["regret"]:
+        for n_start, n_end, negation in cues["negation"]:
+            for p_start, p_end, progress in cues["progress"]:
+                if n_end <= p_start and _reaches(text[n_end:p_start]):
+                    return f"{negation} … {progress}"
+                if language in NEGATION_FOLLOWS and p_end <= n_start and _reaches(text[p_end:n_start]):
+                    return f"{progress} … {negation}"
+    if cues["regret"] and cues["choice"] and cues["object"]:
+        return f"{first('regret')} … {first('choice')}"
+    return None
 
 
 # --- company ---
