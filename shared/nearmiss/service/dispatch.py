@@ -12,6 +12,10 @@ Delivery semantics, per (application, recipient, step):
   is still in the sandbox; the candidate's own address is, for now, no longer a verified identity)
   waits with the reason and is tried again later without counting an attempt, as when SES is out
   of capacity; past MAX_CAPACITY_DELAY after its planned instant it fails, since it would be late.
+- **Only to a proved address**: a draft goes to the member, and a note carries the member's address
+  (Reply-To, or From for `own_address`), only once they proved it (`Candidate.usable_email`, read
+  once per member per run); until then the step waits (`awaiting_address`, the reason in the
+  timeline), uncounted, under the same lateness rules as any held note.
 - The claim also checks, in the same transaction, that the playbook was not stopped, that the
   recipient is not suppressed, and that the recipient gets no other message from us that day.
 
@@ -53,7 +57,7 @@ from zoneinfo import ZoneInfo
 
 from nearmiss.domain import compose
 from nearmiss.domain.compose import OutgoingMessage
-from nearmiss.domain.models import StepState
+from nearmiss.domain.models import Candidate, StepState
 from nearmiss.domain.records import StepRecord
 from nearmiss.domain.timing import next_send_instant
 from nearmiss.observability import logger
@@ -74,6 +78,11 @@ from nearmiss.service.ports import (
 BASE_BACKOFF = timedelta(minutes=2)
 MAX_CAPACITY_DELAY = timedelta(days=3)  # past this, a note held back (quota, sandbox, identity) is too late
 IDENTITY_WAIT = timedelta(hours=1)  # how often a note from an address SES no longer verifies is retried
+ADDRESS_WAIT = timedelta(minutes=15)  # how often a step waiting for the member to prove their address looks
+AWAITING_ADDRESS = (
+    "held: awaiting your address: confirm the link Near Miss mailed to it (or ask for a new one); "
+    "this goes on once it is confirmed, if still in time"
+)
 MAX_BACKOFF = timedelta(hours=6)
 
 
@@ -158,6 +167,19 @@ def render_step(step: StepRecord, stop_url: str | None) -> compose.Rendered:
     return rendered
 
 
+def _one_read(read: Callable[[str], Candidate | None]) -> Callable[[str], Candidate | None]:
+    """`read`, asking once per member for the rest of one run (a member with forty due steps is
+    one read, not forty). A proof confirmed meanwhile is seen by the next run."""
+    seen: dict[str, Candidate | None] = {}
+
+    def once(candidate_id: str) -> Candidate | None:
+        if candidate_id not in seen:
+            seen[candidate_id] = read(candidate_id)
+        return seen[candidate_id]
+
+    return once
+
+
 def _local(instant: datetime, zone: str) -> str:
     return instant.astimezone(ZoneInfo(zone)).strftime("%A %d %B, %H:%M %Z")
 
@@ -191,6 +213,8 @@ class Dispatcher:
         self.shard_runs = shard_runs
         self._limiter = self._pace(self.settings.max_send_rate)
         self._capacity_until: datetime | None = None  # set when SES says the account is out of capacity
+        # Per run, each member read once (_one_read): their proved address.
+        self.members: Callable[[str], Candidate | None] = store.get_candidate
 
     def _pace(self, rate: float) -> RateLimiter:
         return RateLimiter(rate, monotonic=self._monotonic, sleep=self._sleep)
@@ -203,6 +227,7 @@ class Dispatcher:
         self._capacity_until = None
         self._limiter = self._pace(self.settings.max_send_rate)
         self.links = self._links.for_one_run()
+        self.members = _one_read(self.store.get_candidate)
         due = self.store.due_steps(now, self.settings.max_steps)
         if len(due) >= self.settings.max_steps and self.shard_runs is not None:
             return self._fan_out(now)
@@ -224,6 +249,7 @@ class Dispatcher:
         self._capacity_until = None
         self._limiter = self._pace(rate)
         self.links = self._links.for_one_run()
+        self.members = _one_read(self.store.get_candidate)
         handed_on = threading.Event()
         hand_on = threading.Lock()
 
@@ -335,6 +361,9 @@ class Dispatcher:
         assert step.expires_at is not None
         if now >= step.expires_at:
             return self._lapse(step, now)
+        member_address = self._member_address(step)
+        if member_address is None:  # before the claim: a draft only to an address the member proved
+            return self._awaiting_address(step, now)
         # One write: the step waits for the candidate from now on (and lapses at expires_at). If the
         # draft cannot be sent, it goes back to scheduled; drafts are the candidate's own mail, so a
         # draft whose outcome is unknown is left waiting rather than flagged.
@@ -356,7 +385,7 @@ class Dispatcher:
         )
         outgoing = OutgoingMessage(
             to_name=step.sender.name,
-            to_address=step.sender.reply_to or step.sender.address,
+            to_address=member_address,
             from_name="Near Miss",
             from_address=self.platform_address,
             reply_to=None,
@@ -378,8 +407,15 @@ class Dispatcher:
         if step.recipient_address is None:
             skipped = step.moved(StepState.SKIPPED, now=now, due_at=None, reason="no email address")
             return "skipped" if self.store.replace_step(step, skipped) else "lost_race"
+        member_address = self._member_address(step)
+        if member_address is None:  # before the claim, as a held note: it takes nobody's day
+            return self._awaiting_address(step, now)
+        # The kind of identity was chosen when the step was planned; the address is the one the
+        # member has proved now: Reply-To on the platform's From, or the From itself.
+        own = step.sender.reply_to is None and step.sender.address.lower() != self.platform_address.lower()
+        from_address, reply_to = (member_address, None) if own else (step.sender.address, member_address)
         try:
-            unverified = self._own_address_not_verified(step)
+            unverified = self._own_address_not_verified(from_address)
         except IdentityLookupError as exc:  # no verdict: a transient failure of this attempt
             return self._after_failure(
                 step, SendError(SendFailure.TRANSIENT, str(exc)), now, back_to=step.state
@@ -423,8 +459,8 @@ class Dispatcher:
             to_name=step.recipient_name,
             to_address=step.recipient_address,
             from_name=step.sender.name,
-            from_address=step.sender.address,
-            reply_to=step.sender.reply_to,
+            from_address=from_address,
+            reply_to=reply_to,
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,
@@ -450,21 +486,43 @@ class Dispatcher:
             return "sent_but_unrecorded"
         return "sent"
 
-    def _own_address_not_verified(self, step: StepRecord) -> str | None:
+    def _member_address(self, step: StepRecord) -> str | None:
+        """The address the member has proved (Candidate.usable_email), None while none is."""
+        member = self.members(step.candidate_id)
+        return member.usable_email if member is not None else None
+
+    def _awaiting_address(self, step: StepRecord, now: datetime) -> str:
+        """The step waits for the member's proof, uncounted. A note waits as any held note (in the
+        recipient's windows, failing past MAX_CAPACITY_DELAY); a draft goes to the member, at any
+        hour, so it simply looks again soon, and lapses at its expiry like any draft."""
+        if step.state is StepState.SCHEDULED and step.expires_at is not None:
+            later = min(now + ADDRESS_WAIT, step.expires_at)
+            waiting = step.moved(step.state, now=now, due_at=later, lease_until=None, reason=AWAITING_ADDRESS)
+            return "awaiting_address" if self.store.replace_step(step, waiting) else "lost_race"
+        return self._wait(
+            step,
+            now,
+            wait=ADDRESS_WAIT,
+            reason=AWAITING_ADDRESS,
+            back_to=step.state,
+            label="awaiting_address",
+        )
+
+    def _own_address_not_verified(self, address: str) -> str | None:
         """Why SES would not send From the candidate's own address now, if it would not. Checked
         before every send, not only when the candidate chose it: an identity can lose its
         verification (DNS records removed, the identity deleted) months later."""
-        if self.identities is None or step.sender.address.lower() == self.platform_address.lower():
+        if self.identities is None or address.lower() == self.platform_address.lower():
             return None
         from nearmiss.domain.sending import own_address_refusal
 
         # The rules that need no SES, again: a step planned before they existed (a gmail address SES had
         # verified as an address identity) must not go out From free mail or the platform's domain.
         platform_domain = self.platform_address.rsplit("@", 1)[-1]
-        refused = own_address_refusal(step.sender.address, platform_domain)
+        refused = own_address_refusal(address, platform_domain)
         if refused is not None:
             return f"own From address: {refused}; the candidate must choose another address or platform"
-        check = self.identities.can_send_from(step.sender.address)
+        check = self.identities.can_send_from(address)
         if check.verified:
             return None
         return f"own From address: {check.reason}; the note goes out once it is verified again"
