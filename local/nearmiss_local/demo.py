@@ -264,8 +264,8 @@ def main() -> int:
                 states[s["state"]] = states.get(s["state"], 0) + 1
         print()
         print(
-            f"Summary: {demo.emails} emails sent to the hiring side, {demo.drafts} drafts to the candidate "
-            f"(and {demo.proofs} proof of her address); "
+            f"Summary: {demo.emails} emails sent to the hiring side, {demo.drafts} drafts and "
+            f"{demo.proofs} address proof to the candidate; "
             f"steps by state: {', '.join(f'{k} {v}' for k, v in sorted(states.items()))}; "
             f"dead-lettered events: {len(stack.dead_letters)}; "
             f"simulated {(demo.now() - START).days} days in {time.perf_counter() - began:.1f} s."
