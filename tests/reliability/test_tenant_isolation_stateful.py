@@ -323,7 +323,7 @@ def test_no_member_sees_changes_or_sends_anything_of_another(stack, request, tab
     table.add(
         "tenant isolation (stateful, 3 members)",
         load=f"{ran} examples of up to {steps} steps",
-        faults="shared addresses and ATS ids, address proofs, deletions, re-creations, key rotations, old links",
+        faults="shared addresses and ATS ids, proofs, deletions, re-creations, key rotations, old links",
         expected="0 leaks",
         sent="-",
         duplicates="-",

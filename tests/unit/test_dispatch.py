@@ -586,7 +586,9 @@ def test_a_step_held_past_its_latest_useful_moment_is_too_late_not_sent() -> Non
 # ---- only to an address the member proved (issue 10, verified addresses) --------------------------
 def unproved(store: MemoryStore) -> None:
     """The member's address waits for proof (as after registering, before the link is confirmed)."""
-    store.candidates["ada"] = make_candidate(**{**store.candidates["ada"].model_dump(), "email_proved_at": None})
+    store.candidates["ada"] = make_candidate(
+        **{**store.candidates["ada"].model_dump(), "email_proved_at": None}
+    )
 
 
 def test_no_note_carries_an_unproved_address_as_reply_to_it_waits_uncounted_then_goes() -> None:
