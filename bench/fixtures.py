@@ -37,7 +37,9 @@ def candidate(candidate_id: str = CANDIDATE_ID, mode: str = "auto", email: str |
     body = candidate_body(mode)
     if email:
         body["email"] = email
-    return Candidate.model_validate({"candidate_id": candidate_id, **body})
+    # As stored once the member proved their address (service.addresses).
+    proved = {"email_proved_at": "2026-01-01T00:00:00Z"}
+    return Candidate.model_validate({"candidate_id": candidate_id, **body, **proved})
 
 
 def application(

@@ -28,6 +28,8 @@ def now() -> datetime:
 
 
 def make_candidate(**changes: object) -> Candidate:
+    """A member as stored after registering and proving their address (pass
+    `email_proved_at=None` for one whose address waits for proof)."""
     base: dict[str, object] = {
         "candidate_id": "ada",
         "name": "Ada Quinn",
@@ -35,6 +37,7 @@ def make_candidate(**changes: object) -> Candidate:
         "time_zone": "Europe/London",
         "country": "GB",
         "mode": Mode.AUTO,
+        "email_proved_at": NOW - timedelta(days=30),
     }
     return Candidate.model_validate({**base, **changes})
 

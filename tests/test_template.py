@@ -120,11 +120,14 @@ def test_each_function_is_configured_from_its_own_environment_as_lambda_would(st
         settings = stack._container(fn).settings
         assert settings.table_name == stack.names["Table"], logical_id
         assert settings.event_bus_name == "nearmiss-dev", logical_id  # !Sub nearmiss-${Stage}
-    # And only the dispatcher gets the configuration set and the send rate
+    # And the functions that send (the dispatcher; the API, its proof mails) get the configuration
+    # set, and only the dispatcher the send rate
     dispatcher = stack._container(stack.functions["SendDueStepsFunction"]).settings
     assert dispatcher.ses_configuration_set == "nearmiss-dev"
     assert dispatcher.ses_max_send_rate == 1000
-    assert stack._container(stack.functions["ApiFunction"]).settings.ses_configuration_set is None
+    assert stack._container(stack.functions["ApiFunction"]).settings.ses_configuration_set == "nearmiss-dev"
+    webhook = stack._container(stack.functions["ReceiveWebhookFunction"]).settings
+    assert webhook.ses_configuration_set is None
 
 
 # ---- production fidelity: what AWS and SAM would do with the template ---------------------------------

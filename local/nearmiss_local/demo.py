@@ -1,6 +1,7 @@
 """`make demo`: the whole playbook, offline, months of it in seconds.
 
-A candidate (review mode) registers two applications through the API. Both are rejected; the
+A candidate (review mode) registers, proves her address with the link Near Miss mails to it, and
+registers two applications through the API. Both are rejected; the
 second is re-opened six hours later. A simulated clock then jumps from one dispatcher tick with
 work to the next; the real handlers run as their triggers fire; every email SES accepted is
 printed as SES received it; the candidate clicks "Approve" in each draft, except one, which
@@ -139,6 +140,7 @@ class Demo:
         self.sam_check_in_drafts = 0
         self.reply_to: dict[str, str] = {}  # recipient -> the Reply-To of their first note
         self.notices = 0
+        self.proofs = 0
 
     def api(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
         import json
@@ -158,6 +160,7 @@ class Demo:
     def setup(self) -> None:
         self.say("Ada registers with Near Miss (review mode) and lists who she met at two companies.")
         self.api("PUT", f"/candidates/{CANDIDATE}", CANDIDATE_PROFILE)
+        self.prove_address()
         self.api("PUT", f"/candidates/{CANDIDATE}/applications/northwind-staff-platform", NORTHWIND)
         self.api("PUT", f"/candidates/{CANDIDATE}/applications/contoso-lead-backend", CONTOSO)
         self.say("Both companies say no. Ada reports the rejections (POST .../rejection).")
@@ -249,6 +252,28 @@ class Demo:
             self.stack.tick()
             self.stack.pump()
             self.show_new_mail()
+
+    def prove_address(self) -> None:
+        """Near Miss mails Ada a link to prove her address (nothing is sent to it, or with it as
+        Reply-To, until she does); she opens it and presses Confirm, as she would."""
+        messages = self.stack.sent_messages()[self.seen :]
+        assert len(messages) == 1, "one proof mail, and nothing else yet"
+        self.seen += 1
+        parsed = email.message_from_bytes(messages[0].raw_data.encode(), policy=email.policy.default)
+        text = parsed.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+        self.proofs += 1
+        self.say(f"proof mail to Ada: {str(parsed['Subject']).strip()}")
+        link = re.search(r"https?://[^/\s]+(/address/confirm\?token=\S+)", text)
+        assert link, "a proof mail always carries its link"
+        status, _, page = self.stack.http("GET", link.group(1), auth=False)  # shows a button, changes nothing
+        assert status == 200, page
+        status, _, page = self.stack.http("POST", link.group(1), auth=False)
+        heading = re.search(r"<h1>(.*?)</h1>", page)
+        self.say(
+            f"    Ada opens the link and presses Confirm -> {status}: {heading.group(1) if heading else ''}"
+        )
+        if status != 200:
+            raise SystemExit(f"the proof of Ada's address failed: {page}")
 
     # ---- mail -----------------------------------------------------------------------------------
     def show_new_mail(self) -> None:
@@ -353,8 +378,8 @@ def main() -> int:
                 states[s["state"]] = states.get(s["state"], 0) + 1
         print()
         print(
-            f"Summary: {demo.emails} emails sent to the hiring side, {demo.drafts} drafts to the candidate, "
-            f"{demo.forwards} reply forwarded to her"
+            f"Summary: {demo.emails} emails sent to the hiring side, {demo.drafts} drafts and "
+            f"{demo.proofs} address proof to the candidate, {demo.forwards} reply forwarded to her"
             + (f", {demo.notices} notice{'s' * (demo.notices != 1)} to the candidate" if demo.notices else "")
             + "; "
             f"steps by state: {', '.join(f'{k} {v}' for k, v in sorted(states.items()))}; "

@@ -10,7 +10,7 @@ import itertools
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from nearmiss.adapters.dynamo import due_shard, notice_shard
@@ -20,6 +20,8 @@ from nearmiss.domain.models import Application, Candidate
 from nearmiss.domain.notices import next_summary_slot
 from nearmiss.domain.records import Due, Notice, NoticeState, PlaybookRecord, StepRecord
 from nearmiss.service.ports import (
+    PROOF_MAIL_GAP,
+    PROOF_MAILS_PER_DAY,
     ClaimOutcome,
     CreateOutcome,
     HeldRejection,
@@ -27,10 +29,12 @@ from nearmiss.service.ports import (
     IdentityLookupError,
     InboundRecord,
     LinkGeneration,
+    ProfileChanged,
     ReplyRoute,
     SendError,
     Suppression,
     Waiting,
+    next_proof_mail,
 )
 
 
@@ -53,9 +57,44 @@ class MemoryStore:
     requests: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def put_candidate(self, candidate: Candidate, *, previous_email: str | None = None) -> None:
-        self.requests += 1
-        self.candidates[candidate.candidate_id] = candidate
+    proof_mails: dict[str, tuple[datetime, int, datetime, str]] = field(default_factory=dict)
+
+    def put_candidate(
+        self,
+        candidate: Candidate,
+        *,
+        previous_email: str | None = None,
+        expected: Candidate | None = None,
+    ) -> None:
+        with self._lock:
+            self.requests += 1
+            if expected is not None and self.candidates.get(candidate.candidate_id) != expected:
+                raise ProfileChanged
+            self.candidates[candidate.candidate_id] = candidate
+
+    def record_proof_mail(self, candidate_id: str, address: str, at: datetime) -> datetime | None:
+        """As DynamoStore.record_proof_mail: a day's window from its first mail, a gap per address."""
+        with self._lock:
+            self.requests += 1
+            key = address.lower()
+            window = self.proof_mails.get(candidate_id)
+            if window is not None:
+                start, count, last, last_address = window
+                spaced = last < at - PROOF_MAIL_GAP or last_address != key
+                fresh = start < at - timedelta(days=1)
+                if not spaced or (not fresh and count >= PROOF_MAILS_PER_DAY):
+                    return next_proof_mail(
+                        window_start=start,
+                        sent_count=count,
+                        last_sent=last,
+                        same_address=last_address == key,
+                        at=at,
+                    )
+                if not fresh:
+                    self.proof_mails[candidate_id] = (start, count + 1, at, key)
+                    return None
+            self.proof_mails[candidate_id] = (at, 1, at, key)
+            return None
 
     def get_candidate(self, candidate_id: str) -> Candidate | None:
         self.requests += 1
@@ -290,6 +329,7 @@ class MemoryStore:
                 del self.reply_routes[reply_id]
                 gone += 1
             gone += int(self.candidates.pop(candidate_id, None) is not None)
+            gone += int(self.proof_mails.pop(candidate_id, None) is not None)
             gone += int(self.keys.pop(candidate_id, None) is not None)
             return gone
 
@@ -392,8 +432,14 @@ class MemoryIntakeStore(MemoryStore):
 
     def find_candidate_by_email(self, email: str) -> str | None:
         self.requests += 1
+        # As DynamoStore: only a proved address has a lookup.
         return next(
-            (c.candidate_id for c in self.candidates.values() if str(c.email).lower() == email.lower()), None
+            (
+                c.candidate_id
+                for c in self.candidates.values()
+                if c.usable_email is not None and c.usable_email.lower() == email.lower()
+            ),
+            None,
         )
 
     def find_application_by_ats_id(self, ats_application_id: str) -> tuple[str, str] | None:

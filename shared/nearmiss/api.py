@@ -53,10 +53,20 @@ from nearmiss.service.ports import LookupTaken
 app = APIGatewayHttpResolver(enable_validation=True)
 # Exact paths, not prefixes: a future route that merely starts like one of these is not public.
 PUBLIC_PATHS = frozenset(
-    {"/steps/approve", "/steps/skip", "/steps/review", "/stop", "/timeline", "/health", "/openapi.json"}
+    {
+        "/steps/approve",
+        "/steps/skip",
+        "/steps/review",
+        "/stop",
+        "/timeline",
+        "/address/confirm",
+        "/health",
+        "/openapi.json",
+    }
 )
-# The pages take forms (the review edit, the RFC 8058 one-click POST); every other route takes JSON.
-FORM_PATHS = frozenset({"/steps/approve", "/steps/skip", "/steps/review", "/stop"})
+# The pages take forms (the review edit, the RFC 8058 one-click POST, the address confirmation);
+# every other route takes JSON.
+FORM_PATHS = frozenset({"/steps/approve", "/steps/skip", "/steps/review", "/stop", "/address/confirm"})
 # A candidate key names its id: far below DynamoDB's 2,048-byte partition key, checked before any call.
 MAX_KEY_LENGTH = 256
 # Every answer: never cached (keys, personal data), never framed, never leaks its URL onwards.
@@ -507,24 +517,34 @@ def put_candidate(candidate_id: str, body: CandidateIn) -> Response[Any]:
     The answer also says `held_events` (webhooks kept for you) and `rejections`: `playbooks_started`
     (your applications with a playbook), `rejections_queued` (0: a save starts nothing) and `held`
     (`total`, `by_reason`: needs_contacts, waiting_for_reopen, unmatched, unregistered_application,
-    awaiting_decision, out_of_range)."""
+    awaiting_decision, out_of_range).
+
+    The address is used only once proved: a new one (on registration, or a change) is mailed a
+    link to confirm (`proof_email` says whether it went), `email_status` is `pending` until then,
+    and a change leaves the proved address in use (`email`) until the new one (`pending_email`)
+    is proved. `sending_identity: own_address` needs a proved address SES has verified."""
+    from nearmiss.service.addresses import needs_proof_mail, saved_profile
+
     c = bootstrap.container()
     try:
-        candidate = Candidate(candidate_id=_id(candidate_id, "candidate_id"), **body.model_dump())
+        requested = Candidate(candidate_id=_id(candidate_id, "candidate_id"), **body.model_dump())
     except ValidationError as exc:
         raise invalid("candidate", exc) from None
+    existing = c.store.get_candidate(requested.candidate_id)
+    candidate = saved_profile(existing, requested)
     if candidate.sending_identity == "own_address":  # on every save: the address may have changed
-        unavailable = _check_own_address(str(candidate.email))
+        unavailable = _check_own_address(candidate)
         if unavailable is not None:
             return unavailable
-    existing = c.store.get_candidate(candidate.candidate_id)
     created = existing is None
     c.store.put_candidate(candidate, previous_email=str(existing.email) if existing else None)
-    answer: dict[str, Any] = candidate.model_dump(mode="json")
+    answer = _profile(candidate)
     if created:
         key = new_candidate_key(candidate.candidate_id)
         c.store.set_candidate_key(candidate.candidate_id, _hash(key))
         answer["api_key"] = key  # shown once; only its hash is kept
+    if needs_proof_mail(existing, candidate):
+        answer["proof_email"] = _send_proof(candidate).as_dict()
     # Webhooks kept for this member wait for their decision (GET .../held-events): a profile
     # save releases nothing, so a save can never pull in events that are not the member's.
     held = c.intake.held_for(candidate.candidate_id)
@@ -533,14 +553,69 @@ def put_candidate(candidate_id: str, body: CandidateIn) -> Response[Any]:
     return _json(201 if created else 200, answer)
 
 
-def _check_own_address(address: str) -> Response[Any] | None:
-    """Refuse (400, naming `sending_identity`) an own address the notes may not go From; None when
-    they may; the 503 to answer when SES cannot be asked now (nothing written either way)."""
+def _profile(candidate: Candidate) -> dict[str, Any]:
+    """The profile as the API shows it: `email` is the address in use (proved or not),
+    `email_status` whether it is proved, `pending_email` a new one waiting for proof."""
+    return {**candidate.model_dump(mode="json"), "email_status": candidate.email_status}
+
+
+def _send_proof(candidate: Candidate) -> Any:
+    from nearmiss.service.addresses import send_proof
+
+    c = bootstrap.container()
+    s = c.settings
+    platform = f"{s.sender_local_part}@{s.sender_domain}"
+    return send_proof(c.store, c.mailer, links(), platform, candidate, now=now())
+
+
+@app.post("/candidates/<candidate_id>/email/proof")
+def resend_proof(candidate_id: str) -> Response[Any]:
+    """Mail the link that proves your address again (the new one, while a change waits): at most
+    one to an address every 10 minutes, 5 a day. 202 when sent; 429 with `retry_at` when the
+    allowance is used up; 409 naming `email` when there is nothing to prove."""
+    from nearmiss.service.addresses import NothingToProve
+
+    c = bootstrap.container()
+    cid = _id(candidate_id, "candidate_id")
+    candidate = c.store.get_candidate(cid)
+    if candidate is None:
+        raise NotFoundError("no such candidate")
+    try:
+        mail = _send_proof(candidate)
+    except NothingToProve:
+        reason = "your address is proved and no new one waits for proof"
+        return _json(409, {"error": "conflict", "fields": [{"field": "email", "reason": reason}]})
+    if mail.retry_at is not None:
+        headers = {"Retry-After": str(max(1, int((mail.retry_at - now()).total_seconds())))}
+        return Response(
+            status_code=429,
+            content_type=content_types.APPLICATION_JSON,
+            body={"error": "too many proof mails", "proof_email": mail.as_dict()},
+            headers=headers,
+        )
+    return _json(202 if mail.status == "sent" else 503, {"proof_email": mail.as_dict()})
+
+
+def _check_own_address(candidate: Candidate) -> Response[Any] | None:
+    """Refuse (400, naming `sending_identity`) an own address the notes may not go From: one the
+    member has not proved, or one SES would not send From (the proved one, and the new one that
+    would take over); None when they may; the 503 to answer when SES cannot be asked now (nothing
+    written either way)."""
     from nearmiss.service.ports import IdentityLookupError
 
     c = bootstrap.container()
+    proved = candidate.usable_email
+    if proved is None:
+        reason = (
+            "own_address needs a proved address: confirm the link we mailed to your address, then "
+            'choose own_address (until then, use "platform")'
+        )
+        raise InvalidInputError("candidate", [("sending_identity", reason)])
     try:
-        refusal = c.senders.own_address_refusal(address, c.identities)
+        for address in filter(None, (proved, candidate.pending_email)):
+            refusal = c.senders.own_address_refusal(str(address), c.identities)
+            if refusal is not None:
+                raise InvalidInputError("candidate", [("sending_identity", refusal)])
     except IdentityLookupError:
         logger.exception("sending identity not checked")
         return _json(
@@ -550,8 +625,6 @@ def _check_own_address(address: str) -> Response[Any] | None:
                 'please retry (or use "platform")'
             },
         )
-    if refusal is not None:
-        raise InvalidInputError("candidate", [("sending_identity", refusal)])
     return None
 
 
@@ -562,7 +635,7 @@ def get_candidate(candidate_id: str) -> dict[str, Any]:
     if candidate is None:
         raise NotFoundError("no such candidate")
     applications = store.list_applications(candidate.candidate_id)
-    return {**candidate.model_dump(mode="json"), "applications": [a.application_id for a in applications]}
+    return {**_profile(candidate), "applications": [a.application_id for a in applications]}
 
 
 @app.post("/candidates/<candidate_id>/api-key")
@@ -659,7 +732,11 @@ def transfer_lookup(body: TransferIn) -> Response[Any]:
             address = TypeAdapter(EmailAddress).validate_python(body.value)
         except ValidationError as exc:
             raise InvalidInputError("transfer", [("value", r) for _, r in field_errors(exc)]) from None
-        moved = target.model_copy(update={"email": address})
+        # The operator vouches for the address (the record says so): it is proved from now.
+        moved = Candidate.model_validate(
+            {**target.model_dump(), "email": address, "email_proved_at": at, "pending_email": None}
+        )
+        record["proved_by"] = "operator"
         done = store.transfer_lookup(
             lookup_pk=f"LOOKUP#EMAIL#{recipient_key(str(address))}",
             lookup_sk="CANDIDATE",

@@ -1,4 +1,5 @@
-"""The pages people open from our emails: review a draft, stop the notes, see a timeline.
+"""The pages people open from our emails: review a draft, stop the notes, see a timeline, confirm
+an address.
 
 Server-rendered HTML (Jinja2 with autoescape), small and accessible, no script. The links carry
 signed, expiring, single-purpose tokens, so they need no login. Only POST changes anything: a GET
@@ -210,3 +211,59 @@ def show_timeline() -> Response[str]:
         waiting=waiting(c.store, candidate_id, application_id),
         how=contacts_how(candidate_id, application_id),
     )
+
+
+# ---- the member proves their address ---------------------------------------------------------------
+CONFIRMED = {
+    "proved": (200, "Address confirmed", "Thank you: Near Miss uses this address for you from now on."),
+    "already_proved": (200, "Already confirmed", "This address is confirmed already; nothing changed."),
+    "not_waiting": (
+        409,
+        "Nothing was changed",
+        "This address is no longer the one waiting for confirmation (it was changed since this link "
+        "was sent). Use the link in the newest message.",
+    ),
+    "taken": (
+        409,
+        "Nothing was changed",
+        "This address is registered to another member. The organisation that runs Near Miss can help.",
+    ),
+    "changed": (
+        409,
+        "Nothing was changed",
+        "The profile changed while you confirmed; please open the link again.",
+    ),
+    "no_account": (400, "This link cannot be used", "The account this link belongs to no longer exists."),
+}
+
+
+@router.get("/address/confirm")
+def show_address_confirmation() -> Response[str]:
+    """Only shows the button: a mail scanner that fetches the link confirms nothing."""
+    try:
+        _, address = bootstrap.container().links.read_prove_address(_token(), now=now())
+    except TokenError as exc:
+        return _refused(exc)
+    return page(
+        200,
+        "Confirm your address?",
+        f"Press the button to confirm that {address} is yours. Near Miss then sends your drafts "
+        "there, and the people you write to can reply to it.",
+        actions=[
+            {"label": "Confirm", "url": "/address/confirm?" + urlencode({"token": _token()}), "primary": True}
+        ],
+    )
+
+
+@router.post("/address/confirm")
+def confirm_address() -> Response[str]:
+    from nearmiss.service.addresses import confirm_address as confirm
+
+    c = bootstrap.container()
+    try:
+        candidate_id, address = c.links.read_prove_address(_token(), now=now())
+    except TokenError as exc:
+        return _refused(exc)
+    outcome = confirm(c.store, candidate_id, address, now=now())
+    status, title, message = CONFIRMED[outcome]
+    return page(status, title, message)

@@ -273,7 +273,9 @@ TOKENISH = st.one_of(
 
 @FUZZ
 @given(
-    page=st.sampled_from(["/steps/approve", "/steps/skip", "/steps/review", "/stop", "/timeline"]),
+    page=st.sampled_from(
+        ["/steps/approve", "/steps/skip", "/steps/review", "/stop", "/timeline", "/address/confirm"]
+    ),
     token=TOKENISH,
 )
 def test_any_token_on_any_page_gets_a_page_not_a_server_error(served: Served, page: str, token: str) -> None:

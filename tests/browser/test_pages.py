@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import NOW
-from tests.helpers import load_event
+from tests.helpers import PROOF_SUBJECT, load_event
 
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -129,12 +129,22 @@ class App:
     def mail_to(self, address: str) -> list[dict[str, str]]:
         return [m for m in self.mail() if address in m["to"]]
 
-    def register(self, mode: str) -> None:
+    def register(self, mode: str, *, prove: bool = True) -> None:
+        """Ada registers and (unless told not to) proves her address with the link mailed to it."""
         candidate = {**json.loads(load_event("api/put_candidate.json")["body"]), "mode": mode}
         status, answer = self.api("PUT", f"/candidates/{CANDIDATE}", candidate)
         assert status == 201, answer
+        if prove:
+            request = urllib.request.Request(self.proof_link(candidate["email"]), method="POST")  # noqa: S310
+            with NO_PROXY.open(request, timeout=15) as response:
+                assert response.status == 200
         status, answer = self.api("PUT", APP_PATH, json.loads(load_event("api/put_application.json")["body"]))
         assert status == 200, answer
+
+    def proof_link(self, address: str) -> str:
+        proofs = [m for m in self.mail_to(address) if m["subject"] == PROOF_SUBJECT]
+        assert proofs, self.mail()
+        return _link(proofs[-1]["text"], 'open this link and press "Confirm":')
 
     def reject(self) -> None:
         status, answer = self.api("POST", f"{APP_PATH}/rejection", {})
@@ -310,6 +320,21 @@ def test_approving_a_draft_in_the_browser_ends_in_a_sent_email(
     assert len(app.mail_to(SAM)) == 1
     assert not app.mail_to(MEI)  # not approved: not sent
     assert app.step("thank_you", "Grace Park")["state"] == "sent"
+
+
+# ---- the member proves their address: the page asks, only the button confirms -----------------------
+def test_confirming_the_address_in_the_browser_proves_it_and_opening_the_link_does_not(
+    app: App, browser: WebDriver
+) -> None:
+    app.register("review", prove=False)
+    address = "ada.quinn@example.com"
+    open_page(browser, app.proof_link(address))
+    assert heading(browser) == "Confirm your address?"
+    assert address in browser.find_element(By.TAG_NAME, "main").text
+    assert app.api("GET", f"/candidates/{CANDIDATE}")[1]["email_status"] == "pending"
+    click(browser, "Confirm")
+    assert heading(browser) == "Address confirmed"
+    assert app.api("GET", f"/candidates/{CANDIDATE}")[1]["email_status"] == "proved"
 
 
 # ---- (b) the candidate's own words are the ones that go out ------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import NOW
-from tests.helpers import mails, plain_text, recipients, steps_of
+from tests.helpers import mails, plain_text, prove, recipients, register, steps_of
 
 APP_BODY = {
     "company": "Northwind Data",
@@ -40,17 +40,13 @@ APP_BODY = {
 
 
 def create(stack: Any, cid: str, *, mode: str = "auto", email: str | None = None) -> str:
-    status, _, text = stack.http(
-        "PUT",
-        f"/candidates/{cid}",
-        body={
-            "name": "Ada Quinn",
-            "email": email or f"{cid}@example.com",
-            "mode": mode,
-            "time_zone": "Europe/London",
-        },
-    )
-    assert status == 201, text
+    body = {
+        "name": "Ada Quinn",
+        "email": email or f"{cid}@example.com",
+        "mode": mode,
+        "time_zone": "Europe/London",
+    }
+    register(stack, cid, body)
     status, _, text = stack.http("PUT", f"/candidates/{cid}/applications/northwind", body=APP_BODY)
     assert status == 200, text
     return _key(stack, cid)
@@ -362,6 +358,11 @@ def save(
     return status, json.loads(text)
 
 
+def proved(stack: Any, cid: str, email: str) -> None:
+    """A member on the platform identity who proved `email` (own_address needs a proved address)."""
+    register(stack, cid, {"name": "Ada Quinn", "email": email})
+
+
 def unverified(stack: Any, name: str) -> None:
     """An identity SES knows but has not verified (its DNS records are not published yet)."""
     from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
@@ -399,12 +400,30 @@ def test_an_own_address_ses_may_not_send_from_is_refused_naming_the_field_and_no
 ) -> None:
     if pending:
         unverified(stack, pending)
+    proved(stack, "ada", email)
     status, answer = save(stack, "ada", email)
     assert status == 400, answer
     assert answer["error"] == "invalid candidate"
     (error,) = answer["fields"]
     assert error["field"] == "sending_identity" and needle in error["reason"], error
+    assert json.loads(stack.http("GET", "/candidates/ada")[2])["sending_identity"] == "platform"
+
+
+def test_own_address_is_refused_until_the_member_proved_the_address(stack) -> None:  # type: ignore[no-untyped-def]
+    # Given an address SES has verified, typed by a member who has not proved it
+    stack.client("sesv2").create_email_identity(EmailIdentity="contoso.example")
+    # When they register with own_address
+    status, answer = save(stack, "ada", "ada@contoso.example")
+    # Then it is refused naming the field, and nothing is written
+    assert status == 400, answer
+    (error,) = answer["fields"]
+    assert error["field"] == "sending_identity" and "needs a proved address" in error["reason"], error
     assert stack.http("GET", "/candidates/ada")[0] == 404
+    # And once registered on the platform identity and proved, own_address is accepted
+    assert save(stack, "ada", "ada@contoso.example", "platform")[0] == 201
+    prove(stack, "ada@contoso.example")
+    status, answer = save(stack, "ada", "ada@contoso.example")
+    assert status == 200 and answer["sending_identity"] == "own_address", answer
 
 
 @pytest.mark.parametrize(
@@ -417,12 +436,13 @@ def test_an_own_address_ses_may_not_send_from_is_refused_naming_the_field_and_no
 )
 def test_an_own_address_on_a_verified_identity_is_accepted(stack, identity: str, email: str) -> None:  # type: ignore[no-untyped-def]
     stack.client("sesv2").create_email_identity(EmailIdentity=identity)
+    proved(stack, "ada", email)
     status, answer = save(stack, "ada", email)
-    assert status == 201 and answer["sending_identity"] == "own_address", answer
+    assert status == 200 and answer["sending_identity"] == "own_address", answer
 
 
 def test_switching_an_existing_candidate_to_an_unverified_own_address_changes_nothing(stack) -> None:  # type: ignore[no-untyped-def]
-    assert save(stack, "ada", "ada@contoso.example", "platform")[0] == 201
+    proved(stack, "ada", "ada@contoso.example")
     status, answer = save(stack, "ada", "ada@contoso.example")
     assert status == 400 and answer["fields"][0]["field"] == "sending_identity"
     stored = json.loads(stack.http("GET", "/candidates/ada")[2])
@@ -432,9 +452,10 @@ def test_switching_an_existing_candidate_to_an_unverified_own_address_changes_no
 def test_when_ses_cannot_be_asked_the_save_is_a_503_and_writes_nothing(stack) -> None:  # type: ignore[no-untyped-def]
     from botocore.stub import Stubber
 
+    proved(stack, "ada", "ada@contoso.example")
     identities = stack._container(stack.functions["ApiFunction"]).identities
     with Stubber(identities.client) as stub:
         stub.add_client_error("get_email_identity", "AccessDeniedException", "not authorized", 403)
         status, answer = save(stack, "ada", "ada@contoso.example")
     assert status == 503 and "nothing was saved" in answer["error"], answer
-    assert stack.http("GET", "/candidates/ada")[0] == 404
+    assert json.loads(stack.http("GET", "/candidates/ada")[2])["sending_identity"] == "platform"

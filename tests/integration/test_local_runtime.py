@@ -230,6 +230,7 @@ def test_a_function_whose_condition_is_false_is_not_wired() -> None:
 
 def test_a_backlog_larger_than_one_run_fans_out_through_lambda_invoke_and_is_all_sent() -> None:
     # Given a dispatcher that takes 5 steps per batch, and 12 notes due, each to its own recipient
+    # from its own member (with a proved address)
     import time_machine
     from nearmiss.adapters.dynamo import DynamoStore
     from nearmiss.service.playbooks import SenderPolicy, plan_records
@@ -257,6 +258,9 @@ def test_a_backlog_larger_than_one_run_fans_out_through_lambda_invoke_and_is_all
                 }
             )
             stack.client("dynamodb").put_item(TableName=stack.names["Table"], Item=store._step_item(step))
+            store.put_candidate(
+                candidate.model_copy(update={"candidate_id": f"c{i}", "email": f"c{i}@example.com"})
+            )
         # When the schedule fires once
         (answer,) = stack.tick()
         # Then the scheduled run started one run per shard with work (its role may invoke itself),

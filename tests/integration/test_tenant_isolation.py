@@ -14,6 +14,7 @@ from nearmiss.domain.playbook import recipient_key
 from nearmiss.intake.registry import SOURCES
 from nearmiss_local.sign_webhook import signed_request
 
+from tests.helpers import prove, register
 from tests.integration.test_api import APP_BODY, as_candidate, dump
 from tests.integration.test_webhooks import playbooks, sample
 
@@ -26,11 +27,9 @@ def gh_ats_id() -> str:
 
 
 def member(stack: Any, cid: str, email: str) -> str:
-    status, _, text = stack.http(
-        "PUT", f"/candidates/{cid}", body={"name": cid.title(), "email": email, "mode": "auto"}
-    )
-    assert status == 201, text
-    return str(json.loads(text)["api_key"])
+    """A member registered with `email`, proved (helpers.register); their key."""
+    answer = register(stack, cid, {"name": cid.title(), "email": email, "mode": "auto"})
+    return str(answer["api_key"])
 
 
 def application(
@@ -178,6 +177,10 @@ def test_finding_6_an_email_change_moves_the_lookup_in_one_transaction(stack) ->
         "PUT", "/candidates/ada", body={"name": "Ada", "email": "ada.new@example.com", "mode": "auto"}
     )
     assert status == 200, text
+    # (the lookup moves when the new address is proved: service.addresses.confirm_address)
+    lookups = {i["pk"]["S"] for i in dump(stack) if i["pk"]["S"].startswith("LOOKUP#EMAIL#")}
+    assert lookups == {f"LOOKUP#EMAIL#{recipient_key(GH_EMAIL)}"}
+    prove(stack, "ada.new@example.com")
     lookups = {i["pk"]["S"] for i in dump(stack) if i["pk"]["S"].startswith("LOOKUP#EMAIL#")}
     assert lookups == {f"LOOKUP#EMAIL#{recipient_key('ada.new@example.com')}"}
     # A webhook for the old address matches nobody: kept, not routed to whoever holds the id later

@@ -25,6 +25,7 @@ from nearmiss_local.faults import (
 
 from tests.conftest import NOW
 from tests.helpers import load_event
+from tests.helpers import register as register_and_prove
 from tests.reliability.support import (
     FINAL,
     account,
@@ -45,7 +46,7 @@ EXPECTED = 6  # three thank-yous, one resource, two check-ins (events/api/put_ap
 
 def register_and_reject(stack: Any) -> None:
     body = json.loads(load_event("api/put_candidate.json")["body"])
-    ok(stack.http("PUT", ADA, body={**body, "mode": "auto"}))
+    register_and_prove(stack, "ada-quinn", {**body, "mode": "auto"})
     ok(stack.http("PUT", APP, body=json.loads(load_event("api/put_application.json")["body"])))
     ok(stack.http("POST", f"{APP}/rejection", body={}), 202)
     stack.pump()

@@ -23,6 +23,7 @@ import pytest
 from nearmiss_local.sign_webhook import _hex, signed_request
 
 from tests.conftest import NOW
+from tests.helpers import register as register_and_prove
 from tests.reliability.support import all_steps, local_stack, mails, ok, run_through, states, table_dump
 
 pytestmark = pytest.mark.reliability
@@ -776,7 +777,7 @@ ALLOWED_TAGS = {"html", "head", "meta", "title", "body", "p", "br", "a"}
 def post_hostile_greenhouse_rejection(stack: Any) -> None:
     ats = "greenhouse:46196263"
     profile = {"name": "Ada Quinn", "email": "ada.quinn@example.com", "mode": "auto"}
-    ok(stack.http("PUT", "/candidates/gh", body=profile))
+    register_and_prove(stack, "gh", profile)
     ok(
         stack.http(
             "PUT", f"/candidates/gh/applications/{ats}", body={**APPLICATION, "ats_application_id": ats}
@@ -809,7 +810,7 @@ def test_hostile_but_valid_names_and_texts_never_inject_a_header_or_live_html(ta
                 "time_zone": "Pacific/Pago_Pago",
                 **profile,
             }
-            ok(stack.http("PUT", f"/candidates/{cid}", body=body))
+            register_and_prove(stack, cid, body)
             application = {
                 "company": f"North<b>wind</b> {{{{ 6*7 }}}} & Søns 李 {tag}",
                 "job_title": "Staff <i>Engineer</i> {% if 1 %}x{% endif %}",
@@ -1066,7 +1067,7 @@ def test_an_encoded_word_or_a_line_separator_typed_into_a_name_or_title_is_refus
 def test_a_long_name_holding_an_address_does_not_become_the_headers_address(table: Any) -> None:
     lookalike = "Grace Parkinson-Smythe Hiring Manager Northwind Data Corporation <grace@evil.example>"
     with local_stack() as stack:
-        ok(stack.http("PUT", BASE, body=PROFILE))
+        register_and_prove(stack, BASE.rsplit("/", 1)[1], PROFILE)
         contacts = [{"name": lookalike, "email": "pat@northwind.example", "role": "interviewer"}]
         ok(stack.http("PUT", APP, body={**APPLICATION, "contacts": contacts}))
         ok(stack.http("POST", f"{APP}/rejection", body={}), 202)

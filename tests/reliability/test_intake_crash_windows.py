@@ -21,6 +21,7 @@ from nearmiss_local.sign_webhook import signed_request
 
 from tests.conftest import NOW
 from tests.helpers import EVENTS
+from tests.helpers import register as register_and_prove
 from tests.reliability.support import account, all_steps, local_stack, run_through, states
 
 pytestmark = pytest.mark.reliability
@@ -37,10 +38,7 @@ def register(stack: Any) -> None:
 
     body = SAMPLE.read_bytes()
     event = SOURCES["greenhouse"].parse({"content-type": "application/json"}, body)
-    status, _, text = stack.http(
-        "PUT", "/candidates/cand-1", body={"name": "Casey", "email": event.candidate_email, "mode": "auto"}
-    )
-    assert status in (200, 201), text
+    register_and_prove(stack, "cand-1", {"name": "Casey", "email": event.candidate_email, "mode": "auto"})
     application = {
         "company": event.company or "Acme",
         "job_title": event.job_title or "Engineer",

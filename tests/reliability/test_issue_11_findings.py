@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import NOW
 from tests.helpers import load_event
+from tests.helpers import register as register_and_prove
 from tests.reliability.support import account, all_steps, local_stack, mails, ok, run_through, states
 
 pytestmark = pytest.mark.reliability
@@ -24,7 +25,7 @@ PLAYBOOK = 6  # notes of one generation for events/api/put_application.json
 
 def register(stack: Any, **application: Any) -> None:
     body = json.loads(load_event("api/put_candidate.json")["body"])
-    ok(stack.http("PUT", ADA, body={**body, "mode": "auto"}))
+    register_and_prove(stack, "ada-quinn", {**body, "mode": "auto"})
     ok(
         stack.http(
             "PUT", APP, body={**json.loads(load_event("api/put_application.json")["body"]), **application}

@@ -20,6 +20,7 @@ from nearmiss.service import dispatch
 from nearmiss_local.faults import FaultySes
 
 from tests.conftest import NOW
+from tests.helpers import register as register_and_prove
 from tests.reliability.support import (
     FINAL,
     account,
@@ -90,7 +91,7 @@ def register(stack: Any, i: int, *, own_address: bool = False) -> tuple[str, str
         "mode": "auto",
         "sending_identity": "own_address" if own_address else "platform",
     }
-    ok(stack.http("PUT", f"/candidates/{cid}", body=profile))
+    register_and_prove(stack, cid, profile)  # own_address is chosen once the address is proved
     application = {"company": f"Northwind {i}", "job_title": "Staff Engineer", "contacts": contacts(i)}
     ok(stack.http("PUT", f"/candidates/{cid}/applications/{aid}", body=application))
     ok(stack.http("POST", f"/candidates/{cid}/applications/{aid}/rejection", body={}), 202)

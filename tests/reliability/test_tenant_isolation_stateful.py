@@ -1,9 +1,11 @@
 """A tenant-isolation suite that can find what nobody listed (issue 10).
 
-Three members run random sequences of: register, update email, claim an ATS id, a webhook (matched
-or not), start a held event, delete, re-create, rotate the key, and use old links. Addresses and
+Three members run random sequences of: register, update email, prove an address (with any link
+they were mailed, current or not), claim an ATS id, a webhook (matched or not), start a held event,
+delete, re-create, rotate the key, and use old links. Addresses and
 ATS ids come from small shared pools, so members keep reaching for each other's. After every step:
-nothing of one member is visible to, changed by or sent on behalf of another.
+nothing of one member is visible to, changed by or sent on behalf of another, and only an address
+its member proved matches anything.
 
 Budget: a few seconds in the normal suite; `make reliability` (-m reliability) runs a larger one.
 """
@@ -41,7 +43,10 @@ class TenantMachine(RuleBasedStateMachine):
         self.run = next(_run)
         self.keys: dict[str, str] = {}  # live member -> current key
         self.old_keys: dict[str, list[str]] = {}
-        self.email: dict[str, str] = {}  # live member -> address
+        self.email: dict[str, str] = {}  # live member -> the address they proved
+        self.pending: dict[str, str] = {}  # live member -> an address waiting for their proof
+        self.proof_links: dict[str, dict[str, str]] = {}  # live member -> address -> link mailed
+        self.dead_proof_links: list[str] = []  # mailed to members since deleted
         self.ats: dict[str, tuple[str, str]] = {}  # ATS id -> (member, application) holding it
         self.links: list[tuple[str, str, int]] = []  # (member, timeline link, generation number)
         self.generation: dict[str, int] = {}
@@ -74,7 +79,7 @@ class TenantMachine(RuleBasedStateMachine):
     def register(self, m: str, e: str) -> None:
         if m in self.keys:
             return
-        taken = any(v == e for v in self.email.values())
+        taken = any(v == e for v in self.email.values())  # proved by another: only those hold it
         status, text = self.call(
             "PUT", f"/candidates/{self.cid(m)}", {"name": "Member", "email": self.address(e), "mode": "auto"}
         )
@@ -82,8 +87,19 @@ class TenantMachine(RuleBasedStateMachine):
             assert status == 409 and "email" in text, text
             return
         assert status == 201, text
-        self.keys[m], self.email[m] = json.loads(text)["api_key"], e
+        answer = json.loads(text)
+        assert answer["email_status"] == "pending", answer
+        self.keys[m], self.pending[m], self.proof_links[m] = answer["api_key"], e, {}
         self.generation[m] = next(self.births)
+        self.keep_proof_link(m, e, answer)
+
+    def keep_proof_link(self, m: str, e: str, answer: dict[str, Any]) -> None:
+        """The link this save mailed to the address, if it mailed one (the newest mail there)."""
+        if (answer.get("proof_email") or {}).get("status") != "sent":
+            return
+        from tests.helpers import proof_link
+
+        self.proof_links[m][e] = proof_link(self.stack, self.address(e))
 
     @rule(m=st.sampled_from(MEMBERS), e=st.sampled_from(EMAILS))
     def update_email(self, m: str, e: str) -> None:
@@ -93,9 +109,36 @@ class TenantMachine(RuleBasedStateMachine):
         status, text = self.call("PUT", f"/candidates/{self.cid(m)}", body, key=self.keys[m])
         if any(v == e for o, v in self.email.items() if o != m):
             assert status == 409 and "email" in text, text
+            return
+        assert status == 200, text
+        answer = json.loads(text)
+        if self.email.get(m) == e:
+            self.pending.pop(m, None)  # back to the proved one: nothing waits
         else:
-            assert status == 200, text
-            self.email[m] = e
+            self.pending[m] = e
+        # The proved address stays in use until the new one is proved.
+        in_use = self.email.get(m, self.pending.get(m))
+        assert answer["email"] == self.address(in_use or e), answer
+        self.keep_proof_link(m, e, answer)
+
+    @rule(m=st.sampled_from(MEMBERS), e=st.sampled_from(EMAILS))
+    def prove_address(self, m: str, e: str) -> None:
+        """Confirm a link the member was mailed for `e`: it proves `e` only while `e` is the address
+        waiting, and only if no other member proved `e` first."""
+        link = self.proof_links.get(m, {}).get(e)
+        if link is None:
+            return
+        status, _, page = self.stack.http("POST", link, auth=False)
+        if self.pending.get(m) == e:
+            if any(v == e for o, v in self.email.items() if o != m):
+                assert status == 409 and "another member" in page, (status, page[:300])
+                return
+            assert status == 200 and "Address confirmed" in page, (status, page[:300])
+            self.email[m] = self.pending.pop(m)
+        elif self.email.get(m) == e:
+            assert status == 200 and "Already confirmed" in page, (status, page[:300])
+        else:
+            assert status == 409 and "no longer the one waiting" in page, (status, page[:300])
 
     @rule(m=st.sampled_from(MEMBERS), a=st.sampled_from(ATS_IDS))
     def claim_ats_id(self, m: str, a: str) -> None:
@@ -184,7 +227,9 @@ class TenantMachine(RuleBasedStateMachine):
             return
         assert self.call("DELETE", f"/candidates/{self.cid(m)}")[0] == 200
         self.old_keys.setdefault(m, []).append(self.keys.pop(m))
-        self.email.pop(m)
+        self.email.pop(m, None)
+        self.pending.pop(m, None)
+        self.dead_proof_links += self.proof_links.pop(m).values()
         self.ats = {a: o for a, o in self.ats.items() if o[0] != m}
         left = json.dumps(self.mine())
         assert f"#{self.cid(m)}" not in left and f'"{self.cid(m)}"' not in left
@@ -210,6 +255,9 @@ class TenantMachine(RuleBasedStateMachine):
         for m, keys in self.old_keys.items():
             for key in keys:
                 assert self.call("GET", f"/candidates/{self.cid(m)}", key=key)[0] == 401
+        for link in self.dead_proof_links:  # a proof link dies with its account
+            status, _, page = self.stack.http("POST", link, auth=False)
+            assert status == 400 and "no longer valid" in page, (status, page[:300])
 
     # ---- what must hold after every step ------------------------------------------------------------
     def mine(self) -> list[dict[str, Any]]:
@@ -229,7 +277,9 @@ class TenantMachine(RuleBasedStateMachine):
             if pk.startswith("LOOKUP#EMAIL#"):
                 owner = item["candidate_id"]["S"]
                 m = owner.removeprefix(f"r{self.run}")
-                assert owner in live and pk == f"LOOKUP#EMAIL#{recipient_key(self.address(self.email[m]))}"
+                proved = self.email.get(m)  # only a proved address holds a lookup
+                assert owner in live and proved is not None, (pk, owner)
+                assert pk == f"LOOKUP#EMAIL#{recipient_key(self.address(proved))}", (pk, proved)
             elif pk.startswith("LOOKUP#ATS#"):
                 owner = item["candidate_id"]["S"]
                 a = pk.removeprefix(f"LOOKUP#ATS#generic:r{self.run}")
@@ -273,7 +323,7 @@ def test_no_member_sees_changes_or_sends_anything_of_another(stack, request, tab
     table.add(
         "tenant isolation (stateful, 3 members)",
         load=f"{ran} examples of up to {steps} steps",
-        faults="shared addresses and ATS ids, deletions, re-creations, key rotations, old links",
+        faults="shared addresses and ATS ids, proofs, deletions, re-creations, key rotations, old links",
         expected="0 leaks",
         sent="-",
         duplicates="-",

@@ -581,3 +581,78 @@ def test_a_step_held_past_its_latest_useful_moment_is_too_late_not_sent() -> Non
     assert {s.state for s in thank_yous} == {StepState.TOO_LATE}
     assert all(s.reason and "too late" in s.reason for s in thank_yous)
     assert all(m.to_address != "grace@northwind.example" or "Thank" not in m.subject for m in mailer.sent)
+
+
+# ---- only to an address the member proved (issue 10, verified addresses) --------------------------
+def unproved(store: MemoryStore) -> None:
+    """The member's address waits for proof (as after registering, before the link is confirmed)."""
+    store.candidates["ada"] = make_candidate(
+        **{**store.candidates["ada"].model_dump(), "email_proved_at": None}
+    )
+
+
+def test_no_note_carries_an_unproved_address_as_reply_to_it_waits_uncounted_then_goes() -> None:
+    store, mailer, dispatcher = world()
+    unproved(store)
+    report = dispatcher.run(NOW + timedelta(days=1))
+    assert report.outcomes["awaiting_address"] == 3 and mailer.sent == [] and store.days == {}
+    waiting = steps(store, StepKind.THANK_YOU)
+    assert all(s.state is StepState.SCHEDULED and s.attempts == 0 for s in waiting)
+    assert all("awaiting your address" in (s.reason or "") for s in waiting)
+    # Once proved (the next run reads the member afresh), the notes go Reply-To that address
+    store.candidates["ada"] = make_candidate()
+    dispatcher.run(max(s.due_at for s in waiting if s.due_at))
+    assert [m.reply_to for m in mailer.sent] == ["ada@example.com"] * 3
+
+
+def test_a_note_waiting_for_the_proof_is_never_sent_past_its_latest_useful_moment() -> None:
+    store, mailer, dispatcher = world()
+    unproved(store)
+    latest = max(s.latest_at for s in steps(store, StepKind.THANK_YOU) if s.latest_at)
+    at = NOW + timedelta(days=1)
+    while at <= latest + timedelta(days=1):
+        dispatcher.run(at)
+        at += timedelta(hours=6)
+    assert mailer.sent == []
+    assert {s.state for s in steps(store, StepKind.THANK_YOU)} <= {StepState.TOO_LATE, StepState.FAILED}
+
+
+def test_no_draft_goes_to_an_unproved_address() -> None:
+    store, mailer, dispatcher = world(Mode.REVIEW)
+    unproved(store)
+    first_draft = min(s.draft_at for s in steps(store) if s.draft_at)
+    report = dispatcher.run(first_draft)
+    assert report.outcomes["awaiting_address"] >= 1 and mailer.sent == []
+    # A draft looks again soon (it goes to the member, at any hour), not in the recipient's window
+    waiting = [s for s in steps(store) if s.reason and "awaiting your address" in s.reason]
+    assert all(s.due_at == first_draft + timedelta(minutes=15) for s in waiting)
+
+
+def test_no_note_goes_from_an_unproved_own_address_even_one_ses_verified() -> None:
+    store, mailer, identities, dispatcher = own_address_world({"example.com"})
+    unproved(store)
+    report = dispatcher.run(NOW + timedelta(days=1))
+    assert report.outcomes["awaiting_address"] == 3 and mailer.sent == [] and identities.asked == []
+
+
+def test_an_own_address_note_goes_from_the_address_proved_now() -> None:
+    # Given notes planned From ada@example.com, and a new address of the same verified domain
+    # proved since (the change took over)
+    store, mailer, _, dispatcher = own_address_world({"example.com"})
+    store.candidates["ada"] = make_candidate(sending_identity="own_address", email="ada.q@example.com")
+    dispatcher.run(NOW + timedelta(days=1))
+    assert {(m.from_address, m.reply_to) for m in mailer.sent} == {("ada.q@example.com", None)}
+
+
+def test_a_run_reads_each_member_once() -> None:
+    store, _, dispatcher = world()
+    reads: list[str] = []
+    original = store.get_candidate
+
+    def counted(candidate_id: str) -> object:
+        reads.append(candidate_id)
+        return original(candidate_id)
+
+    store.get_candidate = counted  # type: ignore[method-assign]
+    dispatcher.run(NOW + timedelta(days=1))
+    assert reads == ["ada"]

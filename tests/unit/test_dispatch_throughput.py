@@ -27,7 +27,8 @@ AT = NOW + timedelta(days=2)
 
 
 def backlog(n: int) -> MemoryStore:
-    """`n` scheduled notes due before AT, each to its own recipient (no one-per-day deferrals)."""
+    """`n` scheduled notes due before AT, each to its own recipient (no one-per-day deferrals),
+    each of its own member (with a proved address)."""
     candidate, application = make_candidate(), make_application()
     sender = SenderPolicy("mail.example").for_candidate(candidate)
     planned = plan_records(candidate, application, make_rejection(), sender, now=NOW)
@@ -44,6 +45,7 @@ def backlog(n: int) -> MemoryStore:
             }
         )
         store.steps[(step.candidate_id, step.application_id, step.step_id)] = step
+        store.candidates[step.candidate_id] = candidate.model_copy(update={"candidate_id": step.candidate_id})
     return store
 
 

@@ -76,3 +76,61 @@ def test_defaults_follow_the_product_brief() -> None:
     assert c.playbook.resource_after_business_days == 3
     assert c.playbook.check_in_after_days == (90,)
     assert c.playbook.send_window.start.hour == 9 and c.playbook.send_window.end.hour == 17
+
+
+# ---- the member's address: used only once proved ----------------------------------------------
+def test_an_address_waiting_for_proof_is_not_usable() -> None:
+    pending = make_candidate(email_proved_at=None)
+    assert (pending.usable_email, pending.email_status, pending.address_awaiting_proof) == (
+        None,
+        "pending",
+        "ada@example.com",
+    )
+
+
+def test_while_a_new_address_waits_the_proved_one_stays_usable() -> None:
+    changing = make_candidate(pending_email="ada.new@example.org")
+    assert changing.usable_email == "ada@example.com" and changing.email_status == "proved"
+    assert changing.address_awaiting_proof == "ada.new@example.org"
+
+
+def test_only_a_proved_address_can_have_a_new_one_waiting() -> None:
+    with pytest.raises(ValidationError, match="pending_email"):
+        make_candidate(email_proved_at=None, pending_email="ada.new@example.org")
+    with pytest.raises(ValidationError, match="pending_email"):
+        make_candidate(pending_email="ADA@example.com")
+
+
+def test_a_profile_save_keeps_the_proved_address_until_the_new_one_is_proved() -> None:
+    from nearmiss.service.addresses import needs_proof_mail, saved_profile
+
+    proved = make_candidate()
+    requested = make_candidate(email="ada.new@example.org", email_proved_at=None)
+    saved = saved_profile(proved, requested)
+    assert (saved.email, saved.pending_email, saved.email_proved_at) == (
+        "ada@example.com",
+        "ada.new@example.org",
+        proved.email_proved_at,
+    )
+    assert needs_proof_mail(proved, saved) and not needs_proof_mail(saved, saved_profile(saved, requested))
+    # Asking for the proved address again withdraws the one waiting
+    back = saved_profile(saved, make_candidate(email_proved_at=None))
+    assert back.pending_email is None and back.usable_email == "ada@example.com"
+
+
+def test_a_proof_link_names_its_address_and_another_purpose_cannot_read_it() -> None:
+    from datetime import timedelta
+
+    from nearmiss.domain.tokens import TokenError
+    from nearmiss.service.links import Links
+
+    from tests.conftest import NOW
+
+    links = Links("https://nearmiss.example", b"s" * 32)
+    url = links.prove_address("ada", "Ada@Example.com", now=NOW)
+    token = url.split("token=", 1)[1]
+    assert links.read_prove_address(token, now=NOW) == ("ada", "ada@example.com")
+    with pytest.raises(TokenError, match="meant for something else"):
+        links.read_stop(token, now=NOW)
+    with pytest.raises(TokenError, match="expired"):
+        links.read_prove_address(token, now=NOW + timedelta(hours=48))

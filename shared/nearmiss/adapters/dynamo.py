@@ -14,7 +14,9 @@ Items (pk / sk):
     RCPT#<recipient key>             BLOCK#CAND#<candidate>  asked this candidate to stop, or replied
     RCPT#<recipient key>             DAY#CAND#<cand>#<date>  the one message this person gets from
                                                              this candidate that day (their calendar)
-    LOOKUP#EMAIL#<email key>         CANDIDATE               owner: candidate_id (claimed conditionally)
+    CAND#<candidate>                 PROOFMAIL               the proof mails sent today (rate limit)
+    LOOKUP#EMAIL#<email key>         CANDIDATE               owner: candidate_id (claimed conditionally,
+                                                             only for a proved address)
     LOOKUP#ATS#<ats id>              APPLICATION             owner: candidate_id, application_id
     LOOKUP#REPLY#<reply id>          NOTE                    a note's reply address -> owner: candidate_id,
                                                              application_id, step_id (claimed conditionally)
@@ -41,15 +43,19 @@ from nearmiss.domain.notices import next_summary_slot
 from nearmiss.domain.playbook import recipient_key
 from nearmiss.domain.records import Due, Notice, NoticeEntry, NoticeState, PlaybookRecord, StepRecord
 from nearmiss.service.ports import (
+    PROOF_MAIL_GAP,
+    PROOF_MAILS_PER_DAY,
     ClaimOutcome,
     CreateOutcome,
     HeldRejection,
     InboundRecord,
     LinkGeneration,
     LookupTaken,
+    ProfileChanged,
     ReplyRoute,
     Suppression,
     Waiting,
+    next_proof_mail,
 )
 
 if TYPE_CHECKING:
@@ -71,6 +77,10 @@ ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
 def _iso(instant: datetime) -> str:
     """Fixed-width UTC text, so string order is time order in key conditions."""
     return instant.astimezone(UTC).strftime(ISO)
+
+
+def _parse_iso(text: str | None) -> datetime | None:
+    return datetime.strptime(text, ISO).replace(tzinfo=UTC) if text else None
 
 
 def due_shard(step: StepRecord, shards: int) -> int:
@@ -139,39 +149,64 @@ class DynamoStore:
         }
 
     # ---- candidates and applications ---------------------------------------------------------
-    def put_candidate(self, candidate: Candidate, *, previous_email: str | None = None) -> None:
-        """The profile and the lookup by email, together (one transaction). The lookup is claimed
-        for this candidate only if nobody else holds it (LookupTaken("email") otherwise, and nothing
-        is written); the previous address's lookup, if this candidate holds it, goes in the same
-        transaction, so a later webhook for the old address matches nobody."""
+    def put_candidate(
+        self,
+        candidate: Candidate,
+        *,
+        previous_email: str | None = None,
+        expected: Candidate | None = None,
+    ) -> None:
+        """The profile and the lookup by its proved address, together (one transaction).
+
+        Only a proved address holds a lookup (so only a proved address matches webhooks and held
+        events): it is claimed for this candidate if nobody else holds it (LookupTaken("email")
+        otherwise, and nothing is written). An address still waiting for proof is only checked
+        free in the same transaction, never claimed: typing someone's address takes nothing from
+        them. The previous address's lookup, if this candidate holds it and it is no longer their
+        proved one, goes in the same transaction, so a later webhook for it matches nobody.
+        `expected`: write only over exactly this stored profile (ProfileChanged otherwise)."""
         now = datetime.now(UTC)
         me = _s(candidate.candidate_id)
         item = self._doc_item(
             f"CAND#{candidate.candidate_id}", "PROFILE", "candidate", candidate.model_dump_json(), now
         )
-        new_key = f"LOOKUP#EMAIL#{recipient_key(str(candidate.email))}"
-        lookup = {
-            "pk": _s(new_key),
-            "sk": _s("CANDIDATE"),
-            "kind": _s("lookup"),
-            "candidate_id": me,  # the owner
-            "expires_at_epoch": self._expiry(now),
+        put: dict[str, Any] = {"TableName": self.table, "Item": item}
+        if expected is not None:
+            put["ConditionExpression"] = "doc = :expected"
+            put["ExpressionAttributeValues"] = {":expected": _s(expected.model_dump_json())}
+        free_or_mine = {
+            "ConditionExpression": "attribute_not_exists(pk) OR candidate_id = :me",
+            "ExpressionAttributeValues": {":me": me},
         }
-        items: list[dict[str, Any]] = [
-            {"Put": {"TableName": self.table, "Item": item}},
-            {
-                "Put": {
-                    "TableName": self.table,
-                    "Item": lookup,
-                    "ConditionExpression": "attribute_not_exists(pk) OR candidate_id = :me",
-                    "ExpressionAttributeValues": {":me": me},
-                }
-            },
-        ]
+        items: list[dict[str, Any]] = [{"Put": put}]
+        claimed: dict[int, str] = {}
+        proved = candidate.usable_email
+        if proved is not None:
+            lookup = {
+                "pk": _s(f"LOOKUP#EMAIL#{recipient_key(proved)}"),
+                "sk": _s("CANDIDATE"),
+                "kind": _s("lookup"),
+                "candidate_id": me,  # the owner
+                "expires_at_epoch": self._expiry(now),
+            }
+            claimed[len(items)] = "email"
+            items.append({"Put": {"TableName": self.table, "Item": lookup, **free_or_mine}})
+        waiting = candidate.address_awaiting_proof
+        if waiting is not None:
+            key = {"pk": _s(f"LOOKUP#EMAIL#{recipient_key(waiting)}"), "sk": _s("CANDIDATE")}
+            claimed[len(items)] = "email"
+            items.append({"ConditionCheck": {"TableName": self.table, "Key": key, **free_or_mine}})
         if previous_email is not None:
             old_key = f"LOOKUP#EMAIL#{recipient_key(previous_email)}"
             held = self._lookup(old_key, "CANDIDATE")
-            if old_key != new_key and held and held["candidate_id"]["S"] == candidate.candidate_id:
+            still_mine = proved is not None and recipient_key(proved) == recipient_key(previous_email)
+            checked = waiting is not None and recipient_key(waiting) == recipient_key(previous_email)
+            if (
+                not still_mine
+                and not checked
+                and held
+                and held["candidate_id"]["S"] == candidate.candidate_id
+            ):
                 items.append(
                     {
                         "Delete": {
@@ -182,15 +217,72 @@ class DynamoStore:
                         }
                     }
                 )
-        self._transact_claiming(items, {1: "email"})
+        self._transact_claiming(items, claimed, changed=0 if expected is not None else None)
 
-    def _transact_claiming(self, items: list[dict[str, Any]], fields: dict[int, str]) -> None:
+    def record_proof_mail(self, candidate_id: str, address: str, at: datetime) -> datetime | None:
+        """Count a proof mail to `address` against the member's allowance, if it has room: at most
+        PROOF_MAILS_PER_DAY in a day (a window from its first mail), and to the same address at most
+        one per PROOF_MAIL_GAP. None: recorded, send it; else the instant the next one may go.
+        Conditional updates, so two requests at once cannot both pass."""
+        key = {"pk": _s(f"CAND#{candidate_id}"), "sk": _s("PROOFMAIL")}
+        values = {
+            ":now": _s(_iso(at)),
+            ":day_ago": _s(_iso(at - timedelta(days=1))),
+            ":gap_ago": _s(_iso(at - PROOF_MAIL_GAP)),
+            ":addr": _s(recipient_key(address)),
+            ":one": {"N": "1"},
+        }
+        spaced = "(last_sent < :gap_ago OR last_address <> :addr)"
+        attempts = [
+            (  # a new day's window
+                "SET kind = :kind, window_start = :now, sent_count = :one, last_sent = :now, "
+                "last_address = :addr, expires_at_epoch = :exp",
+                f"attribute_not_exists(pk) OR (window_start < :day_ago AND {spaced})",
+                {":kind": _s("proof-mail"), ":exp": self._expiry(at)},
+            ),
+            (  # the same window, with room left
+                "SET last_sent = :now, last_address = :addr ADD sent_count :one",
+                f"window_start >= :day_ago AND sent_count < :max AND {spaced}",
+                {":max": {"N": str(PROOF_MAILS_PER_DAY)}},
+            ),
+        ]
+        for update, condition, extra in attempts:
+            used = {k: v for k, v in values.items() if k in update or k in condition}
+            try:
+                self.client.update_item(
+                    TableName=self.table,
+                    Key=key,
+                    UpdateExpression=update,
+                    ConditionExpression=condition,
+                    ExpressionAttributeValues={**used, **extra},
+                )
+            except self.client.exceptions.ConditionalCheckFailedException:
+                continue
+            return None
+        item = self._lookup(key["pk"]["S"], "PROOFMAIL") or {}
+        return next_proof_mail(
+            window_start=_parse_iso(item.get("window_start", {}).get("S")),
+            sent_count=int(item.get("sent_count", {}).get("N", "0")),
+            last_sent=_parse_iso(item.get("last_sent", {}).get("S")),
+            same_address=item.get("last_address", {}).get("S") == recipient_key(address),
+            at=at,
+        )
+
+    def _transact_claiming(
+        self, items: list[dict[str, Any]], fields: dict[int, str], *, changed: int | None = None
+    ) -> None:
         """Write `items` in one transaction; a failed condition on a claimed lookup (its position
-        in `fields`) becomes LookupTaken naming the field."""
+        in `fields`) becomes LookupTaken naming the field, one at `changed` ProfileChanged."""
         try:
             self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
         except self.client.exceptions.TransactionCanceledException as exc:
             reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
+            if (
+                changed is not None
+                and len(reasons) > changed
+                and reasons[changed] == "ConditionalCheckFailed"
+            ):
+                raise ProfileChanged from None
             for position, field in fields.items():
                 if len(reasons) > position and reasons[position] == "ConditionalCheckFailed":
                     raise LookupTaken(field) from None

@@ -209,6 +209,37 @@ class Candidate(Strict):
     sending_identity: Literal["own_address", "platform"] = "platform"
     signature: LongText | None = None
     playbook: PlaybookSettings = PlaybookSettings()
+    # The member's proof of their address (a link we mailed to it, confirmed): when `email` was
+    # proved, None while it waits for proof. A new address waits in `pending_email` while the
+    # proved one stays in use; it replaces `email` only once proved (service.addresses).
+    email_proved_at: AwareDatetime | None = None
+    pending_email: EmailAddress | None = None
+
+    @model_validator(mode="after")
+    def _one_address_waits(self) -> Candidate:
+        if self.pending_email is not None and self.email_proved_at is None:
+            raise ValueError("pending_email: only a proved address can have a new one waiting for proof")
+        if self.pending_email is not None and self.pending_email.lower() == str(self.email).lower():
+            raise ValueError("pending_email: the same address as email")
+        return self
+
+    @property
+    def usable_email(self) -> str | None:
+        """The one answer to "which address may Near Miss use for this member": the address they
+        proved, or None while none is. Reply-To, the destination of drafts, the own From address,
+        and matching held events by address all ask this, and nothing else."""
+        return str(self.email) if self.email_proved_at is not None else None
+
+    @property
+    def address_awaiting_proof(self) -> str | None:
+        """The address a proof link is (or would be) out for: the new one, or the first one."""
+        if self.pending_email is not None:
+            return str(self.pending_email)
+        return None if self.email_proved_at is not None else str(self.email)
+
+    @property
+    def email_status(self) -> Literal["proved", "pending"]:
+        return "proved" if self.email_proved_at is not None else "pending"
 
     @field_validator("name")
     @classmethod

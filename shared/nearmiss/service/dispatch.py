@@ -12,6 +12,10 @@ Delivery semantics, per (application, recipient, step):
   is still in the sandbox; the candidate's own address is, for now, no longer a verified identity)
   waits with the reason and is tried again later without counting an attempt, as when SES is out
   of capacity; past MAX_CAPACITY_DELAY after its planned instant it fails, since it would be late.
+- **Only to a proved address**: a draft goes to the member, and a note carries the member's address
+  (Reply-To, or From for `own_address`), only once they proved it (`Candidate.usable_email`, read
+  once per member per run); until then the step waits (`awaiting_address`, the reason in the
+  timeline), uncounted, under the same lateness rules as any held note.
 - The claim also checks, in the same transaction, that the playbook was not stopped, that the
   recipient is not suppressed, and that the recipient gets no other message from us that day.
 
@@ -54,12 +58,12 @@ from zoneinfo import ZoneInfo
 from nearmiss.domain import compose
 from nearmiss.domain import notices as notice_rules
 from nearmiss.domain.compose import OutgoingMessage
-from nearmiss.domain.models import StepState
+from nearmiss.domain.models import Candidate, StepState
 from nearmiss.domain.records import Due, Notice, NoticeState, StepRecord
 from nearmiss.domain.timing import next_send_instant
 from nearmiss.observability import logger
 from nearmiss.service.links import Links
-from nearmiss.service.notices import compose_notice, member_address
+from nearmiss.service.notices import compose_notice
 from nearmiss.service.pacing import RateLimiter
 from nearmiss.service.ports import (
     ClaimOutcome,
@@ -77,6 +81,11 @@ from nearmiss.service.reply_addresses import ReplyAddresses
 BASE_BACKOFF = timedelta(minutes=2)
 MAX_CAPACITY_DELAY = timedelta(days=3)  # past this, a note held back (quota, sandbox, identity) is too late
 IDENTITY_WAIT = timedelta(hours=1)  # how often a note from an address SES no longer verifies is retried
+ADDRESS_WAIT = timedelta(minutes=15)  # how often a step waiting for the member to prove their address looks
+AWAITING_ADDRESS = (
+    "held: awaiting your address: confirm the link Near Miss mailed to it (or ask for a new one); "
+    "this goes on once it is confirmed, if still in time"
+)
 MAX_BACKOFF = timedelta(hours=6)
 
 
@@ -167,6 +176,19 @@ def back_to_of(step: StepRecord) -> StepState:
     return StepState.APPROVED if step.state is StepState.APPROVED else StepState.SCHEDULED
 
 
+def _one_read(read: Callable[[str], Candidate | None]) -> Callable[[str], Candidate | None]:
+    """`read`, asking once per member for the rest of one run (a member with forty due steps is
+    one read, not forty). A proof confirmed meanwhile is seen by the next run."""
+    seen: dict[str, Candidate | None] = {}
+
+    def once(candidate_id: str) -> Candidate | None:
+        if candidate_id not in seen:
+            seen[candidate_id] = read(candidate_id)
+        return seen[candidate_id]
+
+    return once
+
+
 def _local(instant: datetime, zone: str) -> str:
     return instant.astimezone(ZoneInfo(zone)).strftime("%A %d %B, %H:%M %Z")
 
@@ -207,6 +229,8 @@ class Dispatcher:
         # (an UpdateItem per application, not per step) once the batch is done.
         self._unsent: dict[tuple[str, str], list[StepRecord]] = {}
         self._unsent_lock = threading.Lock()
+        # Per run, each member read once (_one_read): their proved address.
+        self.members: Callable[[str], Candidate | None] = store.get_candidate
 
     def _pace(self, rate: float) -> RateLimiter:
         return RateLimiter(rate, monotonic=self._monotonic, sleep=self._sleep)
@@ -219,6 +243,7 @@ class Dispatcher:
         self._capacity_until = None
         self._limiter = self._pace(self.settings.max_send_rate)
         self.links = self._links.for_one_run()
+        self.members = _one_read(self.store.get_candidate)
         due = self.store.due_steps(now, self.settings.max_steps)
         if len(due) >= self.settings.max_steps and self.shard_runs is not None:
             return self._fan_out(now)
@@ -240,6 +265,7 @@ class Dispatcher:
         self._capacity_until = None
         self._limiter = self._pace(rate)
         self.links = self._links.for_one_run()
+        self.members = _one_read(self.store.get_candidate)
         handed_on = threading.Event()
         hand_on = threading.Lock()
 
@@ -372,11 +398,19 @@ class Dispatcher:
         """A notice to the member: claimed (one write), sent, recorded. At most once: an answer
         that never came leaves it `sending`, as a draft whose outcome is unknown; a transient
         failure tries again later, up to max_attempts."""
+        member = self.members(notice.candidate_id)
+        to_address = member.usable_email if member is not None else None
+        if to_address is None:  # only to an address the member proved: it waits, as their drafts do
+            wait = notice.moved(
+                NoticeState.PENDING, due_at=now + IDENTITY_WAIT, reason="held: awaiting your proved address"
+            )
+            return "notice_awaiting_address" if self.store.replace_notice(notice, wait) else "lost_race"
         claimed = notice.moved(NoticeState.SENDING, due_at=None)
         if not self.store.replace_notice(notice, claimed):
             return "lost_race"  # another run, or an entry added since it was read: the fuller one goes next
         outgoing = compose_notice(
             notice,
+            to_address=to_address,
             timeline_url=self.links.timeline(notice.candidate_id, notice.application_id, now=now),
             platform_address=self.platform_address,
         )
@@ -410,6 +444,9 @@ class Dispatcher:
         assert step.expires_at is not None
         if now >= step.expires_at:
             return self._lapse(step, now)
+        member_address = self._member_address(step)
+        if member_address is None:  # before the claim: a draft only to an address the member proved
+            return self._awaiting_address(step, now)
         # One write: the step waits for the candidate from now on (and lapses at expires_at). If the
         # draft cannot be sent, it goes back to scheduled; drafts are the candidate's own mail, so a
         # draft whose outcome is unknown is left waiting rather than flagged.
@@ -430,7 +467,7 @@ class Dispatcher:
         )
         outgoing = OutgoingMessage(
             to_name=step.sender.name,
-            to_address=member_address(step.sender),
+            to_address=member_address,
             from_name="Near Miss",
             from_address=self.platform_address,
             reply_to=None,
@@ -452,8 +489,15 @@ class Dispatcher:
         if step.recipient_address is None:
             skipped = step.moved(StepState.SKIPPED, now=now, due_at=None, reason="no email address")
             return "skipped" if self.store.replace_step(step, skipped) else "lost_race"
+        member_address = self._member_address(step)
+        if member_address is None:  # before the claim, as a held note: it takes nobody's day
+            return self._awaiting_address(step, now)
+        # The kind of identity was chosen when the step was planned; the address is the one the
+        # member has proved now: Reply-To on the platform's From, or the From itself.
+        own = step.sender.reply_to is None and step.sender.address.lower() != self.platform_address.lower()
+        from_address, reply_to = (member_address, None) if own else (step.sender.address, member_address)
         try:
-            unverified = self._own_address_not_verified(step)
+            unverified = self._own_address_not_verified(from_address)
         except IdentityLookupError as exc:  # no verdict: a transient failure of this attempt
             return self._after_failure(
                 step, SendError(SendFailure.TRANSIENT, str(exc)), now, back_to=step.state
@@ -491,7 +535,6 @@ class Dispatcher:
             )
             return "deferred_one_day" if self.store.replace_step(step, moved) else "lost_race"
 
-        reply_to = step.sender.reply_to
         if self.reply_addresses is not None:
             # Written after the claim (only a note that goes out has an address), before the send.
             try:
@@ -511,7 +554,7 @@ class Dispatcher:
             to_name=step.recipient_name,
             to_address=step.recipient_address,
             from_name=step.sender.name,
-            from_address=step.sender.address,
+            from_address=from_address,
             reply_to=reply_to,
             subject=rendered.subject,
             text=rendered.text,
@@ -537,21 +580,43 @@ class Dispatcher:
             return "sent_but_unrecorded"
         return "sent"
 
-    def _own_address_not_verified(self, step: StepRecord) -> str | None:
+    def _member_address(self, step: StepRecord) -> str | None:
+        """The address the member has proved (Candidate.usable_email), None while none is."""
+        member = self.members(step.candidate_id)
+        return member.usable_email if member is not None else None
+
+    def _awaiting_address(self, step: StepRecord, now: datetime) -> str:
+        """The step waits for the member's proof, uncounted. A note waits as any held note (in the
+        recipient's windows, failing past MAX_CAPACITY_DELAY); a draft goes to the member, at any
+        hour, so it simply looks again soon, and lapses at its expiry like any draft."""
+        if step.state is StepState.SCHEDULED and step.expires_at is not None:
+            later = min(now + ADDRESS_WAIT, step.expires_at)
+            waiting = step.moved(step.state, now=now, due_at=later, lease_until=None, reason=AWAITING_ADDRESS)
+            return "awaiting_address" if self.store.replace_step(step, waiting) else "lost_race"
+        return self._wait(
+            step,
+            now,
+            wait=ADDRESS_WAIT,
+            reason=AWAITING_ADDRESS,
+            back_to=step.state,
+            label="awaiting_address",
+        )
+
+    def _own_address_not_verified(self, address: str) -> str | None:
         """Why SES would not send From the candidate's own address now, if it would not. Checked
         before every send, not only when the candidate chose it: an identity can lose its
         verification (DNS records removed, the identity deleted) months later."""
-        if self.identities is None or step.sender.address.lower() == self.platform_address.lower():
+        if self.identities is None or address.lower() == self.platform_address.lower():
             return None
         from nearmiss.domain.sending import own_address_refusal
 
         # The rules that need no SES, again: a step planned before they existed (a gmail address SES had
         # verified as an address identity) must not go out From free mail or the platform's domain.
         platform_domain = self.platform_address.rsplit("@", 1)[-1]
-        refused = own_address_refusal(step.sender.address, platform_domain)
+        refused = own_address_refusal(address, platform_domain)
         if refused is not None:
             return f"own From address: {refused}; the candidate must choose another address or platform"
-        check = self.identities.can_send_from(step.sender.address)
+        check = self.identities.can_send_from(address)
         if check.verified:
             return None
         return f"own From address: {check.reason}; the note goes out once it is verified again"

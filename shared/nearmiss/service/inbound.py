@@ -77,8 +77,8 @@ class ForwardNotSent(Exception):
 def member_mail_address(candidate: Candidate) -> str | None:
     """Where a member's forwarded replies go: their own address. The one place that picks it, so
     the proof that the member owns the address (issue 10's address-proof work) gates it here; None
-    means "do not forward"."""
-    return str(candidate.email)
+    means "do not forward" (no address the member proved yet)."""
+    return candidate.usable_email
 
 
 def _one_line(text: str) -> str:

@@ -249,16 +249,20 @@ class Intake:
             if parsed.ats_application_id
             else None
         )
+        by_email = False
         if found is None and parsed.candidate_email:
             candidate_id = self.store.find_candidate_by_email(parsed.candidate_email)
             if candidate_id is not None and parsed.ats_application_id:
-                found = (candidate_id, parsed.ats_application_id)
+                found, by_email = (candidate_id, parsed.ats_application_id), True
         if found is None:
             return keep(parsed, UNMATCHED)
         if only_for is not None and found[0] != only_for:  # the member decided on an event not theirs
             return keep(parsed, ANOTHER_MEMBERS)
         candidate, application = self.store.load(*found)
         if candidate is None:
+            return keep(parsed, UNMATCHED)
+        if by_email and not _proved(candidate, parsed.candidate_email):
+            # Only a proved address has a lookup; this holds for lookups written before proofs too.
             return keep(parsed, UNMATCHED)
         if application is None:
             application = self._application_from(parsed, candidate)
@@ -323,12 +327,13 @@ class Intake:
 
     # ---- held events: released only by the member's explicit decision --------------------------
     def _member_keys(self, candidate: Candidate) -> list[str]:
-        """The match keys the member owns: their address (while its lookup is theirs) and the ATS
+        """The match keys the member owns: their proved address (while its lookup is theirs) and the ATS
         ids of their applications (while each lookup names that application)."""
         cid = candidate.candidate_id
         keys = []
-        if self.store.find_candidate_by_email(str(candidate.email)) == cid:
-            keys.append(f"EMAIL#{recipient_key(str(candidate.email))}")
+        proved = candidate.usable_email  # events kept under an address wait for its proof
+        if proved is not None and self.store.find_candidate_by_email(proved) == cid:
+            keys.append(f"EMAIL#{recipient_key(proved)}")
         for application in self.store.list_applications(cid):
             ats = application.ats_application_id
             if ats and self.store.find_application_by_ats_id(ats) == (cid, application.application_id):
@@ -391,6 +396,12 @@ class Intake:
                 self.store.take_held(key, dedupe_key)
             return outcome
         return None
+
+
+def _proved(candidate: Candidate, address: str | None) -> bool:
+    """Is `address` the one the member proved (Candidate.usable_email)?"""
+    usable = candidate.usable_email
+    return usable is not None and address is not None and recipient_key(usable) == recipient_key(address)
 
 
 def _to_complete(names: tuple[str, ...], known: tuple[Contact, ...]) -> tuple[Contact, ...]:

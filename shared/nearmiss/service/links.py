@@ -1,4 +1,5 @@
-"""The links in our emails: review decisions for the candidate, "please stop" for recipients."""
+"""The links in our emails: review decisions for the candidate, "please stop" for recipients, the
+proof of a member's address."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from nearmiss.service.ports import LinkGeneration
 Decision = Literal["approve", "skip", "review"]
 STOP_LINK_LIFETIME = timedelta(days=3 * 365)  # a stop link must keep working long after the mail
 TIMELINE_LINK_LIFETIME = timedelta(days=365)
+PROOF_LINK_LIFETIME = timedelta(hours=48)  # the link that proves a member's address
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,22 @@ class Links:
         self._check(claims)
         try:
             return str(claims["c"]), str(claims["a"])
+        except KeyError as exc:
+            raise tokens.TokenError("this link is incomplete or damaged") from exc
+
+    def prove_address(self, candidate_id: str, address: str, *, now: datetime) -> str:
+        """The link mailed to an address to prove the member owns it: bound to that exact address
+        (lower-cased), to the account (deleting it kills the link), expiring in 48 hours."""
+        claims = self._bound(candidate_id, {"c": candidate_id, "e": address.lower()}, account_only=True)
+        token = tokens.sign("prove-address", claims, expires_at=now + PROOF_LINK_LIFETIME, secret=self.secret)
+        return self._url("/address/confirm", token)
+
+    def read_prove_address(self, token: str, *, now: datetime) -> tuple[str, str]:
+        """(candidate id, the lower-cased address the link proves)."""
+        claims = tokens.verify(token, "prove-address", now=now, secret=self.secret)
+        self._check(claims, account_only=True)
+        try:
+            return str(claims["c"]), str(claims["e"])
         except KeyError as exc:
             raise tokens.TokenError("this link is incomplete or damaged") from exc
 

@@ -1,8 +1,8 @@
 """Mail to the member (never to the hiring side): the drafts' address, and the notices' words.
 
-`member_address` is the one place that decides where the member's own mail goes: drafts and
-notices alike. Today it is the address the candidate registered (the Reply-To of the platform
-identity, or their own From address); the proof that the member owns it (issue 10) belongs here.
+Where the member's own mail goes is decided in one place, `Candidate.usable_email`: the address
+they proved (issue 10). The dispatcher reads it when it sends (drafts and notices alike), so a
+notice waits while the member has no proved address, and goes to the new one once it is proved.
 """
 
 from __future__ import annotations
@@ -12,18 +12,13 @@ from zoneinfo import ZoneInfo
 from nearmiss.domain import compose
 from nearmiss.domain.compose import KIND_LABELS, ROLE_LABELS, OutgoingMessage
 from nearmiss.domain.models import Role, StepState
-from nearmiss.domain.records import Notice, NoticeEntry, NoticeKind, Sender
+from nearmiss.domain.records import Notice, NoticeEntry, NoticeKind
 from nearmiss.service.ports import Store, Waiting
 
 WHY = {
     StepState.LAPSED: "no approval came before it expired",
     StepState.TOO_LATE: "past its latest useful moment",
 }
-
-
-def member_address(sender: Sender) -> str:
-    """Where mail for the member goes (drafts, notices): the address they registered."""
-    return sender.reply_to or sender.address
 
 
 def _why(entry: NoticeEntry) -> str:
@@ -48,9 +43,10 @@ def contacts_how(candidate_id: str, application_id: str) -> str:
 
 
 def compose_notice(
-    notice: Notice, *, timeline_url: str, platform_address: str, zone: str = "UTC"
+    notice: Notice, *, to_address: str, timeline_url: str, platform_address: str, zone: str = "UTC"
 ) -> OutgoingMessage:
-    """The notice as it goes to the member, from Near Miss; every value is escaped in the HTML."""
+    """The notice as it goes to the member (`to_address`: the address they proved), from Near Miss;
+    every value is escaped in the HTML."""
     context = {
         "first_name": compose.first_name(notice.member.name),
         "company": notice.company,
@@ -76,7 +72,7 @@ def compose_notice(
     rendered = compose.render(f"notice_{notice.kind.value}", context)
     return OutgoingMessage(
         to_name=notice.member.name,
-        to_address=member_address(notice.member),
+        to_address=to_address,
         from_name="Near Miss",
         from_address=platform_address,
         reply_to=None,

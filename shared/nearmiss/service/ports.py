@@ -65,6 +65,33 @@ class LookupTaken(Exception):
         self.field = field
 
 
+class ProfileChanged(Exception):
+    """The stored profile is not the one the write was based on (another save came first)."""
+
+
+# Proof mails (service.addresses): each goes to an address the member typed, perhaps someone
+# else's, so a member can send only a few, and the same address gets at most one per gap.
+PROOF_MAILS_PER_DAY = 5
+PROOF_MAIL_GAP = timedelta(minutes=10)
+
+
+def next_proof_mail(
+    *,
+    window_start: datetime | None,
+    sent_count: int,
+    last_sent: datetime | None,
+    same_address: bool,
+    at: datetime,
+) -> datetime:
+    """When the next proof mail may go, given what was sent (for the answer to a refused one)."""
+    after = at
+    if same_address and last_sent is not None:
+        after = max(after, last_sent + PROOF_MAIL_GAP)
+    if window_start is not None and sent_count >= PROOF_MAILS_PER_DAY:
+        after = max(after, window_start + timedelta(days=1))
+    return after
+
+
 @dataclass(frozen=True)
 class Suppression:
     recipient_key: str
@@ -124,9 +151,22 @@ class Inbox(Protocol):
 
 
 class Store(Protocol):
-    def put_candidate(self, candidate: Candidate, *, previous_email: str | None = None) -> None:
-        """The profile and its email lookup, claimed for this candidate (LookupTaken otherwise);
-        the lookup of `previous_email` is released in the same transaction."""
+    def put_candidate(
+        self,
+        candidate: Candidate,
+        *,
+        previous_email: str | None = None,
+        expected: Candidate | None = None,
+    ) -> None:
+        """The profile and the email lookup of its proved address, claimed for this candidate; an
+        address waiting for proof checked free (LookupTaken otherwise, nothing written); the lookup
+        of `previous_email` released in the same transaction. With `expected`: only over exactly
+        that stored profile (ProfileChanged otherwise)."""
+        ...
+
+    def record_proof_mail(self, candidate_id: str, address: str, at: datetime) -> datetime | None:
+        """Take one proof mail to `address` from the member's allowance: None when taken (send
+        it), else when the next may go (PROOF_MAILS_PER_DAY, PROOF_MAIL_GAP per address)."""
         ...
 
     def get_candidate(self, candidate_id: str) -> Candidate | None: ...
