@@ -302,10 +302,16 @@ def due_steps(count: int, *, at: datetime = AT) -> list[StepRecord]:
 
 
 def write(client: Any, steps: list[StepRecord]) -> None:
-    """Put steps straight into the table in the store's own item format."""
+    """Put steps straight into the table in the store's own item format, with their members (as
+    registered, address proved: the dispatcher sends only for a member with a proved address)."""
     from nearmiss.adapters.dynamo import DynamoStore
 
+    from tests.conftest import make_candidate
+
     store = DynamoStore(client, TABLE)
+    for cid in sorted({s.candidate_id for s in steps}):
+        if store.get_candidate(cid) is None:
+            store.put_candidate(make_candidate(candidate_id=cid, email=f"{cid}@members.example"))
     items = [{"PutRequest": {"Item": store._step_item(s)}} for s in steps]
     for i in range(0, len(items), 25):
         client.batch_write_item(RequestItems={TABLE: items[i : i + 25]})

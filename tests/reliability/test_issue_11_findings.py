@@ -217,7 +217,7 @@ def test_review_mode_lapses_reach_the_member_as_one_summary_a_day(table: Any) ->
     # resource on day 10, the two check-ins on day 100: three summaries, never one per step
     with local_stack() as stack:
         body = json.loads(load_event("api/put_candidate.json")["body"])
-        ok(stack.http("PUT", ADA, body={**body, "mode": "review"}))
+        register_and_prove(stack, "ada-quinn", {**body, "mode": "review"})
         ok(stack.http("PUT", APP, body=json.loads(load_event("api/put_application.json")["body"])))
         reject(stack)
         run_through(stack, NOW + timedelta(days=130))
