@@ -668,6 +668,16 @@ class LocalStack:
         for key, header in (("date", "Date"), ("messageId", "Message-ID"), ("subject", "Subject")):
             if parsed.get(header) is not None:
                 common[key] = str(parsed[header])
+        # AWS: destination is "a complete list of all recipient addresses (including To: and CC:
+        # recipients) from the MIME headers"; the envelope (`recipients`) is receipt.recipients.
+        destination = [
+            addr
+            for _, addr in email.utils.getaddresses(
+                [str(v) for v in (parsed.get_all("To") or [])]
+                + [str(v) for v in (parsed.get_all("Cc") or [])]
+            )
+            if addr
+        ]
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
         given = {
             "spam": "PASS",
@@ -677,6 +687,9 @@ class LocalStack:
             "dmarc": "PASS",
             **(verdicts or {}),
         }
+        unknown = {status for status in given.values() if status not in contract.SES_VERDICT_STATUSES}
+        if unknown:
+            raise ValueError(f"verdicts: SES has no status {sorted(unknown)}")
         s3 = self.client("s3")
         for rule, rcpts in taken:
             s3.put_object(Bucket=rule.bucket, Key=f"{rule.prefix}{message_id}", Body=raw)
@@ -708,7 +721,7 @@ class LocalStack:
                                 "timestamp": stamp,
                                 "source": envelope_from,
                                 "messageId": message_id,
-                                "destination": list(recipients),
+                                "destination": destination,
                                 "headersTruncated": False,
                                 "headers": headers,
                                 "commonHeaders": common,

@@ -468,3 +468,55 @@ def test_a_message_with_more_headers_than_any_real_one_is_refused() -> None:
     raw = b"From: a@x.example\n" + b"X-Filler: y\n" * MAX_HEADERS + b"\nhi"
     with pytest.raises(MailError, match="headers"):
         parse(raw)
+
+
+# --- the MIME part bomb (review finding 3): refused before the stdlib builds the tree ---
+
+_HEAD = b"From: Grace <g@x.example>\r\nTo: reply+abc@r.example\r\nSubject: Re: hi\r\n"
+
+
+def _part_bomb(parts: int, newline: bytes = b"\r\n") -> bytes:
+    body = b"".join(b"--b" + newline + newline + b"x" + newline for _ in range(parts)) + b"--b--" + newline
+    return _HEAD + b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" + body
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        _part_bomb(50_000),
+        _part_bomb(50_000, newline=b"\r"),  # the stdlib splits lines on a bare CR too
+        _HEAD + b"\r\n" + b"\n" * 9_000_000,  # millions of empty lines, one part
+        _HEAD + b"\r\n" + b"\r" * 9_000_000,
+        _HEAD + b"X-A: y\r\n" * 200_000 + b"\r\nhi\r\n",  # a header block of 200,000 lines
+    ],
+    ids=["parts", "parts-cr", "empty-lines", "empty-lines-cr", "header-lines"],
+)
+def test_a_message_built_to_make_the_parser_slow_is_refused_before_it_parses(
+    raw: bytes, monkeypatch: Any
+) -> None:
+    from nearmiss.intake.mail import message as message_module
+
+    def never(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the stdlib parser was reached")
+
+    monkeypatch.setattr(message_module, "BytesFeedParser", never)
+    started = time.perf_counter()
+    with pytest.raises(MailError, match="more than"):
+        parse(raw)
+    assert time.perf_counter() - started < 0.5
+
+
+def test_a_real_message_under_the_caps_still_parses() -> None:
+    # 90 attachments, 5.5 MB of base64 (lines of 76): under both caps
+    import base64
+
+    att = base64.encodebytes(b"\x00" * 45_000)
+    parts = b"".join(
+        b"--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n"
+        b'Content-Disposition: attachment; filename="f%d.pdf"\r\n\r\n' % i + att
+        for i in range(90)
+    )
+    body = b"--b\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n" + parts + b"--b--\r\n"
+    raw = _HEAD + b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" + body
+    message = parse(raw)
+    assert len(message.attachments) == 90 and message.text.strip() == "See attached."

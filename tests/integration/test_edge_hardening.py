@@ -155,3 +155,20 @@ def test_one_members_note_never_delays_anothers_to_the_same_person(stack) -> Non
             if s.kind.value == "thank_you" and "Grace" in s.recipient_name
         ]
         assert thanks.state.value == "sent", (cid, thanks.state, thanks.reason)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "GET /_local/inbound?to=reply%2Babcdefghijklmnopqrstuvwxyz%40reply.careers.example.org HTTP/1.1",
+        "GET /_local/inbound?to=reply+abcdefghijklmnopqrstuvwxyz@reply.careers.example.org HTTP/1.1",
+        "GET /_local/inbound?to=REPLY%2bABCDEFGHIJKLMNOPQRSTUVWXYZ%40reply.careers.example.org HTTP/1.1",
+    ],
+)
+def test_reply_tokens_and_percent_encoded_addresses_are_masked(line: str) -> None:
+    # Review finding 9: serve.py logs the query string
+    from nearmiss.observability import mask_secrets
+
+    masked = mask_secrets(line)
+    assert "abcdefghijklmnopqrstuvwxyz" not in masked.lower()
+    assert "careers.example" not in masked

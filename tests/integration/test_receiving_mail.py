@@ -318,3 +318,255 @@ def test_make_serve_takes_a_dropped_in_message_as_ses_would(stack: Any, tmp_path
     assert step_states(stack)[("thank_you", "Grace Park")] == "replied"
     key = stack.client("s3").list_objects_v2(Bucket=stack.names["InboundMailBucket"])["Contents"][0]["Key"]
     assert key == f"inbound/{message_id}"
+
+
+# ---- the inbound-mail security review (findings 1-8) ----------------------------------------------------
+MEMBER = "ada.quinn@example.com"
+
+
+def forwards(stack: Any) -> list[Any]:
+    return notes_to(stack, MEMBER)
+
+
+def inbound_store(stack: Any) -> Any:
+    return stack._container(stack.functions["ReceiveMailFunction"]).store
+
+
+def blocks_of(stack: Any, address: str) -> set[str]:
+    from nearmiss.domain.playbook import recipient_key
+
+    store = inbound_store(stack)
+    items = store.client.query(
+        TableName=store.table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :b)",
+        ExpressionAttributeValues={":pk": {"S": f"RCPT#{recipient_key(address)}"}, ":b": {"S": "BLOCK#"}},
+    )["Items"]
+    return {i["sk"]["S"] for i in items}
+
+
+def receipt_event(stack: Any, raw: bytes, rcpts: list[str]) -> dict[str, Any]:
+    """The receipt event deliver_mail builds, captured instead of invoked."""
+    import copy
+
+    seen: list[dict[str, Any]] = []
+    real = stack._invoke_async
+    stack._invoke_async = lambda fn, event: seen.append(copy.deepcopy(event))
+    try:
+        stack.deliver_mail(raw, rcpts)
+    finally:
+        stack._invoke_async = real
+    (event,) = seen
+    return event
+
+
+def dsn(to: str, final_recipient: str) -> bytes:
+    """An RFC 3464 delivery report (multipart/report) for `final_recipient`, permanent (5.1.1)."""
+    return (
+        "From: Mail Delivery System <MAILER-DAEMON@northwind.example>\r\n"
+        f"To: {to}\r\nSubject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="r"\r\n\r\n'
+        "--r\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+        "--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.northwind.example\r\n\r\n"
+        f"Final-Recipient: rfc822; {final_recipient}\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--r--\r\n"
+    ).encode()
+
+
+def test_a_plain_text_bounce_at_a_reply_address_suppresses_nobody(stack: Any) -> None:
+    # Finding 1: anyone holding the token could send a "bounce" by its subject alone
+    address = str(first_note(stack)["Reply-To"])
+    forged = EmailMessage()
+    forged["From"] = "Mallory <mallory@evil.example>"
+    forged["To"] = address
+    forged["Subject"] = "Undelivered Mail Returned to Sender"
+    forged.set_content("Sorry.")
+    message_id = stack.deliver_mail(forged.as_bytes(), [address], source="mallory@evil.example")
+    assert blocks_of(stack, GRACE) == set()  # neither for everyone nor for Ada
+    assert step_states(stack)[("share_resource", "Grace Park")] == "scheduled"
+    from nearmiss.domain.playbook import recipient_key
+
+    record = inbound_store(stack).get_inbound(message_id, recipient_key(address))
+    assert record.status == "recorded" and "not a delivery report" in record.reason
+
+
+def test_a_delivery_report_for_the_recipient_suppresses_them_for_this_member_only(stack: Any) -> None:
+    address = str(first_note(stack)["Reply-To"])
+    stack.deliver_mail(dsn(address, GRACE), [address])
+    assert blocks_of(stack, GRACE) == {"BLOCK#CAND#ada-quinn"}  # never BLOCK#ALL: that is SES's feedback
+    states = step_states(stack)
+    assert states[("share_resource", "Grace Park")] == "cancelled"
+    assert states[("check_in", "Sam Rivera")] == "scheduled"
+
+
+def test_a_delivery_report_for_someone_else_suppresses_nobody(stack: Any) -> None:
+    address = str(first_note(stack)["Reply-To"])
+    stack.deliver_mail(dsn(address, "sam.rivera@northwind.example"), [address])
+    assert blocks_of(stack, GRACE) == set() and blocks_of(stack, "sam.rivera@northwind.example") == set()
+    assert step_states(stack)[("share_resource", "Grace Park")] == "scheduled"
+
+
+def test_a_reply_with_more_than_100_header_recipients_is_acted_on(stack: Any) -> None:
+    # Finding 2: mail.destination is every To/Cc address of the headers (the sender chooses them)
+    address = str(first_note(stack)["Reply-To"])
+    event = receipt_event(stack, reply(address), [address])
+    event["Records"][0]["ses"]["mail"]["destination"] = [address] + [f"p{i}@x.example" for i in range(300)]
+    stack._invoke_async(stack.functions["ReceiveMailFunction"], event)
+    assert stack.dead_letters == []
+    assert step_states(stack)[("thank_you", "Grace Park")] == "replied"
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "outcome"),
+    [
+        ({"dmarc": "DISABLED"}, "replied"),
+        ({"spam": "DISABLED"}, "sent"),
+        ({"dkim": "SOMETHING_NEW"}, "replied"),
+    ],
+)
+def test_every_verdict_status_is_read_and_only_pass_passes(
+    stack: Any, verdicts: dict[str, str], outcome: str
+) -> None:
+    address = str(first_note(stack)["Reply-To"])
+    event = receipt_event(stack, reply(address), [address])
+    for name, status in verdicts.items():
+        event["Records"][0]["ses"]["receipt"][f"{name}Verdict"] = {"status": status}
+    stack._invoke_async(stack.functions["ReceiveMailFunction"], event)
+    assert stack.dead_letters == []
+    assert step_states(stack)[("thank_you", "Grace Park")] == outcome
+
+
+def test_the_receipt_events_destination_is_the_header_recipients_not_the_envelope(stack: Any) -> None:
+    # A Bcc'd reply address: in the envelope (receipt.recipients), not in the headers (mail.destination)
+    address = str(first_note(stack)["Reply-To"])
+    raw = reply("Ada Quinn <ada.quinn@example.com>", Cc="Sam <sam@elsewhere.example>")
+    event = receipt_event(stack, raw, [address])
+    ses = event["Records"][0]["ses"]
+    assert ses["receipt"]["recipients"] == [address]
+    assert ses["mail"]["destination"] == ["ada.quinn@example.com", "sam@elsewhere.example"]
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "reason"),
+    [
+        ({"dmarc": "FAIL"}, "DMARC verdict FAIL"),
+        ({"spam": "PROCESSING_FAILED"}, "spam verdict PROCESSING_FAILED"),
+        ({"spam": "GRAY"}, "spam verdict GRAY"),
+    ],
+)
+def test_dmarc_fail_and_a_spam_scan_that_did_not_pass_are_kept(
+    stack: Any, verdicts: dict[str, str], reason: str
+) -> None:
+    # Findings 4 and 6: a spoofed From: Grace (DMARC FAIL), spam not scanned or unsure
+    address = str(first_note(stack)["Reply-To"])
+    before = len(mails(stack))
+    message_id = stack.deliver_mail(
+        reply(address), [address], source="bounce@evil.example", verdicts=verdicts
+    )
+    assert step_states(stack)[("thank_you", "Grace Park")] == "sent"
+    assert len(mails(stack)) == before
+    assert [(k["message_id"], k["reason"]) for k in kept_list(stack)] == [
+        (message_id, f"SES verdicts: {reason}")
+    ]
+
+
+def test_a_reply_from_someone_else_reaches_the_member_under_its_real_sender(stack: Any) -> None:
+    # Finding 4: Mallory holds the token (a forwarded note) and points Reply-To at a look-alike
+    address = str(first_note(stack)["Reply-To"])
+    m = EmailMessage()
+    m["From"] = "Mallory <mallory@evil.example>"
+    m["Reply-To"] = "Grace Park <grace.park@northwind-careers.example>"
+    m["To"] = address
+    m["Subject"] = "Re: Thank you"
+    m.set_content("Great news: please send your references to this address.")
+    stack.deliver_mail(m.as_bytes(), [address], source="mallory@evil.example")
+    (fwd,) = forwards(stack)
+    sender = fwd["From"].addresses[0]
+    assert sender.display_name == "Mallory (replying to your note to Grace Park) via Near Miss"
+    assert sender.addr_spec == "notes@mail.nearmiss.example"
+    assert str(fwd["Reply-To"]) == "mallory@evil.example"  # the real From, never the look-alike
+    text = plain_text(fwd)
+    assert text.index("mallory@evil.example") < text.index("Great news")
+    assert "grace.park@northwind-careers.example" in text.split("Great news")[0]  # named, not trusted
+    # Finding 5: and it acts on nothing of Grace's
+    states = step_states(stack)
+    assert states[("thank_you", "Grace Park")] == "sent"
+    assert states[("share_resource", "Grace Park")] == "scheduled"
+    assert blocks_of(stack, GRACE) == set()
+
+
+def test_the_recipients_own_reply_shows_her_address_at_the_top(stack: Any) -> None:
+    address = str(first_note(stack)["Reply-To"])
+    stack.deliver_mail(reply(address), [address], source=GRACE)
+    (fwd,) = forwards(stack)
+    assert fwd["From"].addresses[0].display_name == "Grace Park via Near Miss"
+    assert plain_text(fwd).lstrip().startswith(f"From: Grace Park <{GRACE}>")
+
+
+def test_a_colleagues_out_of_office_moves_none_of_the_recipients_notes(stack: Any) -> None:
+    # Finding 5: a CC'd colleague's autoresponder on a reply-all thread
+    address = str(first_note(stack)["Reply-To"])
+    before = {s.step_id: s.planned_at for s in steps_of(stack, "ada-quinn", "northwind-staff-platform")}
+    m = EmailMessage()
+    m["From"] = "Sam Other <sam.other@elsewhere.example>"
+    m["To"] = address
+    m["Subject"] = "Automatic reply: Re: Thank you"
+    m["Auto-Submitted"] = "auto-replied"
+    m.set_content("I am out of the office until 15 December 2026 with limited access to email.")
+    stack.deliver_mail(m.as_bytes(), [address])
+    after = {s.step_id: s.planned_at for s in steps_of(stack, "ada-quinn", "northwind-staff-platform")}
+    assert after == before
+
+
+def test_a_reply_from_the_recipients_colleague_at_her_company_stops_her_notes(stack: Any) -> None:
+    # Same company domain (an assistant, a colleague on the thread): the conversation is on
+    address = str(first_note(stack)["Reply-To"])
+    m = EmailMessage()
+    m["From"] = "Jo Assistant <jo@northwind.example>"
+    m["To"] = address
+    m["Subject"] = "Re: Thank you"
+    m.set_content("Grace asked me to set up a call with you next week.")
+    stack.deliver_mail(m.as_bytes(), [address])
+    states = step_states(stack)
+    assert states[("thank_you", "Grace Park")] == "replied"
+    assert states[("share_resource", "Grace Park")] == "cancelled"
+    (fwd,) = forwards(stack)
+    assert (
+        fwd["From"].addresses[0].display_name
+        == "Jo Assistant (replying to your note to Grace Park) via Near Miss"
+    )
+
+
+def test_the_senders_html_never_reaches_the_member_as_an_attachment(stack: Any) -> None:
+    # Finding 7
+    address = str(first_note(stack)["Reply-To"])
+    m = EmailMessage()
+    m["From"] = f"Grace Park <{GRACE}>"
+    m["To"] = address
+    m["Subject"] = "Re: Thank you"
+    m.set_content("see attached")
+    m.add_attachment("<script>alert(1)</script>", subtype="html", filename="invoice.html")
+    m.add_attachment(b"<svg onload=alert(1)/>", maintype="image", subtype="svg+xml", filename="logo.svg")
+    m.add_attachment(b"<p>x</p>", maintype="application", subtype="octet-stream", filename="page.HTM")
+    m.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="cv.pdf")
+    stack.deliver_mail(m.as_bytes(), [address])
+    (fwd,) = forwards(stack)
+    assert [(a.get_content_type(), a.get_filename()) for a in fwd.iter_attachments()] == [
+        ("application/pdf", "cv.pdf")
+    ]
+    assert "invoice.html" in plain_text(fwd)  # the member is told what was left out
+
+
+def test_a_line_break_in_an_attachment_name_does_not_lose_the_forward(stack: Any) -> None:
+    # Finding 8
+    address = str(first_note(stack)["Reply-To"])
+    raw = (
+        f"From: Grace Park <{GRACE}>\r\nTo: {address}\r\nSubject: Re: Thank you\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+        "Happy to talk next week.\r\n--b\r\nContent-Type: application/pdf\r\n"
+        "Content-Disposition: attachment; filename*=utf-8''cv%0D%0ABcc%3A%20x%40evil.example.pdf\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\nJVBERg==\r\n--b--\r\n"
+    ).encode()
+    stack.deliver_mail(raw, [address])
+    (fwd,) = forwards(stack)
+    (attachment,) = list(fwd.iter_attachments())
+    assert attachment.get_filename() == "cv Bcc: x@evil.example.pdf"
+    assert fwd["Bcc"] is None

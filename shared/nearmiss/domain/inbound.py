@@ -6,6 +6,12 @@ https://docs.aws.amazon.com/ses/latest/dg/receiving-email-action-lambda-event.ht
 commonHeaders) and `Records[].ses.receipt` (recipients, the spam, virus, SPF, DKIM and DMARC
 verdicts, the action). The message itself is not in it: the rule's S3 action stored it first, at
 ObjectKeyPrefix + messageId. Only the fields we act on are modelled; the rest is ignored.
+
+Read as AWS documents it, not as its example looks: `mail.destination` is every To/Cc address of the
+message's headers (the sender writes them: any number, and unused here), `receipt.recipients` the
+envelope's RCPT TO addresses the rule matched ("may differ" from destination: a Bcc), and a verdict's
+status is any string (PASS, FAIL, GRAY, PROCESSING_FAILED, DISABLED for a rule that does not scan,
+and whatever SES adds): anything but PASS does not pass.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ class _Loose(BaseModel):
 
 
 class Verdict(_Loose):
-    status: Literal["PASS", "FAIL", "GRAY", "PROCESSING_FAILED"]
+    status: str = Field(max_length=64)  # PASS, FAIL, GRAY, PROCESSING_FAILED, DISABLED...
 
 
 class ReceiptAction(_Loose):
@@ -50,7 +56,7 @@ class ReceivedMail(_Loose):
     # SES message ids are letters, digits and '-' (they name the S3 object): nothing else gets in a key.
     messageId: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9-]+$")
     source: str = Field(max_length=320)
-    destination: list[str] = Field(max_length=100)
+    destination: list[str] = []  # the header To/Cc addresses: unbounded (sender-chosen) and unused
 
 
 class SesReceipt(_Loose):
@@ -69,12 +75,19 @@ class SesReceiptEvent(_Loose):
 
 
 def verdict_refusal(verdicts: dict[str, str]) -> str | None:
-    """Why a message must not be acted on, by SES's verdicts, or None. A virus scan that did not
-    pass, a spam FAIL, or neither SPF nor DKIM passing (no one vouches for where it came from)."""
-    if verdicts.get("virus") != "PASS":
-        return f"virus verdict {verdicts.get('virus')}"
-    if verdicts.get("spam") == "FAIL":
-        return "spam verdict FAIL"
+    """Why a message must not be acted on, by SES's verdicts, or None:
+    - a virus or spam scan that did not PASS: FAIL, but also GRAY (SES could not decide),
+      PROCESSING_FAILED and DISABLED (not scanned). Such mail is kept for the operator, never lost;
+      acting on it would let unscanned mail stop notes and reach the member;
+    - DMARC FAIL: the From domain's owner says this From is not theirs (a spoof of the recipient
+      passes SPF for the spoofer's own envelope domain). GRAY (the domain publishes no DMARC
+      policy) and the rest are not a failure: most companies' mail would be refused otherwise;
+    - neither SPF nor DKIM passing: no one vouches for where it came from."""
+    for scan in ("virus", "spam"):
+        if verdicts.get(scan) != "PASS":
+            return f"{scan} verdict {verdicts.get(scan)}"
+    if verdicts.get("dmarc") == "FAIL":
+        return "DMARC verdict FAIL"
     if verdicts.get("spf") != "PASS" and verdicts.get("dkim") != "PASS":
         return f"neither SPF ({verdicts.get('spf')}) nor DKIM ({verdicts.get('dkim')}) passed"
     return None

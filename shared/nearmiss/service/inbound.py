@@ -25,6 +25,7 @@ for AWS errors (Lambda's retries and the dead-letter queue are for those); conte
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
@@ -33,12 +34,14 @@ from nearmiss.domain.compose import MailAttachment, OutgoingMessage
 from nearmiss.domain.inbound import SesRecord, verdict_refusal
 from nearmiss.domain.models import Candidate, sendable_address
 from nearmiss.domain.playbook import recipient_key
+from nearmiss.domain.records import StepRecord
+from nearmiss.domain.sending import free_mail_domain
 from nearmiss.domain.tokens import TokenError
-from nearmiss.intake.mail.message import MAX_MESSAGE_BYTES, MailError, MailMessage, parse
+from nearmiss.intake.mail.message import MAX_MESSAGE_BYTES, Attachment, Mailbox, MailError, MailMessage, parse
 from nearmiss.intake.mail.replies import ReplyClass, classify
 from nearmiss.observability import logger
 from nearmiss.service.forwards import handle_forward
-from nearmiss.service.playbooks import mark_replied, move_past_return, stop_recipient, suppress_bounced
+from nearmiss.service.playbooks import mark_replied, move_past_return, stop_recipient
 from nearmiss.service.ports import (
     InboundRecord,
     Inbox,
@@ -85,6 +88,70 @@ def _one_line(text: str) -> str:
     return " ".join("".join(ch if ord(ch) >= 32 else " " for ch in text).split())
 
 
+# Types a mail client or a browser may run or render with remote content (scripts, trackers): never
+# forwarded, by type or by file name; the member is told what was left out.
+ACTIVE_TYPES = frozenset({"text/html", "application/xhtml+xml", "image/svg+xml", "multipart/related"})
+ACTIVE_EXTENSIONS = (".htm", ".html", ".shtml", ".xhtml", ".xht", ".svg", ".svgz", ".mht", ".mhtml")
+MAX_FILENAME_CHARS = 120
+MAX_NAME_CHARS = 64
+
+
+def _safe_text(text: str) -> str:
+    """One line: control characters (C0, DEL, C1 such as NEL), line and paragraph separators and
+    format characters (bidi overrides that make "exe.pdf" read "fdp.exe") become spaces."""
+    kept = (" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text)
+    return " ".join("".join(kept).split())
+
+
+def safe_filename(name: str | None) -> str | None:
+    """An attachment's name as it may go into a header: one line, capped (the extension kept)."""
+    if name is None:
+        return None
+    cleaned = _safe_text(name)
+    if len(cleaned) > MAX_FILENAME_CHARS:
+        stem, dot, extension = cleaned.rpartition(".")
+        extension = f".{extension[:16]}" if dot and stem else ""
+        cleaned = cleaned[: MAX_FILENAME_CHARS - len(extension)].rstrip() + extension
+    return cleaned or None
+
+
+def _active(attachment: Attachment) -> bool:
+    name = (attachment.filename or "").strip().lower()
+    return attachment.content_type.lower() in ACTIVE_TYPES or name.endswith(ACTIVE_EXTENSIONS)
+
+
+def _shown(mailbox: Mailbox) -> str:
+    name = _safe_text(mailbox.name)[:MAX_NAME_CHARS]
+    return f"{name} <{mailbox.address}>" if name else mailbox.address
+
+
+def _sendable(mailbox: Mailbox | None) -> str | None:
+    if mailbox is None:
+        return None
+    try:
+        return sendable_address(mailbox.address)
+    except ValueError:
+        return None
+
+
+def is_the_recipient(writer: Mailbox | None, recipient_address: str | None) -> bool:
+    """The From is the note's recipient's own address (case-insensitive)."""
+    return (
+        writer is not None and recipient_address is not None and writer.address == recipient_address.lower()
+    )
+
+
+def at_the_recipients_company(writer: Mailbox | None, recipient_address: str | None) -> bool:
+    """The From is the recipient, or someone at the recipient's own company domain (an assistant, a
+    colleague on the thread: the conversation is on). A free-mail domain is nobody's company."""
+    if writer is None or recipient_address is None:
+        return False
+    if is_the_recipient(writer, recipient_address):
+        return True
+    domain = recipient_address.rpartition("@")[2].lower()
+    return writer.domain == domain and not free_mail_domain(domain)
+
+
 def forward_message(
     message: MailMessage,
     *,
@@ -94,28 +161,45 @@ def forward_message(
     member_address: str,
     platform_address: str,
 ) -> OutgoingMessage:
-    """The reply as the member receives it: From "<recipient name> via Near Miss" at the platform's
-    domain, Reply-To whoever wrote (so the member answers them directly), the subject, the text and
-    the attachments kept. Never the sender's HTML (it could carry trackers or scripts)."""
-    writer = None
-    for mailbox in (*message.reply_to, message.from_):
-        if mailbox is None:
-            continue
-        try:
-            writer = sendable_address(mailbox.address)
-            break
-        except ValueError:
-            continue
+    """The reply as the member receives it, showing who really wrote it. From "<recipient name> via
+    Near Miss" at the platform's domain when the From is the note's recipient, otherwise "<writer>
+    (replying to your note to <recipient name>) via Near Miss": a token can be held by anyone the
+    note reached. Reply-To is the real From only (a Reply-To the sender chose is shown, never used).
+    The text starts with the From (and a differing Reply-To); the subject, the text and the
+    attachments are kept. Never the sender's HTML, inline or attached (it could carry trackers or
+    scripts): the member is told which attachments were left out. Names are one line, capped."""
+    writer = message.from_
+    shown_recipient = _safe_text(recipient_name)[:MAX_NAME_CHARS] or "Someone you wrote to"
+    if is_the_recipient(writer, recipient_address):
+        from_name = f"{shown_recipient} via Near Miss"
+    else:
+        who = (_safe_text(writer.name)[:MAX_NAME_CHARS] or writer.address) if writer else "Someone"
+        from_name = f"{who} (replying to your note to {shown_recipient}) via Near Miss"
+    lines = [f"From: {_shown(writer) if writer else '(no sender address)'}"]
+    for other in message.reply_to:
+        if writer is None or other.address != writer.address:
+            lines.append(f"Reply-To: {_shown(other)} (not the sender; your reply goes to the sender only)")
+    kept: list[MailAttachment] = []
+    left_out: list[str] = []
+    for attachment in message.attachments:
+        name = safe_filename(attachment.filename)
+        if _active(attachment):
+            left_out.append(f"{name or 'unnamed'} ({_safe_text(attachment.content_type)})")
+        else:
+            kept.append(MailAttachment(name, attachment.content_type, attachment.payload))
+    if left_out:
+        lines.append(f"Not forwarded (could run scripts or load trackers): {', '.join(left_out)}")
+    head = "\n".join(lines)
     return OutgoingMessage(
         to_name=member_name,
         to_address=member_address,
-        from_name=f"{recipient_name} via Near Miss",
+        from_name=from_name,
         from_address=platform_address,
-        reply_to=writer or recipient_address,
+        reply_to=_sendable(writer),
         subject=_one_line(message.subject) or "(no subject)",
-        text=message.text or "(no text)",
+        text=f"{head}\n\n{message.text or '(no text)'}",
         html=None,
-        attachments=tuple(MailAttachment(a.filename, a.content_type, a.payload) for a in message.attachments),
+        attachments=tuple(kept),
     )
 
 
@@ -241,38 +325,82 @@ class Inbound:
         now: datetime,
     ) -> str:
         c, a, r = route.candidate_id, route.application_id, route.recipient_key
+        step = self.store.get_step(c, a, route.step_id)
+        recipient_address = step.recipient_address if step else None
+        if verdict.kind == "bounce":
+            return self._bounce(record, route, message, verdict, now)
         if verdict.kind in ("human", "stop_request"):
+            if not at_the_recipients_company(message.from_, recipient_address):
+                # Someone else on the thread (or anyone the note was passed to): the member reads it;
+                # the recipient's notes are hers, and only her side of the conversation moves them.
+                done = f"{verdict.kind} from someone other than the note's recipient; nothing stopped"
+                return self._forward(record, route, message, done, step)
             reason = "the recipient replied" if verdict.kind == "human" else "the recipient asked to stop"
             mark_replied(self.store, c, a, route.step_id, now=now)
             cancelled = stop_recipient(self.store, c, r, reason=reason, now=now)
-            return self._forward(record, route, message, f"{reason}; {cancelled} pending notes stopped")
+            return self._forward(record, route, message, f"{reason}; {cancelled} pending notes stopped", step)
         if verdict.kind == "out_of_office" and verdict.return_date is not None:
+            if not is_the_recipient(message.from_, recipient_address):
+                # The return date is the writer's, not the recipient's (a colleague's autoresponder)
+                return self._finish(
+                    record,
+                    "recorded",
+                    "out of office of someone other than the note's recipient; nothing moved",
+                )
             moved = move_past_return(self.store, c, r, verdict.return_date, now=now)
             return self._finish(
                 record,
                 "recorded",
                 f"out of office until {verdict.return_date.isoformat()}: {moved} notes moved",
             )
-        if verdict.kind == "bounce":
-            if not verdict.permanent:
-                return self._finish(record, "recorded", f"transient delivery report ({verdict.reason})")
-            named = {recipient_key(address) for address in verdict.bounced}
-            if named and r not in named:
-                # Only the note's own recipient: a report cannot suppress a third party.
-                return self._finish(
-                    record, "recorded", "the delivery report names someone else; nobody suppressed"
-                )
-            why = "the address bounced permanently (a delivery report at its reply address)"
-            cancelled = suppress_bounced(self.store, [r], why, origin=(c, a), now=now)
-            return self._finish(record, "acted", f"{why}; {cancelled} pending notes cancelled")
         return self._finish(record, "recorded", f"{verdict.kind}: {verdict.reason}; nothing stopped")
 
-    def _forward(self, record: InboundRecord, route: ReplyRoute, message: MailMessage, done: str) -> str:
+    def _bounce(
+        self,
+        record: InboundRecord,
+        route: ReplyRoute,
+        message: MailMessage,
+        verdict: ReplyClass,
+        now: datetime,
+    ) -> str:
+        """A delivery report at a reply address. Real reports of our sends go to SES's MAIL FROM and
+        come back as SES's own (authenticated) feedback, which blocks an address for every member
+        (playbooks.on_ses_feedback). One at a reply address is unauthenticated: anyone holding the
+        token can write it. So it suppresses for this member only, and only when it is an RFC 3464
+        report (multipart/report) whose Final-Recipient is the note's recipient. A plain-text
+        "bounce" is recorded and stops nothing: its prose can be written by anyone."""
+        if not verdict.permanent:
+            return self._finish(record, "recorded", f"transient delivery report ({verdict.reason})")
+        if not (verdict.reported and message.content_type == "multipart/report"):
+            return self._finish(
+                record,
+                "recorded",
+                f"{verdict.reason}: not a delivery report (multipart/report) naming a Final-Recipient; "
+                "nobody suppressed",
+            )
+        if route.recipient_key not in {recipient_key(address) for address in verdict.bounced}:
+            # Only the note's own recipient: a report cannot suppress a third party.
+            return self._finish(
+                record, "recorded", "the delivery report names someone else; nobody suppressed"
+            )
+        why = "the address bounced permanently (a delivery report at its reply address)"
+        cancelled = stop_recipient(self.store, route.candidate_id, route.recipient_key, reason=why, now=now)
+        return self._finish(
+            record, "acted", f"{why}; suppressed for this member; {cancelled} pending notes cancelled"
+        )
+
+    def _forward(
+        self,
+        record: InboundRecord,
+        route: ReplyRoute,
+        message: MailMessage,
+        done: str,
+        step: StepRecord | None,
+    ) -> str:
         candidate = self.store.get_candidate(route.candidate_id)
         to = member_mail_address(candidate) if candidate is not None else None
         if candidate is None or to is None:
             return self._finish(record, "acted", f"{done}; not forwarded (no address of the member's to use)")
-        step = self.store.get_step(route.candidate_id, route.application_id, route.step_id)
         outgoing = forward_message(
             message,
             recipient_name=step.recipient_name if step else "Someone you wrote to",

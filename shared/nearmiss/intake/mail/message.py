@@ -11,22 +11,41 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
+from email.feedparser import BytesFeedParser
 from email.headerregistry import Address
 from email.message import EmailMessage, Message
-from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024  # SES receipt rules deliver messages up to 40 MB to S3; we read 10
-MAX_PARTS = 200
+MAX_PARTS = 100  # a reply with 100 attachments is rare; each part costs the parser about 1 ms
 MAX_DEPTH = 10
 MAX_HEADERS = 1000  # real mail carries well under 100 (a long Received chain is some 30)
 # The stdlib's header parser takes time that grows faster than the header's length; a header
 # longer than this is kept as its raw text (encoded words left as they are) instead of parsed.
 MAX_PARSED_HEADER_CHARS = 8192
+# The stdlib's parser costs some 0.4 ms per MIME part and 0.3 us per line, and builds the whole tree
+# before MAX_PARTS can be checked: 200,000 empty parts fit in 7 MB and take minutes. So the raw bytes
+# are counted first (bytes.count, some 10 ms for 10 MB): every part starts at a line beginning "--"
+# (its boundary), and every line is a CR, an LF or a CRLF (the parser splits on all three). Real mail
+# is far under both: 10 MB of base64 attachments is some 130,000 lines; a "--" line is a boundary,
+# a signature delimiter or an Outlook separator.
+MAX_DELIMITER_LINES = MAX_PARTS + 20
+MAX_LINES = 200_000
+MAX_HEADER_LINES = 5 * MAX_HEADERS  # the top-level header block, folded lines included
+# A backstop for shapes the counts do not foresee (a part header of many kilobytes costs
+# milliseconds): the parser is fed in chunks and stopped past this budget, far under Lambda's 30 s.
+PARSE_BUDGET_SECONDS = 2.0
+# The parser reads every part's Content-Type (and we its Content-Disposition) with the costly header
+# parser: 8 KB of one costs milliseconds. Real ones are well under this, RFC 2231 file names included.
+MAX_PART_HEADER_CHARS = 1000
+MAX_PART_PARAMETERS = 12  # each costs the parser some 0.35 ms; RFC 2231 file names take a few
+_PART_HEADERS = (b"content-type", b"content-disposition")
+_CHUNK = 64 * 1024
 # RFC 3464 / 6533 delivery reports and RFC 8098 disposition reports: the stdlib reads their field
 # blocks as header-only sub-messages; they are one leaf here, never body text.
 _REPORT_FIELDS = frozenset(
@@ -104,8 +123,11 @@ def parse(raw: bytes, *, max_bytes: int = MAX_MESSAGE_BYTES) -> MailMessage:
         raise MailError(f"message: {len(raw)} bytes is over the limit of {max_bytes}")
     if not raw.strip():
         raise MailError("message: empty")
+    _refuse_costly_shape(raw)
     try:
-        message = BytesParser(policy=policy.default).parsebytes(raw)
+        message = _parse_within_budget(raw)
+    except MailError:
+        raise
     except Exception as exc:  # the parser is lenient; anything it raises is a message we cannot read
         raise MailError(f"message: not readable as RFC 5322 ({type(exc).__name__})") from None
     if not isinstance(message, EmailMessage) or not message.keys():
@@ -113,6 +135,62 @@ def parse(raw: bytes, *, max_bytes: int = MAX_MESSAGE_BYTES) -> MailMessage:
     if len(message.keys()) > MAX_HEADERS:
         raise MailError(f"message: more than {MAX_HEADERS} headers")
     return from_email_message(message, size=len(raw))
+
+
+def _refuse_costly_shape(raw: bytes) -> None:
+    """Refuse, before the stdlib parser runs, a message whose shape would make it slow: more lines
+    starting a MIME part, or more lines, than real mail has."""
+    crlf = raw.count(b"\r\n")
+    lines = raw.count(b"\n") + raw.count(b"\r") - crlf
+    if lines > MAX_LINES:
+        raise MailError(f"message: more than {MAX_LINES} lines")
+    blank = [at for at in (raw.find(b"\n\n"), raw.find(b"\r\n\r\n"), raw.find(b"\r\r")) if at >= 0]
+    head = raw[: min(blank)] if blank else raw
+    if head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n") > MAX_HEADER_LINES:
+        raise MailError(f"message: more than {MAX_HEADER_LINES} header lines")
+    delimiters = raw.count(b"\n--") + raw.count(b"\r--") + raw.startswith(b"--")
+    if delimiters > MAX_DELIMITER_LINES:
+        raise MailError(f"message: more than {MAX_DELIMITER_LINES} lines that may start a MIME part")
+    lowered = raw.lower()
+    if sum(lowered.count(name) for name in _PART_HEADERS) > 2 * MAX_DELIMITER_LINES + 10:
+        raise MailError(
+            f"message: more than {2 * MAX_DELIMITER_LINES + 10} Content-Type or -Disposition names"
+        )
+    for name in _PART_HEADERS:
+        at = lowered.find(name)
+        while at >= 0:
+            length = _header_length(lowered, at)
+            if length > MAX_PART_HEADER_CHARS:
+                raise MailError(
+                    f"message: a Content-Type or -Disposition over {MAX_PART_HEADER_CHARS} characters"
+                )
+            if lowered.count(b";", at, at + length) > MAX_PART_PARAMETERS:
+                raise MailError(
+                    f"message: a Content-Type or -Disposition of over {MAX_PART_PARAMETERS} parameters"
+                )
+            at = lowered.find(name, at + len(name))
+
+
+def _header_length(raw: bytes, start: int) -> int:
+    """How long the header starting at `start` is, its folded lines included (bounded reads)."""
+    end = start
+    while end - start <= MAX_PART_HEADER_CHARS:
+        line_end = min((i for i in (raw.find(b"\n", end), raw.find(b"\r", end)) if i >= 0), default=len(raw))
+        nxt = line_end + (2 if raw[line_end : line_end + 2] == b"\r\n" else 1)
+        if nxt >= len(raw) or raw[nxt : nxt + 1] not in (b" ", b"\t"):
+            return line_end - start
+        end = nxt
+    return end - start
+
+
+def _parse_within_budget(raw: bytes) -> Message:
+    parser = BytesFeedParser(policy=policy.default)
+    started = time.perf_counter()
+    for start in range(0, len(raw), _CHUNK):
+        parser.feed(raw[start : start + _CHUNK])
+        if time.perf_counter() - started > PARSE_BUDGET_SECONDS:
+            raise MailError(f"message: not parsed within {PARSE_BUDGET_SECONDS:g} s")
+    return parser.close()
 
 
 def from_email_message(message: EmailMessage, *, size: int = 0) -> MailMessage:

@@ -46,6 +46,9 @@ class ReplyClass:
     return_date: date | None = None  # out_of_office: the first day the person is back, if the message says
     bounced: tuple[str, ...] = ()  # bounce: the final recipients the report names (lower-cased)
     permanent: bool = False  # bounce: a permanent failure (5.x.x) rather than a transient one (4.x.x)
+    # bounce: read from an RFC 3464 report's fields, `bounced` being its Final-Recipient addresses
+    # (not addresses found in a plain-text bounce's prose)
+    reported: bool = False
 
 
 def classify(message: MailMessage, *, now: datetime) -> ReplyClass:
@@ -228,7 +231,7 @@ def _from_report_fields(raw: bytes) -> ReplyClass:
     permanent = False
     transient = False
     for block in _field_blocks(raw.decode("utf-8", "replace")):
-        recipient = _recipient(block.get("final-recipient") or block.get("original-recipient") or "")
+        recipient = _recipient(block.get("final-recipient") or "")  # RFC 3464: required per recipient
         action = block.get("action", "").strip().lower()
         status = _STATUS.search(block.get("status", ""))
         if not recipient and not action:
@@ -250,6 +253,7 @@ def _from_report_fields(raw: bytes) -> ReplyClass:
         "delivery-status report" + (" (permanent)" if permanent else " (transient)"),
         bounced=tuple(failed),
         permanent=permanent,
+        reported=True,
     )
 
 
