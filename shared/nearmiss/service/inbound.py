@@ -84,6 +84,10 @@ def member_mail_address(candidate: Candidate) -> str | None:
     return candidate.usable_email
 
 
+def _notes(count: int) -> str:
+    return f"{count} pending note{'s' * (count != 1)}"
+
+
 def _one_line(text: str) -> str:
     return " ".join("".join(ch if ord(ch) >= 32 else " " for ch in text).split())
 
@@ -338,7 +342,7 @@ class Inbound:
             reason = "the recipient replied" if verdict.kind == "human" else "the recipient asked to stop"
             mark_replied(self.store, c, a, route.step_id, now=now)
             cancelled = stop_recipient(self.store, c, r, reason=reason, now=now)
-            return self._forward(record, route, message, f"{reason}; {cancelled} pending notes stopped", step)
+            return self._forward(record, route, message, f"{reason}; {_notes(cancelled)} stopped", step)
         if verdict.kind == "out_of_office" and verdict.return_date is not None:
             if not is_the_recipient(message.from_, recipient_address):
                 # The return date is the writer's, not the recipient's (a colleague's autoresponder)
@@ -351,7 +355,7 @@ class Inbound:
             return self._finish(
                 record,
                 "recorded",
-                f"out of office until {verdict.return_date.isoformat()}: {moved} notes moved",
+                f"out of office until {verdict.return_date.isoformat()}: {_notes(moved)} moved",
             )
         return self._finish(record, "recorded", f"{verdict.kind}: {verdict.reason}; nothing stopped")
 
