@@ -75,7 +75,7 @@ def _plans(stack: Any, run: int) -> dict[str, dict[str, Any]]:
     store = DynamoStore(stack.client("dynamodb"), stack.names["Table"])
     ada = fixtures.candidate()
     store.put_candidate(ada)
-    apps = [f"cold-{run}-{i}" for i in range(8)]
+    apps = [f"cold-{run}-{i}" for i in range(10)]
     for app_id in apps:
         store.put_application(fixtures.application(application_id=app_id, unique_contacts=app_id))
     now = datetime.now(UTC)
@@ -119,6 +119,9 @@ def _plans(stack: Any, run: int) -> dict[str, dict[str, Any]]:
         if name not in plans and samples:
             events = [json.loads(p.read_text()) for p in samples]
             plans[name] = {"events": [events[0], events[1 % len(events)]], "from_samples": True}
+    if "ReceiveMailFunction" in stack.functions and stack.receipt_rules:
+        replies = [_reply_event(stack, due_step(a), now, f"{run}x{a}") for a in apps[8:10]]
+        plans["receive_mail"] = {"events": replies}
     webhook = next((f for f in stack.functions.values() if f.module == "functions.receive_webhook.app"), None)
     if webhook is not None:
         secret = _webhook_secret(stack, webhook)
@@ -129,6 +132,56 @@ def _plans(stack: Any, run: int) -> dict[str, dict[str, Any]]:
             ]
         }
     return plans
+
+
+def _reply_event(stack: Any, item: dict[str, Any], now: datetime, tag: str) -> dict[str, Any]:
+    """A recipient's human reply to a sent note, as SES delivers it: the note stored with its reply
+    address registered, the message in the receipt rule's bucket, and the receipt event (the sample
+    in events/receive_mail/ with this message's id, address and object)."""
+    from email.message import EmailMessage
+
+    from nearmiss.adapters.dynamo import DynamoStore
+
+    fn = stack.functions["ReceiveMailFunction"]
+    container = stack._container(fn)
+    store = DynamoStore(stack.client("dynamodb"), stack.names["Table"])
+    item = {**item, "state": {"S": "sent"}}
+    item.pop("due_shard", None), item.pop("due_at", None)
+    store.client.put_item(TableName=store.table, Item=item)
+    step = next(
+        s
+        for s in store.list_steps(item["candidate_id"]["S"], item["application_id"]["S"])
+        if s.step_id == item["step_id"]["S"]
+    )
+    address = container.reply_addresses.register(step, now=now)
+    message = EmailMessage()
+    message["From"] = f"{step.recipient_name} <{step.recipient_address}>"
+    message["To"] = address
+    message["Subject"] = "Re: Thank you"
+    message["Message-ID"] = f"<bench-{tag}@hiring.example>"
+    message["Date"] = now.strftime("%a, %d %b %Y %H:%M:%S +0000")
+    message.set_content("Thanks Ada, good to hear from you. Let's talk next week.\n\nGrace")
+    rule = stack.receipt_rules[0]
+    message_id = "bench" + "".join(ch for ch in tag.lower() if ch.isalnum())
+    key = f"{rule.prefix}{message_id}"
+    stack.client("s3").put_object(Bucket=rule.bucket, Key=key, Body=message.as_bytes())
+    event: dict[str, Any] = json.loads((fixtures.EVENTS / "receive_mail" / "reply.json").read_text())
+    ses = event["Records"][0]["ses"]
+    ses["mail"]["messageId"] = message_id
+    ses["mail"]["source"] = step.recipient_address
+    ses["mail"]["destination"] = [address]
+    ses["mail"]["headers"] = [{"name": k, "value": str(v)} for k, v in message.items()]
+    ses["mail"]["commonHeaders"] = {
+        "from": [str(message["From"])],
+        "to": [address],
+        "subject": "Re: Thank you",
+        "messageId": str(message["Message-ID"]),
+        "date": str(message["Date"]),
+        "returnPath": step.recipient_address,
+    }
+    ses["receipt"]["recipients"] = [address]
+    ses["receipt"]["action"]["functionArn"] = fn.invoked_arn
+    return event
 
 
 def _reopened(candidate_id: str, application_id: str, at: datetime) -> Any:
@@ -175,7 +228,10 @@ def first_invocations(names: list[str], runs: int) -> dict[str, list[dict[str, A
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the moto server's request log
     results: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
-    with ServerStack() as stack, tempfile.TemporaryDirectory() as tmp:
+    from nearmiss_local.runtime import RECEIVING_DOMAIN
+
+    receiving = {"ReceivingDomain": RECEIVING_DOMAIN}  # receive_mail exists only with a receiving domain
+    with ServerStack(parameters=receiving) as stack, tempfile.TemporaryDirectory() as tmp:
         logical = {f.module.split(".")[1]: f.logical_id for f in stack.functions.values()}
         for run in range(runs + 1):  # the last run, with -X importtime, only explains the first invocation
             profile = run == runs

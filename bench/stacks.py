@@ -110,6 +110,7 @@ class ServerStack(_Tolerant):
         os.environ["AWS_ENDPOINT_URL"] = self.endpoint
         self._create_resources()
         self._wire_functions()
+        self._wire_receipt_rules()
         return self
 
     def __exit__(self, *exc: object) -> None:
