@@ -479,7 +479,7 @@ def scenario(endpoint: str, invoke_dispatcher: bool) -> None:
     assert len(everything) == 1, f"expected one note, SES accepted {len(everything)}: {everything}"
     (thank_you,) = sent
     assert thank_you["Source"] == SENDER, thank_you["Source"]
-    assert thank_you["Subject"].startswith("Thank you"), thank_you["Subject"]
+    assert thank_you["Subject"].strip(), "no subject"  # one of six phrasings, chosen per recipient
     assert "Hi Grace," in thank_you["BodyText"], thank_you["BodyText"]
     assert "event sourcing" in thank_you["BodyText"], thank_you["BodyText"]
     # The stop link is the List-Unsubscribe header (MiniStack keeps no headers); the text shows none.
