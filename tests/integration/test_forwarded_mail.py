@@ -1,0 +1,282 @@
+"""A member's forwards through SES on the embedded default: the corpus's forwards delivered to Ada's
+intake address (deliver_mail stores each and invokes receive_mail with SES's receipt event), the one
+answer Ada gets, and her decision on the page its link opens."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from nearmiss_local.runtime import RECEIVING_DOMAIN, LocalStack
+
+from tests.conftest import NOW
+from tests.helpers import load_event, mails, plain_text, steps_of
+from tests.integration.test_end_to_end import ADA, APP, MEMBER
+
+CORPUS = Path(__file__).parents[1] / "fixtures" / "mail" / "forwards"
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+# The Greenhouse rejection's original Date, as its header block shows it: Tue, Nov 24, 2026 at 4:10 PM,
+# read in Ada's zone (Europe/London, events/api/put_candidate.json): 16:10 UTC.
+REJECTION_RECEIVED = datetime(2026, 11, 24, 16, 10, tzinfo=UTC)
+
+
+@pytest.fixture
+def stack() -> Iterator[Any]:
+    import time_machine
+
+    with (
+        time_machine.travel(NOW, tick=False) as traveller,
+        LocalStack(parameters={"ReceivingDomain": RECEIVING_DOMAIN}) as local,
+    ):
+        local.traveller = traveller  # type: ignore[attr-defined]
+        yield local
+
+
+def register_ada(stack: Any, *, with_application: bool = False) -> str:
+    body = json.loads(load_event("api/put_candidate.json")["body"])
+    status, _, text = stack.http("PUT", ADA, body=body)
+    assert status == 201, text
+    address = json.loads(text)["intake_address"]
+    if with_application:
+        status, _, text = stack.http(
+            "PUT", APP, body=json.loads(load_event("api/put_application.json")["body"])
+        )
+        assert status == 200, text
+    return str(address)
+
+
+def corpus(name: str) -> bytes:
+    return (CORPUS / name).read_bytes()
+
+
+def to_ada(stack: Any) -> list[Any]:
+    return [m for m in mails(stack) if m["To"].addresses[0].addr_spec == MEMBER]
+
+
+def kept(stack: Any) -> list[dict[str, Any]]:
+    status, _, text = stack.http("GET", "/inbound/kept")
+    assert status == 200, text
+    return list(json.loads(text)["kept"])
+
+
+def link(text: str, action: str) -> str:
+    (url,) = re.findall(rf"https?://\S+/forwards/{action}\?token=\S+", text)
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"
+
+
+def test_the_profile_shows_a_private_intake_address_of_the_receiving_domain(stack: Any) -> None:
+    address = register_ada(stack)
+    local, _, domain = address.partition("@")
+    assert domain == RECEIVING_DOMAIN
+    assert re.fullmatch(r"in\+[a-z2-7]{26}", local)
+    status, _, text = stack.http("GET", ADA)
+    assert status == 200 and json.loads(text)["intake_address"] == address
+
+
+def test_a_new_key_gives_a_new_intake_address_and_the_old_one_leads_nowhere(stack: Any) -> None:
+    old = register_ada(stack)
+    status, _, text = stack.http("POST", f"{ADA}/api-key")
+    assert status == 200, text
+    new = json.loads(text)["intake_address"]
+    assert new != old
+    stack.deliver_mail(corpus("rej-greenhouse-en-gmail.eml"), [old])
+    assert to_ada(stack) == []
+    assert [k["reason"] for k in kept(stack)] == [
+        "intake address refused: no member has this intake address (or their data was deleted)"
+    ]
+
+
+def test_a_forwarded_rejection_is_answered_once_and_starts_only_from_the_start_button(stack: Any) -> None:
+    # Given Ada registered Northwind Data with Grace, Mei and Sam
+    address = register_ada(stack, with_application=True)
+    # When she forwards the Greenhouse rejection (and SES delivers it twice)
+    message_id = stack.deliver_mail(corpus("rej-greenhouse-en-gmail.eml"), [address])
+    stack.deliver_mail(corpus("rej-greenhouse-en-gmail.eml"), [address], message_id=message_id)
+    # Then she gets one answer, from Near Miss, saying what it understood, in her zone
+    (answer,) = to_ada(stack)
+    assert answer["From"].addresses[0].display_name == "Near Miss"
+    assert str(answer["Subject"]) == "Understood: a rejection from Northwind Data"
+    text = plain_text(answer)
+    assert (
+        "a rejection from Northwind Data for Staff Platform Engineer, received Tue 24 Nov at 16:10 your time"
+        in text
+    )
+    assert "Grace Park (hiring manager) <grace.park@northwind.example>" in text
+    assert "what you discussed with Mei Tanaka, Sam Rivera" in text
+    # And nothing has started
+    assert steps_of(stack, "ada-quinn", "northwind-staff-platform") == []
+    # When a mail scanner opens the start link, nothing happens either
+    start = link(text, "start")
+    status, _, page = stack.http("GET", start, auth=False)
+    assert status == 200 and "Start the notes" in page
+    stack.pump()
+    assert steps_of(stack, "ada-quinn", "northwind-staff-platform") == []
+    # When Ada presses the button
+    status, _, page = stack.http("POST", start, auth=False, headers=FORM, body="")
+    assert status == 200, page
+    stack.pump()
+    # Then the playbook starts, planned from when she received the rejection
+    steps = steps_of(stack, "ada-quinn", "northwind-staff-platform")
+    assert {s.recipient_name for s in steps} == {"Grace Park", "Mei Tanaka", "Sam Rivera"}
+    assert {s.rejected_at for s in steps} == {REJECTION_RECEIVED}
+    thank_you = [s for s in steps if s.kind.value == "thank_you"]
+    assert len(thank_you) == 3
+    assert all(s.planned_at >= REJECTION_RECEIVED + timedelta(days=1) for s in thank_you)
+    # And a second press starts nothing more
+    status, _, _ = stack.http("POST", start, auth=False, headers=FORM, body="")
+    stack.pump()
+    assert status == 200 and len(steps_of(stack, "ada-quinn", "northwind-staff-platform")) == len(steps)
+    assert stack.dead_letters == []
+
+
+def test_an_invitation_adds_its_two_people_to_the_application_of_that_company(stack: Any) -> None:
+    # Given Ada registered Northwind Data with nobody yet
+    address = register_ada(stack)
+    status, _, text = stack.http(
+        "PUT", APP, body={"company": "Northwind Data", "job_title": "Staff Platform Engineer"}
+    )
+    assert status == 200, text
+    # When she forwards the Google Calendar invitation (organiser Grace Park, attendees Grace, Mei, Ada)
+    stack.deliver_mail(corpus("inv-google-request.eml"), [address])
+    # Then Grace (organiser: recruiter) and Mei (interviewer) are the application's contacts
+    status, _, text = stack.http("GET", APP)
+    contacts = {(c["name"], c["email"], c["role"]) for c in json.loads(text)["contacts"]}
+    assert contacts == {
+        ("Grace Park", "grace.park@northwind.example", "recruiter"),
+        ("Mei Tanaka", "mei.tanaka@northwind.example", "interviewer"),
+    }
+    (answer,) = to_ada(stack)
+    body = plain_text(answer)
+    assert "Your interview with Grace Park and Mei Tanaka on Thu 12 Nov at 14:00 your time" in body
+    assert "Added to Staff Platform Engineer at Northwind Data:" in body
+    # When she says it was not that application, they are taken out again
+    status, _, page = stack.http("POST", link(body, "undo"), auth=False, headers=FORM, body="")
+    assert status == 200, page
+    status, _, text = stack.http("GET", APP)
+    assert json.loads(text)["contacts"] == []
+
+
+def test_an_invitation_naming_only_the_member_adds_nobody_and_says_so(stack: Any) -> None:
+    address = register_ada(stack)
+    stack.deliver_mail(corpus("inv-only-member.eml"), [address])
+    (answer,) = to_ada(stack)
+    assert "It names nobody but you, so nobody was added." in plain_text(answer)
+
+
+def test_a_forward_from_another_address_is_kept_and_nobody_is_written_to(stack: Any) -> None:
+    address = register_ada(stack, with_application=True)
+    raw = corpus("rej-greenhouse-en-gmail.eml").replace(
+        b"From: Ada Quinn <ada.quinn@example.com>", b"From: Mallory <mallory@example.net>", 1
+    )
+    stack.deliver_mail(raw, [address])
+    assert mails(stack) == []
+    assert [k["reason"] for k in kept(stack)] == [
+        "not from the member's address: kept, never acted on, nobody told"
+    ]
+
+
+def test_a_forward_whose_dkim_and_spf_fail_is_kept_and_nobody_is_written_to(stack: Any) -> None:
+    address = register_ada(stack, with_application=True)
+    stack.deliver_mail(
+        corpus("rej-greenhouse-en-gmail.eml"),
+        [address],
+        verdicts={"dkim": "FAIL", "spf": "FAIL", "dmarc": "FAIL"},
+    )
+    assert mails(stack) == []
+    assert [k["reason"] for k in kept(stack)] == ["SES verdicts: neither SPF (FAIL) nor DKIM (FAIL) passed"]
+
+
+def test_a_passing_dkim_of_another_domain_does_not_vouch_for_the_members_address(stack: Any) -> None:
+    address = register_ada(stack, with_application=True)
+    stack.deliver_mail(
+        corpus("rej-greenhouse-en-gmail.eml"),
+        [address],
+        verdicts={"spf": "FAIL", "dmarc": "FAIL"},
+        dkim_domain="attacker.example",
+    )
+    assert mails(stack) == []
+    (only,) = kept(stack)
+    assert only["reason"].startswith("sender not verified: no verdict aligned with the From domain")
+
+
+def gmail_confirmation() -> bytes:
+    message = EmailMessage()
+    message["From"] = "Gmail Team <forwarding-noreply@google.com>"
+    message["To"] = "in@example"
+    message["Subject"] = (
+        "(#123456789) Gmail Forwarding Confirmation - Receive Mail from ada.quinn@example.com"
+    )
+    message.set_content(
+        "ada.quinn@example.com has requested to automatically forward mail to your email address.\n"
+        "To allow ada.quinn@example.com to automatically forward mail to your address, please click\n"
+        "the link below to confirm the request: https://mail-settings.google.com/mail/vf-abc\n"
+    )
+    return message.as_bytes()
+
+
+def test_gmails_forwarding_confirmation_is_passed_on_to_the_member(stack: Any) -> None:
+    address = register_ada(stack)
+    stack.deliver_mail(gmail_confirmation(), [address])
+    (passed,) = to_ada(stack)
+    assert str(passed["Subject"]).startswith("(#123456789) Gmail Forwarding Confirmation")
+    assert "https://mail-settings.google.com/mail/vf-abc" in plain_text(passed)
+    assert passed["From"].addresses[0].display_name == "Gmail via Near Miss"
+
+
+def test_a_forwarding_confirmation_without_googles_dkim_is_kept(stack: Any) -> None:
+    address = register_ada(stack)
+    stack.deliver_mail(gmail_confirmation(), [address], dkim_domain="spoof.example")
+    assert mails(stack) == []
+    (only,) = kept(stack)
+    assert only["reason"] == "claims to be Gmail's forwarding confirmation without google.com's DKIM"
+
+
+def test_an_unreadable_forward_is_kept_and_the_member_is_told_what_could_not_be_read(stack: Any) -> None:
+    address = register_ada(stack)
+    message = EmailMessage()
+    message["From"] = "Ada Quinn <ada.quinn@example.com>"
+    message["Subject"] = "look at this"
+    message.set_content("What do you make of it?")
+    stack.deliver_mail(message.as_bytes(), [address])
+    (answer,) = to_ada(stack)
+    assert str(answer["Subject"]) == "Near Miss could not read your forward"
+    assert "not a forward: no forwarded header block and no attached message" in plain_text(answer)
+    (only,) = kept(stack)
+    assert only["reason"].startswith("not a forward: no forwarded header block")
+
+
+def test_a_look_alike_is_answered_as_understood_and_nothing_can_start(stack: Any) -> None:
+    address = register_ada(stack)
+    stack.deliver_mail(corpus("not-offer-en.eml"), [address])
+    (answer,) = to_ada(stack)
+    assert "nothing will start" in str(answer["Subject"])
+    assert "/forwards/start" not in plain_text(answer)
+
+
+def test_over_the_size_limit_or_a_virus_is_kept_unread_and_unanswered(stack: Any) -> None:
+    address = register_ada(stack)
+    stack.deliver_mail(corpus("rej-greenhouse-en-gmail.eml"), [address], verdicts={"virus": "FAIL"})
+    stack.deliver_mail(corpus("rej-greenhouse-en-gmail.eml"), [address], verdicts={"spam": "FAIL"})
+    assert mails(stack) == []
+    assert sorted(k["reason"] for k in kept(stack)) == [
+        "SES verdicts: spam verdict FAIL",
+        "SES verdicts: virus verdict FAIL",
+    ]
+
+
+def test_deleting_the_member_deletes_their_intake_address(stack: Any) -> None:
+    address = register_ada(stack)
+    status, _, _ = stack.http("DELETE", ADA)
+    assert status == 200
+    stack.deliver_mail(corpus("rej-greenhouse-en-gmail.eml"), [address])
+    assert mails(stack) == []
+    (only,) = kept(stack)
+    assert "no member has this intake address" in only["reason"]
