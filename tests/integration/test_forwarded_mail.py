@@ -280,3 +280,130 @@ def test_deleting_the_member_deletes_their_intake_address(stack: Any) -> None:
     assert mails(stack) == []
     (only,) = kept(stack)
     assert "no member has this intake address" in only["reason"]
+
+
+def northwind_without_people(stack: Any) -> str:
+    address = register_ada(stack)
+    status, _, text = stack.http(
+        "PUT", APP, body={"company": "Northwind Data", "job_title": "Staff Platform Engineer"}
+    )
+    assert status == 200, text
+    return address
+
+
+def contacts_of(stack: Any) -> set[str]:
+    status, _, text = stack.http("GET", APP)
+    assert status == 200, text
+    return {c["name"] for c in json.loads(text)["contacts"]}
+
+
+def test_an_update_adds_whom_it_adds_and_a_cancel_keeps_the_people(stack: Any) -> None:
+    address = northwind_without_people(stack)
+    stack.deliver_mail(corpus("inv-google-request.eml"), [address])
+    stack.deliver_mail(corpus("inv-google-update.eml"), [address])  # SEQUENCE 1: Tom Okafor joins
+    assert contacts_of(stack) == {"Grace Park", "Mei Tanaka", "Tom Okafor"}
+    stack.deliver_mail(corpus("inv-google-cancel.eml"), [address])  # SEQUENCE 2: CANCEL
+    assert contacts_of(stack) == {"Grace Park", "Mei Tanaka", "Tom Okafor"}
+    answers = to_ada(stack)
+    assert len(answers) == 3
+    assert str(answers[2]["Subject"]) == "Interview cancelled: Northwind Data"
+    assert "was cancelled. The people it named stay with the application." in plain_text(answers[2])
+    assert "Added to Staff Platform Engineer at Northwind Data:\n- Tom Okafor (interviewer)" in plain_text(
+        answers[1]
+    )
+
+
+def test_the_edit_page_adds_what_was_discussed_with_each_person(stack: Any) -> None:
+    address = northwind_without_people(stack)
+    stack.deliver_mail(corpus("inv-google-request.eml"), [address])
+    (answer,) = to_ada(stack)
+    edit = link(plain_text(answer), "edit")
+    status, _, page = stack.http("GET", edit, auth=False)
+    assert status == 200 and "What you discussed with Mei Tanaka" in page
+    form = "discussed%3Amei.tanaka%40northwind.example=the+on-call+rota&role%3Amei.tanaka%40northwind.example=hiring_manager"
+    status, _, page = stack.http("POST", edit, auth=False, headers=FORM, body=form)
+    assert status == 200, page
+    status, _, text = stack.http("GET", APP)
+    (mei,) = [c for c in json.loads(text)["contacts"] if c["name"] == "Mei Tanaka"]
+    assert (mei["discussed"], mei["role"]) == ("the on-call rota", "hiring_manager")
+    # A role that is no role changes nothing and says why
+    bad = "role%3Amei.tanaka%40northwind.example=boss"
+    status, _, page = stack.http("POST", edit, auth=False, headers=FORM, body=bad)
+    assert status == 409 and "a role must be one of" in page
+
+
+def test_no_rejection_phrase_asks_and_not_a_rejection_closes_it(stack: Any) -> None:
+    address = register_ada(stack, with_application=True)
+    message = EmailMessage()
+    message["From"] = "Ada Quinn <ada.quinn@example.com>"
+    message["Subject"] = "Fwd: Staff Platform Engineer"
+    message.set_content(
+        "---------- Forwarded message ---------\n"
+        "From: Grace Park <grace.park@northwind.example>\n"
+        "Date: Tue, Nov 24, 2026 at 4:10 PM\n"
+        "Subject: Staff Platform Engineer\n"
+        "To: <ada.quinn@example.com>\n\n"
+        "Hi Ada, a quick note about the Staff Platform Engineer role at Northwind Data.\n"
+    )
+    stack.deliver_mail(message.as_bytes(), [address])
+    (answer,) = to_ada(stack)
+    text = plain_text(answer)
+    assert str(answer["Subject"]) == "Is this a rejection? (Northwind Data)"
+    assert "Is this a rejection? If it is, start the notes:" in text
+    start = link(text, "start")
+    status, _, page = stack.http("POST", start, auth=False, headers=FORM, body="")
+    assert status == 200, page
+    stack.pump()
+    assert len(steps_of(stack, "ada-quinn", "northwind-staff-platform")) > 0
+
+
+def test_this_is_not_a_rejection_starts_nothing_ever(stack: Any) -> None:
+    address = register_ada(stack, with_application=True)
+    stack.deliver_mail(corpus("rej-greenhouse-en-gmail.eml"), [address])
+    text = plain_text(to_ada(stack)[0])
+    status, _, page = stack.http("POST", link(text, "dismiss"), auth=False, headers=FORM, body="")
+    assert status == 200 and "Nothing will start from this forward" in page
+    status, _, page = stack.http("POST", link(text, "start"), auth=False, headers=FORM, body="")
+    assert status == 409 and "dismissed" in page
+    stack.pump()
+    assert steps_of(stack, "ada-quinn", "northwind-staff-platform") == []
+
+
+def test_a_forward_link_dies_with_a_new_key(stack: Any) -> None:
+    address = register_ada(stack, with_application=True)
+    stack.deliver_mail(corpus("rej-greenhouse-en-gmail.eml"), [address])
+    start = link(plain_text(to_ada(stack)[0]), "start")
+    stack.http("POST", f"{ADA}/api-key")
+    status, _, page = stack.http("POST", start, auth=False, headers=FORM, body="")
+    assert status == 400 and "no longer valid" in page
+    status, _, page = stack.http(
+        "POST", start.replace("start?", "dismiss?"), auth=False, headers=FORM, body=""
+    )
+    assert status == 400  # single purpose: a start token is no dismiss token
+
+
+def test_a_rejection_from_a_company_not_registered_makes_its_application_on_start(stack: Any) -> None:
+    address = register_ada(stack)
+    stack.deliver_mail(corpus("rej-lever-en-apple.eml"), [address])
+    text = plain_text(to_ada(stack)[0])
+    assert "Near Miss knows nobody for this application yet" in text
+    status, _, page = stack.http("POST", link(text, "start"), auth=False, headers=FORM, body="")
+    assert status == 200, page
+    stack.pump()
+    status, _, body = stack.http("GET", ADA)
+    (application_id,) = json.loads(body)["applications"]
+    assert application_id.startswith("mail-")
+    status, _, body = stack.http("GET", f"{ADA}/applications/{application_id}/timeline")
+    assert json.loads(body)["waiting"]["state"] == "needs_contacts"
+
+
+def test_the_timeline_page_shows_the_intake_address(stack: Any) -> None:
+    from tests.integration.test_end_to_end import reject
+
+    address = register_ada(stack, with_application=True)
+    reject(stack)
+    container = stack._container(stack.functions["ApiFunction"])
+    url = container.links.timeline("ada-quinn", "northwind-staff-platform", now=NOW)
+    parts = urlsplit(url)
+    status, _, page = stack.http("GET", f"{parts.path}?{parts.query}", auth=False)
+    assert status == 200 and address in page

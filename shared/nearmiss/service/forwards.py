@@ -334,7 +334,7 @@ class ForwardIntake:
             )
         contacts = list(application.contacts)
         known = {c.key for c in contacts}
-        for person in invitation.people:
+        for person in () if invitation.cancelled else invitation.people:  # a cancel keeps, never adds
             if person.address in known or len(contacts) >= MAX_CONTACTS:
                 continue
             try:
