@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from nearmiss_local.runtime import RECEIVING_DOMAIN, LocalStack
@@ -320,12 +320,13 @@ def test_the_edit_page_adds_what_was_discussed_with_each_person(stack: Any) -> N
     edit = link(plain_text(answer), "edit")
     status, _, page = stack.http("GET", edit, auth=False)
     assert status == 200 and "What you discussed with Mei Tanaka" in page
-    form = "discussed%3Amei.tanaka%40northwind.example=the+on-call+rota&role%3Amei.tanaka%40northwind.example=hiring_manager"
+    mei = "mei.tanaka@northwind.example"
+    form = urlencode({f"discussed:{mei}": "the on-call rota", f"role:{mei}": "hiring_manager"})
     status, _, page = stack.http("POST", edit, auth=False, headers=FORM, body=form)
     assert status == 200, page
     status, _, text = stack.http("GET", APP)
-    (mei,) = [c for c in json.loads(text)["contacts"] if c["name"] == "Mei Tanaka"]
-    assert (mei["discussed"], mei["role"]) == ("the on-call rota", "hiring_manager")
+    (found,) = [c for c in json.loads(text)["contacts"] if c["name"] == "Mei Tanaka"]
+    assert (found["discussed"], found["role"]) == ("the on-call rota", "hiring_manager")
     # A role that is no role changes nothing and says why
     bad = "role%3Amei.tanaka%40northwind.example=boss"
     status, _, page = stack.http("POST", edit, auth=False, headers=FORM, body=bad)
