@@ -682,10 +682,11 @@ class LocalStack:
         }
         from_domain = email.utils.parseaddr(str(parsed.get("From", "")))[1].rpartition("@")[2].lower()
         signed_by = dkim_domain or from_domain or "invalid"
+        word = contract.SES_AUTHENTICATION_RESULT
         results = (
-            f"amazonses.com; spf={given['spf'].lower()} (spfCheck: the local runtime) "
-            f"smtp.mailfrom={envelope_from}; dkim={given['dkim'].lower()} header.i=@{signed_by}; "
-            f"dmarc={given['dmarc'].lower()} header.from={from_domain or 'invalid'};"
+            f"amazonses.com; spf={word[given['spf']]} (spfCheck: the local runtime) "
+            f"smtp.mailfrom={envelope_from}; dkim={word[given['dkim']]} header.i=@{signed_by}; "
+            f"dmarc={word[given['dmarc']]} header.from={from_domain or 'invalid'};"
         )
         headers.insert(0, {"name": "Authentication-Results", "value": results})
         s3 = self.client("s3")
