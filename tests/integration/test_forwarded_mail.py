@@ -156,7 +156,8 @@ def test_an_invitation_adds_its_two_people_to_the_application_of_that_company(st
     (answer,) = to_ada(stack)
     body = plain_text(answer)
     assert "Your interview with Grace Park and Mei Tanaka on Thu 12 Nov at 14:00 your time" in body
-    assert "Added to Staff Platform Engineer at Northwind Data:" in body
+    assert "In the invitation:\n- Grace Park (recruiter)\n- Mei Tanaka (interviewer)\n" in body
+    assert "Added to Staff Platform Engineer at Northwind Data: Grace Park, Mei Tanaka." in body
     # When she says it was not that application, they are taken out again
     status, _, page = stack.http("POST", link(body, "undo"), auth=False, headers=FORM, body="")
     assert status == 200, page
@@ -308,9 +309,7 @@ def test_an_update_adds_whom_it_adds_and_a_cancel_keeps_the_people(stack: Any) -
     assert len(answers) == 3
     assert str(answers[2]["Subject"]) == "Interview cancelled: Northwind Data"
     assert "was cancelled. The people it named stay with the application." in plain_text(answers[2])
-    assert "Added to Staff Platform Engineer at Northwind Data:\n- Tom Okafor (interviewer)" in plain_text(
-        answers[1]
-    )
+    assert "Added to Staff Platform Engineer at Northwind Data: Tom Okafor." in plain_text(answers[1])
 
 
 def test_the_edit_page_adds_what_was_discussed_with_each_person(stack: Any) -> None:

@@ -186,13 +186,18 @@ def test_an_invitation_answer_names_the_people_and_offers_an_undo() -> None:
         reason="request (sequence 0)",
         company="Northwind Data",
         application_id="nw",
-        people=(
+        named=(
             ForwardPerson(name="Grace Park", address="grace.park@northwind.example", role=Role.RECRUITER),
+            ForwardPerson(name="Mei Tanaka", address="mei.tanaka@northwind.example", role=Role.INTERVIEWER),
+        ),
+        people=(
+            ForwardPerson(name="Mei Tanaka", address="mei.tanaka@northwind.example", role=Role.INTERVIEWER),
         ),
         interview_at=datetime(2026, 11, 12, 14, 0, tzinfo=UTC),
         created_at=NOW,
     )
     text = intake(store).answer(ada, record, now=NOW).text
-    assert "Your interview with Grace Park on Thu 12 Nov at 14:00 your time." in text
-    assert "- Grace Park (recruiter)" in text
+    assert "Your interview with Grace Park and Mei Tanaka on Thu 12 Nov at 14:00 your time." in text
+    assert "- Grace Park (recruiter)\n- Mei Tanaka (interviewer)\n" in text
+    assert "Added to Engineer at Northwind Data: Mei Tanaka." in text
     assert "/forwards/undo?token=" in text and "/forwards/start" not in text

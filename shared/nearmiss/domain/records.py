@@ -197,7 +197,8 @@ class ForwardRecord(BaseModel):
     job_title: str | None = None
     received_at: datetime | None = None  # the original's Date: when the member learned of it
     application_id: str | None = None  # the application it was added to (an invitation)
-    people: tuple[ForwardPerson, ...] = ()  # an invitation's people that were added
+    named: tuple[ForwardPerson, ...] = ()  # everyone an invitation named (the member left out)
+    people: tuple[ForwardPerson, ...] = ()  # those of them that were added (the others were known)
     interview_at: datetime | None = None
     cancelled: bool = False
     uid: str | None = None

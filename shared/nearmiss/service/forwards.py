@@ -354,6 +354,10 @@ class ForwardIntake:
             job_title=application.job_title,
             received_at=original.date,
             application_id=application.application_id,
+            named=tuple(
+                ForwardPerson(name=p.name or p.address, address=p.address, role=p.role.value)
+                for p in invitation.people
+            ),
             people=tuple(people),
             interview_at=invitation.starts_at,
             cancelled=invitation.cancelled,
@@ -397,6 +401,7 @@ class ForwardIntake:
             "interview_local": _local(record.interview_at, zone),
             "cancelled": record.cancelled,
             "application": f"{application.job_title} at {application.company}" if application else "",
+            "named": [{"name": p.name, "role": _role(p.role)} for p in record.named],
             "people": [{"name": p.name, "role": _role(p.role)} for p in record.people],
             "contacts": [
                 {
