@@ -407,3 +407,43 @@ def test_the_timeline_page_shows_the_intake_address(stack: Any) -> None:
     parts = urlsplit(url)
     status, _, page = stack.http("GET", f"{parts.path}?{parts.query}", auth=False)
     assert status == 200 and address in page
+
+
+def original_rejection() -> bytes:
+    """Greenhouse's rejection as it reached Ada, before any forward (what a Gmail filter passes on)."""
+    message = EmailMessage()
+    message["From"] = "Northwind Data Recruiting <no-reply@us.greenhouse-mail.io>"
+    message["To"] = "ada.quinn@example.com"
+    message["Subject"] = "Your application to Northwind Data"
+    message["Date"] = "Tue, 24 Nov 2026 16:10:00 +0000"
+    message.set_content(
+        "Hi Ada,\n\nThank you for your interest in the Staff Platform Engineer position at "
+        "Northwind Data.\n\n"
+        "After careful consideration, we have decided to move forward with other candidates whose experience "
+        "more closely matches our needs at this time.\n\nBest,\nNorthwind Data Recruiting\n"
+    )
+    return message.as_bytes()
+
+
+def test_a_gmail_filters_automatic_forward_is_read_as_the_original(stack: Any) -> None:
+    address = register_ada(stack, with_application=True)
+    envelope = f"ada.quinn+caf_={address.replace('@', '=')}@example.com"  # Gmail's forwarding envelope
+    stack.deliver_mail(original_rejection(), [address], source=envelope, verdicts={"dmarc": "GRAY"})
+    (answer,) = to_ada(stack)
+    assert (
+        "a rejection from Northwind Data for Staff Platform Engineer, received Tue 24 Nov at 16:10 your time"
+        in plain_text(answer)
+    )
+
+
+def test_the_original_from_anyone_else_is_kept(stack: Any) -> None:
+    address = register_ada(stack, with_application=True)
+    stack.deliver_mail(original_rejection(), [address], source="bounce@us.greenhouse-mail.io")
+    stack.deliver_mail(
+        original_rejection(),
+        [address],
+        source=f"ada.quinn+caf_={address.replace('@', '=')}@example.com",
+        verdicts={"spf": "FAIL"},
+    )
+    assert mails(stack) == []
+    assert len(kept(stack)) == 2

@@ -7,7 +7,9 @@ mail cannot make us write to anyone):
 - the intake token verifies (constant time) and leads to a member whose key generation it was made for;
 - SES's virus and spam verdicts pass and the message is within the size limit (service.inbound);
 - the From address is one of the member's (`member_addresses`), and SES's DKIM or SPF verdict passes
-  aligned with the From domain (domain.inbound.vouched_for).
+  aligned with the From domain (domain.inbound.vouched_for); or the member's own mailbox forwarded it
+  automatically (Gmail's filters: the original as it came, From the company, with an envelope sender
+  of the member's that SPF vouches for; `forwarded_by`), and then it is read as the original itself.
 Gmail's forwarding-confirmation mail (sent when a member sets up automatic forwarding) is the one
 exception: from exactly forwarding-noreply@google.com with a passing DKIM signature of google.com, it
 is passed on to the member's own address so they can confirm it.
@@ -57,6 +59,21 @@ def member_addresses(candidate: Candidate) -> set[str]:
     place that decides it, so the proof that the member owns an address (issue 10) gates it here; today
     it is the address they registered."""
     return {str(candidate.email).lower()}
+
+
+def forwarded_by(candidate: Candidate, envelope_from: str, verdicts: dict[str, str]) -> str | None:
+    """The member's address whose mailbox forwarded this message automatically, or None. Gmail's
+    automatic forwarding (a filter's "Forward it to") passes the mail on as it came, From the company,
+    with the envelope sender `<member's local part>+caf_=<our address, '@' as '='>@<member's domain>`;
+    an SPF PASS for that envelope means the member's own mail provider sent it from their mailbox."""
+    if verdicts.get("spf") != "PASS":
+        return None
+    local, _, domain = envelope_from.strip().lower().rpartition("@")
+    for address in member_addresses(candidate):
+        own_local, _, own_domain = address.rpartition("@")
+        if domain == own_domain and local.startswith(f"{own_local}+caf_="):
+            return address
+    return None
 
 
 # ---- the intake address --------------------------------------------------------------------------------
@@ -201,15 +218,19 @@ class ForwardIntake:
         dkim = ses_dkim_domains(record.ses.mail.headers)
         if sender == GMAIL_CONFIRMATION_SENDER:
             return self._gmail_confirmation(candidate, message, verdicts, dkim)
+        automatic = False
         if sender not in member_addresses(candidate):
-            return _kept("not from the member's address: kept, never acted on, nobody told", cid)
-        vouched = vouched_for(
-            sender.rpartition("@")[2], verdicts, envelope_from=record.ses.mail.source, dkim_domains=dkim
-        )
-        if not vouched.ok:
-            return _kept(f"sender not verified: {vouched.reason}; nobody told", cid)
+            if forwarded_by(candidate, record.ses.mail.source, verdicts) is None:
+                return _kept("not from the member's address: kept, never acted on, nobody told", cid)
+            automatic = True  # the member's own mailbox passed it on (a filter): SPF vouched for it
+        else:
+            vouched = vouched_for(
+                sender.rpartition("@")[2], verdicts, envelope_from=record.ses.mail.source, dkim_domains=dkim
+            )
+            if not vouched.ok:
+                return _kept(f"sender not verified: {vouched.reason}; nobody told", cid)
         try:
-            return self._read(candidate, record.ses.mail.messageId, message, now)
+            return self._read(candidate, record.ses.mail.messageId, message, now, automatic=automatic)
         except ValidationError as exc:  # a value we could not store (a name, a title): kept, member told
             logger.warning("forward not stored", extra={"message_id": record.ses.mail.messageId})
             reason = f"could not be stored ({exc.error_count()} field(s) refused)"
@@ -245,10 +266,10 @@ class ForwardIntake:
         )
 
     def _read(
-        self, candidate: Candidate, forward_id: str, message: MailMessage, now: datetime
+        self, candidate: Candidate, forward_id: str, message: MailMessage, now: datetime, *, automatic: bool
     ) -> ForwardOutcome:
         zone = ZoneInfo(candidate.time_zone)
-        original = forwards.unwrap(message, member_zone=zone)
+        original = forwards.as_original(message) if automatic else forwards.unwrap(message, member_zone=zone)
         if isinstance(original, forwards.Refusal):
             return self._unreadable(candidate, forward_id, original.reason, now)
         decision = rejections.decide(original)
