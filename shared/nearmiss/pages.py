@@ -266,10 +266,15 @@ def show_forward(action: str) -> Response[str]:
         candidate = c.store.get_candidate(candidate_id)
         if intake is None or record is None or candidate is None:
             return page(404, "Not found", "This forward no longer exists.")
-        application = intake.application_for(candidate, record)
+        application = intake.application_of(candidate, record)  # GET reads; only the POST saves
+        title = (
+            f"The people of {application.job_title} at {application.company}"
+            if application
+            else f"The people you met at {record.company or 'this company'}"
+        )
         return page(
             200,
-            f"The people of {application.job_title} at {application.company}",
+            title,
             f"{understood} A line per person: their address, their role, what you discussed.",
             people_form=_people_form(url, application),
         )
@@ -291,7 +296,7 @@ def _people_form(url: str, application: Any) -> dict[str, Any]:
                 "role": c.role.value,
                 "discussed": c.discussed or "",
             }
-            for c in application.contacts
+            for c in (application.contacts if application else ())
         ],
     }
 
@@ -319,7 +324,7 @@ def decide_forward(action: str) -> Response[str]:
             lines: dict[str, dict[str, str]] = {}
             for name, value in _form().items():
                 field, _, key = name.partition(":")
-                if field in ("email", "role", "discussed") and key:
+                if field in ("name", "email", "role", "discussed") and key:
                     lines.setdefault(key, {})[field] = value.strip()
             saved = intake.edit(candidate_id, forward_id, lines)
             done = f"saved: {len(saved.contacts)} people"

@@ -447,3 +447,34 @@ def test_the_original_from_anyone_else_is_kept(stack: Any) -> None:
     )
     assert mails(stack) == []
     assert len(kept(stack)) == 2
+
+
+def test_the_edit_page_of_an_unknown_company_creates_nothing_on_get_and_adds_a_person_on_post(
+    stack: Any,
+) -> None:
+    address = register_ada(stack)
+    stack.deliver_mail(corpus("rej-lever-en-apple.eml"), [address])
+    edit = link(plain_text(to_ada(stack)[0]), "edit")
+    status, _, page = stack.http("GET", edit, auth=False)
+    assert status == 200 and "Someone else you met" in page
+    status, _, body = stack.http("GET", ADA)
+    assert json.loads(body)["applications"] == []  # a GET made nothing
+    form = urlencode(
+        {
+            "name:new": "Lena Vogel",
+            "email:new": "lena@example.org",
+            "role:new": "hiring_manager",
+            "discussed:new": "x",
+        }
+    )
+    status, _, page = stack.http("POST", edit, auth=False, headers=FORM, body=form)
+    assert status == 200, page
+    status, _, body = stack.http("GET", ADA)
+    (application_id,) = json.loads(body)["applications"]
+    status, _, body = stack.http("GET", f"{ADA}/applications/{application_id}")
+    assert [(c["name"], c["email"], c["role"]) for c in json.loads(body)["contacts"]] == [
+        ("Lena Vogel", "lena@example.org", "hiring_manager")
+    ]
+    bad = urlencode({"name:new": "Lena Vogel", "email:new": "not an address"})
+    status, _, page = stack.http("POST", edit, auth=False, headers=FORM, body=bad)
+    assert status == 400 and "Not saved" in page

@@ -201,3 +201,15 @@ def test_an_invitation_answer_names_the_people_and_offers_an_undo() -> None:
     assert "- Grace Park (recruiter)\n- Mei Tanaka (interviewer)\n" in text
     assert "Added to Engineer at Northwind Data: Mei Tanaka." in text
     assert "/forwards/undo?token=" in text and "/forwards/start" not in text
+
+
+def test_an_automatic_forward_is_the_members_only_by_their_own_forwarding_envelope_and_spf() -> None:
+    from nearmiss.service.forwards import forwarded_by
+
+    ada = Candidate(candidate_id="ada", name="Ada Quinn", email="ada.quinn@gmail.com")
+    gmail = "ada.quinn+caf_=in+abc=in.example@gmail.com"
+    assert forwarded_by(ada, gmail, PASS) == "ada.quinn@gmail.com"
+    assert forwarded_by(ada, gmail, {**PASS, "spf": "FAIL"}) is None
+    assert forwarded_by(ada, "ada.quinn@gmail.com", PASS) is None  # no forwarding envelope
+    assert forwarded_by(ada, "mallory+caf_=in+abc=in.example@gmail.com", PASS) is None
+    assert forwarded_by(ada, "ada.quinn+caf_=in+abc=in.example@evil.example", PASS) is None

@@ -51,6 +51,7 @@ from nearmiss.service.ports import Forwards, IntakeRoute, IntakeRoutes, LinkGene
 GMAIL_CONFIRMATION_SENDER = "forwarding-noreply@google.com"
 GMAIL_CONFIRMATION_DOMAIN = "google.com"
 _GMAIL_CONFIRMATION_SUBJECT = re.compile(r"^\(#\d{6,12}\) Gmail Forwarding Confirmation - Receive Mail from ")
+NEW_PERSON = "new"  # the edit page's line for someone the mail did not name
 MAIL_SOURCE = "mail"  # the source of a rejection started from a forward (no source delay: its Date is exact)
 
 
@@ -464,6 +465,10 @@ class ForwardIntake:
         )
 
     # ---- the member's decisions (the pages' POSTs) --------------------------------------------------------
+    def application_of(self, candidate: Candidate, record: ForwardRecord) -> Application | None:
+        """The application a forward belongs to, if there is one yet (read only: for GET pages)."""
+        return self._application_of(candidate, record)
+
     def application_for(self, candidate: Candidate, record: ForwardRecord) -> Application:
         """The application a rejection forward belongs to: the member's of the same company, or a new
         one (saved, with its id derived from the company)."""
@@ -528,8 +533,9 @@ class ForwardIntake:
         return f"{len(added)} people taken out again"
 
     def edit(self, candidate_id: str, forward_id: str, lines: dict[str, dict[str, str]]) -> Application:
-        """The member's corrections, one line per person (keyed by their name as shown): an address, a
-        role, what was discussed. Validated as the API validates contacts (InvalidInputError)."""
+        """The member's corrections, one line per person (keyed by the contact's key): an address, a role,
+        what was discussed; and one more person under NEW_PERSON (a name at least). Validated as the API
+        validates contacts (InvalidInputError); nothing is saved unless all of it is valid."""
         from nearmiss.domain.errors import invalid
 
         record, candidate = self._open(
@@ -548,6 +554,16 @@ class ForwardIntake:
                 if given.get("discussed"):
                     update["discussed"] = given["discussed"]
                 contacts.append(Contact.model_validate({**contact.model_dump(), **update}))
+            added = lines.get(NEW_PERSON, {})
+            if added.get("name"):  # someone the mail did not name
+                contacts.append(
+                    Contact(
+                        name=added["name"],
+                        email=added.get("email") or None,
+                        role=Role(added.get("role") or Role.INTERVIEWER.value),
+                        discussed=added.get("discussed") or None,
+                    )
+                )
             saved = Application.model_validate({**application.model_dump(), "contacts": contacts})
         except (ValidationError, ValueError) as exc:
             if isinstance(exc, ValidationError):
