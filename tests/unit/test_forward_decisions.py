@@ -213,3 +213,47 @@ def test_an_automatic_forward_is_the_members_only_by_their_own_forwarding_envelo
     assert forwarded_by(ada, "ada.quinn@gmail.com", PASS) is None  # no forwarding envelope
     assert forwarded_by(ada, "mallory+caf_=in+abc=in.example@gmail.com", PASS) is None
     assert forwarded_by(ada, "ada.quinn+caf_=in+abc=in.example@evil.example", PASS) is None
+
+
+# ---- receive_mail's side, on fakes: the answer at most once ------------------------------------------------
+def test_an_answer_ses_did_not_take_is_retried_and_then_sent_once() -> None:
+    from pathlib import Path
+
+    from nearmiss.service.inbound import ForwardNotSent, Inbound
+    from nearmiss.service.ports import SendError, SendFailure
+    from nearmiss.service.reply_addresses import ReplyAddresses
+    from nearmiss_local.fakes import RecordingMailer
+
+    from tests.unit.test_replies_routing import Objects, record
+
+    store, mailer, objects = MemoryStore(), RecordingMailer(), Objects()
+    store.put_candidate(Candidate(candidate_id="ada", name="Ada Quinn", email="ada.quinn@example.com"))
+    store.set_candidate_key("ada", "hash-of-adas-key")
+    forwards = ForwardIntake(
+        store,
+        Links("https://nearmiss.example", SECRET, generations=store.link_generation),
+        IntakeAddresses("in.example", SECRET, store, store.link_generation),
+        platform_address="notes@mail.example",
+    )
+    address = forwards.addresses.for_member("ada", now=NOW)
+    assert address is not None
+    receiving = Inbound(
+        store,
+        objects,
+        mailer,
+        ReplyAddresses("in.example", SECRET, store, store.link_generation),
+        bucket="b",
+        prefix="inbound/",
+        platform_address="notes@mail.example",
+        forwards=forwards,
+    )
+    corpus = Path(__file__).parents[1] / "fixtures" / "mail" / "forwards"
+    objects.stored["inbound/m1"] = (corpus / "rej-greenhouse-en-gmail.eml").read_bytes()
+    mailer.failures.append(SendError(SendFailure.TRANSIENT, "Throttling: slow down"))
+    with pytest.raises(ForwardNotSent):
+        receiving.receive(record(address), now=NOW)
+    assert receiving.receive(record(address), now=NOW) == ["acted"]
+    assert receiving.receive(record(address), now=NOW) == ["duplicate"]
+    (answer,) = mailer.sent
+    assert answer.subject == "Understood: a rejection from Northwind Data"
+    assert len(store.forwards) == 1  # one record, written once across the attempts
