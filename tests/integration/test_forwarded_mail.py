@@ -478,3 +478,19 @@ def test_the_edit_page_of_an_unknown_company_creates_nothing_on_get_and_adds_a_p
     bad = urlencode({"name:new": "Lena Vogel", "email:new": "not an address"})
     status, _, page = stack.http("POST", edit, auth=False, headers=FORM, body=bad)
     assert status == 400 and "Not saved" in page
+
+
+def test_a_rejection_forwarded_ten_days_late_starts_with_the_lateness_rules(stack: Any) -> None:
+    # Given Ada forwards the rejection she received on 24 November only on 4 December
+    address = register_ada(stack, with_application=True)
+    stack.traveller.move_to(NOW + timedelta(days=10))
+    stack.deliver_mail(corpus("rej-greenhouse-en-gmail.eml"), [address])
+    text = plain_text(to_ada(stack)[0])
+    assert "received Tue 24 Nov at 16:10 your time" in text
+    status, _, page = stack.http("POST", link(text, "start"), auth=False, headers=FORM, body="")
+    assert status == 200, page
+    stack.pump()
+    # Then the thank-yous (useful for 7 days after she learned of it) are too late, never sent
+    steps = steps_of(stack, "ada-quinn", "northwind-staff-platform")
+    thank_you = {s.recipient_name: s.state.value for s in steps if s.kind.value == "thank_you"}
+    assert thank_you == {"Grace Park": "too_late", "Mei Tanaka": "too_late", "Sam Rivera": "too_late"}

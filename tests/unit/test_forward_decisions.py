@@ -167,6 +167,7 @@ def test_the_answer_escapes_what_the_mail_said() -> None:
         created_at=NOW,
     )
     answer = intake(store).answer(ada, record, now=NOW)
+    assert answer is not None
     assert answer.from_name == "Near Miss" and answer.to_address == "ada@example.com"
     assert "received Tue 24 Nov at 16:10 your time" in answer.text
     assert answer.html is not None
@@ -196,7 +197,9 @@ def test_an_invitation_answer_names_the_people_and_offers_an_undo() -> None:
         interview_at=datetime(2026, 11, 12, 14, 0, tzinfo=UTC),
         created_at=NOW,
     )
-    text = intake(store).answer(ada, record, now=NOW).text
+    answer = intake(store).answer(ada, record, now=NOW)
+    assert answer is not None
+    text = answer.text
     assert "Your interview with Grace Park and Mei Tanaka on Thu 12 Nov at 14:00 your time." in text
     assert "- Grace Park (recruiter)\n- Mei Tanaka (interviewer)\n" in text
     assert "Added to Engineer at Northwind Data: Mei Tanaka." in text

@@ -401,11 +401,15 @@ class ForwardIntake:
         )
 
     # ---- the answer ----------------------------------------------------------------------------------
-    def answer(self, candidate: Candidate, record: ForwardRecord, *, now: datetime) -> OutgoingMessage:
+    def answer(self, candidate: Candidate, record: ForwardRecord, *, now: datetime) -> OutgoingMessage | None:
         """The one email that answers a forward: what was understood, the contacts, what is missing,
-        and the signed links. Every value is escaped in the HTML (compose.render)."""
+        and the signed links. Every value is escaped in the HTML (compose.render). None when the member
+        has no address we may write to (service.inbound.member_mail_address: the proved one)."""
         from nearmiss.service.inbound import member_mail_address
 
+        to = member_mail_address(candidate)
+        if to is None:
+            return None
         zone = ZoneInfo(candidate.time_zone)
 
         def link(action: ForwardAction) -> str:
@@ -444,7 +448,7 @@ class ForwardIntake:
         rendered = compose.render("notice_forward", context)
         return OutgoingMessage(
             to_name=candidate.name,
-            to_address=member_mail_address(candidate) or str(candidate.email),
+            to_address=to,
             from_name="Near Miss",
             from_address=self.platform_address,
             reply_to=None,
