@@ -382,6 +382,7 @@ def test_receive_mail_is_least_privilege_and_has_a_failure_route(cfn: dict[str, 
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:Query",
+        "dynamodb:BatchGetItem",  # a forward's member and application, read as one
         "secretsmanager:GetSecretValue",
         "ses:SendEmail",
     }

@@ -1075,6 +1075,10 @@ def ses_receipt_event_problems(event: Mapping[str, Any]) -> list[str]:
                     if not (isinstance(h, dict) and set(h) == {"name", "value"}):
                         problems.append(f"{at}.ses.mail.headers: each is {{name, value}}")
                         break
+                if isinstance(receipt, dict):
+                    problems += ses_authentication_results_problems(
+                        headers, receipt, at=f"{at}.ses.mail.headers"
+                    )
             common = mail.get("commonHeaders")
             if need(f"{at}.ses.mail.commonHeaders", common, dict):
                 unknown = set(common) - SES_COMMON_HEADERS
@@ -1104,6 +1108,42 @@ def ses_receipt_event_problems(event: Mapping[str, Any]) -> list[str]:
                     problems.append(f"{at}.ses.receipt.action.functionArn: a Lambda function ARN")
                 if action.get("invocationType") not in ("Event", "RequestResponse"):
                     problems.append(f"{at}.ses.receipt.action.invocationType: Event or RequestResponse")
+    return problems
+
+
+# How a receipt verdict reads in SES's Authentication-Results (RFC 8601 result words).
+SES_AUTHENTICATION_RESULT = {"PASS": "pass", "FAIL": "fail", "GRAY": "none", "PROCESSING_FAILED": "temperror"}
+_AR_RESULT = re.compile(r"\b(spf|dkim|dmarc)=([a-z]+)", re.I)
+
+
+def ses_authentication_results_problems(
+    headers: list[Any], receipt: Mapping[str, Any], *, at: str = "headers"
+) -> list[str]:
+    """SES's own `Authentication-Results` header (receiving-email-notifications-contents.html: SES adds
+    it, with Received-SPF and the X-SES verdict headers, above the message's own): the first one in
+    `mail.headers` is SES's (authserv-id amazonses.com), and its spf/dkim/dmarc results say what the
+    receipt's verdicts say (PASS as pass, FAIL as fail...). receive_mail reads the DKIM signer's domain
+    from it, so an event where another's header comes first must not be built."""
+    found = [
+        h.get("value", "")
+        for h in headers
+        if isinstance(h, dict) and str(h.get("name", "")).lower() == "authentication-results"
+    ]
+    if not found:
+        return []
+    first = str(found[0])
+    if first.split(";", 1)[0].strip().lower() != "amazonses.com":
+        return [f"{at}: the first Authentication-Results is SES's own (authserv-id amazonses.com)"]
+    words = SES_AUTHENTICATION_RESULT
+    problems = []
+    for method, result in _AR_RESULT.findall(first):
+        verdict = (receipt.get(f"{method.lower()}Verdict") or {}).get("status")
+        if method.lower() == "dkim" and result.lower() == "fail" and verdict == "PASS":
+            continue  # one signature may fail while another passes
+        if verdict in words and result.lower() != words[verdict]:
+            problems.append(
+                f"{at}: Authentication-Results {method}={result} but the {method}Verdict is {verdict}"
+            )
     return problems
 
 

@@ -9,6 +9,13 @@ lapses. Replies come back through SES (each note has its own reply address): Gra
 thank-you, which stops the rest of her notes and reaches Ada; Sam's out-of-office answers his, and
 names the day he is back, which moves his three-week check-in past it. At the end, each
 application's timeline.
+
+Northwind's rejection and Mei Tanaka come by forwarded mail: Ada forwards the interview invitation
+she got (Google Calendar: Grace Park organises, Mei Tanaka interviews) to her private intake address,
+and Near Miss adds Mei to the application and answers with what it understood; she adds what she
+discussed with Mei on the page its "edit" link opens. Later she forwards Greenhouse's rejection; the
+answer says what it understood and whom it knows, and the notes start only when she presses "Start
+the notes", counting from when she received the rejection (the original's Date).
 """
 
 from __future__ import annotations
@@ -20,7 +27,9 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from nearmiss_local.runtime import RECEIVING_DOMAIN, LocalStack
@@ -65,6 +74,23 @@ Content-Type: text/plain; charset=utf-8
 I am out of the office until Monday 21 December 2026, with no access to email.
 I will be back on 21 December 2026 and will answer then.
 """
+# The corpus's forwards (tests/fixtures/mail/forwards/), as Ada's mail client forwards them: the Google
+# Calendar invitation of 2 November and Greenhouse's rejection, received Tue 24 Nov at 16:10 her time.
+FORWARDS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "mail" / "forwards"
+INVITATION = "inv-google-request.eml"
+REJECTION = "rej-greenhouse-en-gmail.eml"
+REJECTION_FORWARDED = START + timedelta(
+    hours=3, minutes=20
+)  # the forward's own Date: 19:27 +0100 (18:27 UTC)
+MEI = {
+    "name": "Mei Tanaka",
+    "email": "mei.tanaka@northwind.example",
+    "role": "interviewer",
+    "title": "Principal Engineer",
+    "time_zone": "Europe/Berlin",
+    "country": "DE",
+    "discussed": "property-based testing of the scheduling service",
+}
 NORTHWIND = {
     "company": "Northwind Data",
     "job_title": "Staff Platform Engineer",
@@ -83,15 +109,6 @@ NORTHWIND = {
                 "url": "https://example.org/articles/billing-event-sourcing",
                 "note": "Section 4, on replaying old invoices, is the part we talked about.",
             },
-        },
-        {
-            "name": "Mei Tanaka",
-            "email": "mei.tanaka@northwind.example",
-            "role": "interviewer",
-            "title": "Principal Engineer",
-            "time_zone": "Europe/Berlin",
-            "country": "DE",
-            "discussed": "property-based testing of the scheduling service",
         },
         {
             "name": "Sam Rivera",
@@ -141,6 +158,8 @@ class Demo:
         self.reply_to: dict[str, str] = {}  # recipient -> the Reply-To of their first note
         self.notices = 0
         self.proofs = 0
+        self.answers = 0  # Near Miss's answers to Ada's forwards
+        self.intake = ""
 
     def api(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
         import json
@@ -157,19 +176,93 @@ class Demo:
         self.out(f"[{self.now():%a %Y-%m-%d %H:%M} UTC] {text}")
 
     # ---- the story ------------------------------------------------------------------------------
+    @property
+    def by_mail(self) -> bool:
+        """The stack receives mail (a ReceivingDomain): forwards and replies come through SES."""
+        return bool(self.stack.receipt_rules)
+
     def setup(self) -> None:
         self.say("Ada registers with Near Miss (review mode) and lists who she met at two companies.")
-        self.api("PUT", f"/candidates/{CANDIDATE}", CANDIDATE_PROFILE)
+        profile = self.api("PUT", f"/candidates/{CANDIDATE}", CANDIDATE_PROFILE)
         self.prove_address()
-        self.api("PUT", f"/candidates/{CANDIDATE}/applications/northwind-staff-platform", NORTHWIND)
+        self.intake = str(profile.get("intake_address") or "")
+        northwind = dict(NORTHWIND)
+        if not self.by_mail:  # Mei comes from the invitation Ada forwards, when mail comes in
+            northwind["contacts"] = [*NORTHWIND["contacts"], MEI]  # type: ignore[misc]
+        self.api("PUT", f"/candidates/{CANDIDATE}/applications/northwind-staff-platform", northwind)
         self.api("PUT", f"/candidates/{CANDIDATE}/applications/contoso-lead-backend", CONTOSO)
-        self.say("Both companies say no. Ada reports the rejections (POST .../rejection).")
-        self.api(
-            "POST",
-            f"/candidates/{CANDIDATE}/applications/northwind-staff-platform/rejection",
-            {"reason": "went with an internal candidate"},
-        )
+        if self.by_mail:
+            self.forward_invitation()
+            self.say("Contoso says no. Ada reports that rejection by hand (POST .../rejection).")
+        else:
+            self.say("Both companies say no. Ada reports the rejections (POST .../rejection).")
+            self.api(
+                "POST",
+                f"/candidates/{CANDIDATE}/applications/northwind-staff-platform/rejection",
+                {"reason": "went with an internal candidate"},
+            )
         self.api("POST", f"/candidates/{CANDIDATE}/applications/contoso-lead-backend/rejection", {})
+        self.stack.pump()
+
+    # ---- forwards, through SES ----------------------------------------------------------------------------
+    def forward(self, name: str) -> list[Any]:
+        """Ada forwards one mail to her intake address; Near Miss's answers (one) are printed."""
+        raw = (FORWARDS / name).read_bytes()
+        self.stack.deliver_mail(raw, [self.intake], source=str(CANDIDATE_PROFILE["email"]))
+        self.stack.pump()
+        answers = []
+        for message in self.stack.sent_messages()[self.seen :]:
+            self.seen += 1
+            parsed = email.message_from_bytes(message.raw_data.encode(), policy=email.policy.default)
+            text = parsed.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+            self.answers += 1
+            self.out("")
+            self.out(f"===== Near Miss answers Ada's forward {self.now():%a %Y-%m-%d %H:%M} UTC")
+            for header in ("From", "To", "Subject"):
+                self.out(f"{header}: {parsed[header]}")
+            self.out("")
+            self.out(re.sub(r"token=[A-Za-z0-9_.%-]+", "token=…", text.rstrip()))
+            self.out("")
+            answers.append(text)
+        return answers
+
+    def open_link(self, text: str, action: str) -> str:
+        found = re.search(rf"(\S+/forwards/{action}\?token=\S+)", text)
+        assert found, f"the answer carries a {action} link"
+        parts = urlsplit(found.group(1))
+        return f"{parts.path}?{parts.query}"
+
+    def forward_invitation(self) -> None:
+        self.say(f"Ada forwards the interview invitation she got on 2 November to {self.intake}.")
+        (answer,) = self.forward(INVITATION)
+        found = re.findall(r"^- (.+?) \((.+?)\)$", answer.split("The people Near Miss knows", 1)[0], re.M)
+        self.say(f"    found in the invitation: {', '.join(f'{n} ({r})' for n, r in found)}")
+        northwind = self.api("GET", f"/candidates/{CANDIDATE}/applications/northwind-staff-platform")
+        for contact in northwind["contacts"]:
+            self.say(f"    contact: {contact['name']:<11} {contact['role']:<15} {contact['email']}")
+        edit = self.open_link(answer, "edit")
+        status, _, _ = self.stack.http("GET", edit, auth=False)  # the page; only its button acts
+        form = urlencode({f"discussed:{MEI['email']}": MEI["discussed"]})
+        status, _, page = self.stack.http(
+            "POST", edit, auth=False, body=form, headers={"content-type": "application/x-www-form-urlencoded"}
+        )
+        heading = re.search(r"<p>(.*?)</p>", page)
+        said = heading.group(1) if heading else ""
+        self.say(f"    Ada adds what she discussed with Mei (the edit link's page, POST) -> {status}: {said}")
+
+    def forward_rejection(self) -> None:
+        self.say("Ada forwards Greenhouse's rejection from Northwind Data (received at 16:10 her time).")
+        (answer,) = self.forward(REJECTION)
+        start = self.open_link(answer, "start")
+        self.stack.pump()
+        before = self.steps_to("Grace Park")
+        self.say(f"    nothing has started yet: {len(before)} notes planned")
+        status, _, _ = self.stack.http("GET", start, auth=False)  # a scanner's visit would stop here
+        status, _, page = self.stack.http(
+            "POST", start, auth=False, body="", headers={"content-type": "application/x-www-form-urlencoded"}
+        )
+        heading = re.search(r"<p>(.*?)</p>", page)
+        self.say(f"    Ada clicks Start the notes -> {status}: {heading.group(1) if heading else ''}")
         self.stack.pump()
 
     def agenda(self) -> list[tuple[datetime, str, Callable[[], None]]]:
@@ -181,7 +274,8 @@ class Demo:
         agenda: list[tuple[datetime, str, Callable[[], None]]] = [
             (START + timedelta(hours=6), "reopen", reopen)
         ]
-        if self.stack.receipt_rules:  # the stack receives mail (a ReceivingDomain): replies come back
+        if self.by_mail:  # the stack receives mail (a ReceivingDomain): forwards and replies come in
+            agenda.insert(0, (REJECTION_FORWARDED, "the rejection forwarded", self.forward_rejection))
             agenda += [
                 (START + timedelta(days=1, hours=23), "grace replies", self.grace_replies),
                 (START + timedelta(days=1, hours=23, minutes=5), "sam is away", self.sam_is_away),
@@ -340,9 +434,12 @@ class Demo:
         self.out("")
 
     def zone_of(self, to: str) -> str:
-        for contact in NORTHWIND["contacts"] + CONTOSO["contacts"]:  # type: ignore[operator]
-            if contact["email"] in to:
-                return str(contact.get("time_zone") or CANDIDATE_PROFILE["time_zone"])
+        """The recipient's zone as the application now lists them (Mei came from a forwarded
+        invitation, with no zone: the playbook falls back to Ada's)."""
+        for application in ("northwind-staff-platform", "contoso-lead-backend"):
+            for contact in self.api("GET", f"/candidates/{CANDIDATE}/applications/{application}")["contacts"]:
+                if contact["email"] and contact["email"] in to:
+                    return str(contact.get("time_zone") or CANDIDATE_PROFILE["time_zone"])
         return "UTC"
 
     def timelines(self) -> None:
@@ -379,7 +476,8 @@ def main() -> int:
         print()
         print(
             f"Summary: {demo.emails} emails sent to the hiring side, {demo.drafts} drafts and "
-            f"{demo.proofs} address proof to the candidate, {demo.forwards} reply forwarded to her"
+            f"{demo.proofs} address proof to the candidate, {demo.forwards} reply forwarded to her, "
+            f"{demo.answers} answers to her forwards"
             + (f", {demo.notices} notice{'s' * (demo.notices != 1)} to the candidate" if demo.notices else "")
             + "; "
             f"steps by state: {', '.join(f'{k} {v}' for k, v in sorted(states.items()))}; "

@@ -18,7 +18,7 @@ from nearmiss.domain.compose import OutgoingMessage
 from nearmiss.domain.events import ApplicationRejected, DomainEvent
 from nearmiss.domain.models import Application, Candidate
 from nearmiss.domain.notices import next_summary_slot
-from nearmiss.domain.records import Due, Notice, NoticeState, PlaybookRecord, StepRecord
+from nearmiss.domain.records import Due, ForwardRecord, Notice, NoticeState, PlaybookRecord, StepRecord
 from nearmiss.service.ports import (
     PROOF_MAIL_GAP,
     PROOF_MAILS_PER_DAY,
@@ -28,6 +28,7 @@ from nearmiss.service.ports import (
     IdentityCheck,
     IdentityLookupError,
     InboundRecord,
+    IntakeRoute,
     LinkGeneration,
     ProfileChanged,
     ReplyRoute,
@@ -53,6 +54,9 @@ class MemoryStore:
     keys: dict[str, str] = field(default_factory=dict)
     reply_routes: dict[str, ReplyRoute] = field(default_factory=dict)
     inbound: dict[tuple[str, str], InboundRecord] = field(default_factory=dict)
+    intake_routes: dict[str, IntakeRoute] = field(default_factory=dict)
+    intakes: dict[str, str] = field(default_factory=dict)  # candidate id -> current intake id
+    forwards: dict[tuple[str, str], ForwardRecord] = field(default_factory=dict)
     shards: int = 4  # due-index shards, as DynamoStore spreads them
     requests: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -328,6 +332,16 @@ class MemoryStore:
             for reply_id in [i for i, r in self.reply_routes.items() if r.candidate_id == candidate_id]:
                 del self.reply_routes[reply_id]
                 gone += 1
+            intake = self.intakes.pop(candidate_id, None)
+            if intake is not None:
+                gone += 1
+                route = self.intake_routes.get(intake)
+                if route is not None and route.candidate_id == candidate_id:
+                    del self.intake_routes[intake]
+                    gone += 1
+            for key in [k for k in self.forwards if k[0] == candidate_id]:
+                del self.forwards[key]
+                gone += 1
             gone += int(self.candidates.pop(candidate_id, None) is not None)
             gone += int(self.proof_mails.pop(candidate_id, None) is not None)
             gone += int(self.keys.pop(candidate_id, None) is not None)
@@ -371,6 +385,44 @@ class MemoryStore:
         self.requests += 1
         kept = [r for r in self.inbound.values() if r.status == "kept"]
         return sorted(kept, key=lambda r: r.received_at, reverse=True)[:limit]
+
+    # ---- intake addresses and forwards (DynamoStore's conditions) ------------------------------------------
+    def claim_intake(self, route: IntakeRoute, at: datetime, *, previous: str | None = None) -> bool:
+        with self._lock:
+            self.requests += 1
+            held = self.intake_routes.get(route.intake_id)
+            if held is not None and held.candidate_id != route.candidate_id:
+                return False
+            self.intake_routes[route.intake_id] = route
+            self.intakes[route.candidate_id] = route.intake_id
+            old = self.intake_routes.get(previous or "")
+            if previous and previous != route.intake_id and old and old.candidate_id == route.candidate_id:
+                del self.intake_routes[previous]
+            return True
+
+    def intake_route(self, intake_id: str) -> IntakeRoute | None:
+        self.requests += 1
+        return self.intake_routes.get(intake_id)
+
+    def intake_of(self, candidate_id: str) -> str | None:
+        self.requests += 1
+        return self.intakes.get(candidate_id)
+
+    def put_forward(self, record: ForwardRecord, *, expect_version: int | None = None) -> bool:
+        with self._lock:
+            self.requests += 1
+            key = (record.candidate_id, record.forward_id)
+            stored = self.forwards.get(key)
+            if (stored is None) != (expect_version is None):
+                return False
+            if stored is not None and stored.version != expect_version:
+                return False
+            self.forwards[key] = record
+            return True
+
+    def get_forward(self, candidate_id: str, forward_id: str) -> ForwardRecord | None:
+        self.requests += 1
+        return self.forwards.get((candidate_id, forward_id))
 
 
 @dataclass

@@ -623,13 +623,16 @@ class LocalStack:
         source: str | None = None,
         tls: bool = True,
         message_id: str | None = None,
+        dkim_domain: str | None = None,
     ) -> str:
         """What SES does with a message that arrives for `recipients` (the SMTP envelope): refuse it at
         SMTP time as SES would (MailRejected), else for each receipt rule that takes some of them, put
         the object at ObjectKeyPrefix + messageId in the rule's bucket, then invoke the function with
         SES's receipt event (asynchronously for InvocationType Event: retries, then OnFailure).
         `verdicts` overrides SES's (default PASS): {"spam": "FAIL", "dkim": "GRAY", ...}. Returns
-        the messageId. A redelivery is `deliver_mail(..., message_id=<the same id>)`."""
+        the messageId. A redelivery is `deliver_mail(..., message_id=<the same id>)`. As SES does, an
+        `Authentication-Results: amazonses.com; ...` header goes on top of the event's headers (the
+        stored object is left as sent); its DKIM result names `dkim_domain` (default: the From domain)."""
         import email as email_lib
         import email.policy
         import email.utils
@@ -690,6 +693,15 @@ class LocalStack:
         unknown = {status for status in given.values() if status not in contract.SES_VERDICT_STATUSES}
         if unknown:
             raise ValueError(f"verdicts: SES has no status {sorted(unknown)}")
+        from_domain = email.utils.parseaddr(str(parsed.get("From", "")))[1].rpartition("@")[2].lower()
+        signed_by = dkim_domain or from_domain or "invalid"
+        word = contract.SES_AUTHENTICATION_RESULT
+        results = (
+            f"amazonses.com; spf={word[given['spf']]} (spfCheck: the local runtime) "
+            f"smtp.mailfrom={envelope_from}; dkim={word[given['dkim']]} header.i=@{signed_by}; "
+            f"dmarc={word[given['dmarc']]} header.from={from_domain or 'invalid'};"
+        )
+        headers.insert(0, {"name": "Authentication-Results", "value": results})
         s3 = self.client("s3")
         for rule, rcpts in taken:
             s3.put_object(Bucket=rule.bucket, Key=f"{rule.prefix}{message_id}", Body=raw)

@@ -63,10 +63,14 @@ PUBLIC_PATHS = frozenset(
         "/health",
         "/openapi.json",
     }
+    | {f"/forwards/{action}" for action in ("start", "dismiss", "edit", "undo")}
 )
-# The pages take forms (the review edit, the RFC 8058 one-click POST, the address confirmation);
-# every other route takes JSON.
-FORM_PATHS = frozenset({"/steps/approve", "/steps/skip", "/steps/review", "/stop", "/address/confirm"})
+# The pages take forms (the review edit, the RFC 8058 one-click POST, the address confirmation, the
+# answers to forwards); every other route takes JSON.
+FORM_PATHS = frozenset(
+    {"/steps/approve", "/steps/skip", "/steps/review", "/stop", "/address/confirm"}
+    | {f"/forwards/{action}" for action in ("start", "dismiss", "edit", "undo")}
+)
 # A candidate key names its id: far below DynamoDB's 2,048-byte partition key, checked before any call.
 MAX_KEY_LENGTH = 256
 # Every answer: never cached (keys, personal data), never framed, never leaks its URL onwards.
@@ -547,6 +551,7 @@ def put_candidate(candidate_id: str, body: CandidateIn) -> Response[Any]:
         answer["proof_email"] = _send_proof(candidate).as_dict()
     # Webhooks kept for this member wait for their decision (GET .../held-events): a profile
     # save releases nothing, so a save can never pull in events that are not the member's.
+    answer["intake_address"] = intake_address(candidate.candidate_id)
     held = c.intake.held_for(candidate.candidate_id)
     answer["held_events"] = len(held)
     answer["rejections"] = rejection_counts(candidate.candidate_id, held=held)
@@ -628,14 +633,27 @@ def _check_own_address(candidate: Candidate) -> Response[Any] | None:
     return None
 
 
+def intake_address(candidate_id: str) -> str | None:
+    """The member's private address for forwarding rejections and invitations (`in+<token>@<receiving
+    domain>`), made on first use and renewed with each new key; None without a receiving domain."""
+    addresses = bootstrap.container().intake_addresses
+    return addresses.for_member(candidate_id, now=now()) if addresses is not None else None
+
+
 @app.get("/candidates/<candidate_id>")
 def get_candidate(candidate_id: str) -> dict[str, Any]:
+    """The profile, your applications' ids, and `intake_address`: forward a rejection or an interview
+    invitation there and Near Miss answers with what it understood (nothing starts until you say so)."""
     store = bootstrap.container().store
     candidate = store.get_candidate(_id(candidate_id, "candidate_id"))
     if candidate is None:
         raise NotFoundError("no such candidate")
     applications = store.list_applications(candidate.candidate_id)
-    return {**_profile(candidate), "applications": [a.application_id for a in applications]}
+    return {
+        **_profile(candidate),
+        "applications": [a.application_id for a in applications],
+        "intake_address": intake_address(candidate.candidate_id),
+    }
 
 
 @app.post("/candidates/<candidate_id>/api-key")
@@ -646,7 +664,11 @@ def rotate_key(candidate_id: str) -> dict[str, str]:
     _known(c, cid)
     key = new_candidate_key(cid)
     c.store.set_candidate_key(cid, _hash(key))
-    return {"api_key": key}
+    answer = {"api_key": key}
+    address = intake_address(cid)  # a new key, a new intake address: the old one leads nowhere now
+    if address is not None:
+        answer["intake_address"] = address
+    return answer
 
 
 @app.delete("/candidates/<candidate_id>")
@@ -780,9 +802,10 @@ def transfer_lookup(body: TransferIn) -> Response[Any]:
 @app.get("/inbound/kept")
 def list_kept_mail() -> dict[str, Any]:
     """Operator only (a candidate key answers 403): messages SES received at a reply or intake address
-    that were kept and not acted on (over the size limit, unreadable, failed verdicts, a reply address
-    that did not verify, an intake not built yet), newest first, with the reason and where the raw
-    message is (the bucket keeps it for its retention period). Facts only: no content, no addresses."""
+    that were kept and not acted on (over the size limit, unreadable, failed verdicts, a reply or
+    intake address that did not verify, a forward not from the member or not vouched for, a forward
+    that could not be read), newest first, with the reason and where the raw message is (the bucket
+    keeps it for its retention period). Facts only: no content, no addresses."""
     from nearmiss.service.ports import InboundRecord
 
     store: Any = bootstrap.container().store

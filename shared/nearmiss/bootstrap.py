@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from nearmiss.adapters.deliveries import IdempotentDeliveries
     from nearmiss.adapters.secrets import SecretCache
     from nearmiss.service.dispatch import Dispatcher
+    from nearmiss.service.forwards import ForwardIntake, IntakeAddresses
     from nearmiss.service.inbound import Inbound, MailObjects
     from nearmiss.service.intake import Intake
     from nearmiss.service.links import Links
@@ -162,6 +163,33 @@ class Container:
             self.reply_addresses,
             bucket=s.inbound_bucket,
             prefix=s.inbound_prefix,
+            platform_address=f"{s.sender_local_part}@{s.sender_domain}",
+            forwards=self.forward_intake,
+        )
+
+    @cached_property
+    def intake_addresses(self) -> IntakeAddresses | None:
+        """Each member's private intake address; None when no receiving domain is configured."""
+        from nearmiss.service.forwards import IntakeAddresses
+
+        domain = self.settings.receiving_domain
+        if not domain:
+            return None
+        store: Any = self.store
+        return IntakeAddresses(domain.lower(), self.link_secret, store, self.store.link_generation)
+
+    @cached_property
+    def forward_intake(self) -> ForwardIntake | None:
+        from nearmiss.service.forwards import ForwardIntake
+
+        s = self.settings
+        if self.intake_addresses is None:
+            return None
+        store: Any = self.store
+        return ForwardIntake(
+            store,
+            self.links,
+            self.intake_addresses,
             platform_address=f"{s.sender_local_part}@{s.sender_domain}",
         )
 

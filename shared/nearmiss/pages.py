@@ -210,6 +210,7 @@ def show_timeline() -> Response[str]:
         held=c.intake.held_for(candidate_id),
         waiting=waiting(c.store, candidate_id, application_id),
         how=contacts_how(candidate_id, application_id),
+        intake=c.intake_addresses.for_member(candidate_id, now=now()) if c.intake_addresses else None,
     )
 
 
@@ -267,3 +268,129 @@ def confirm_address() -> Response[str]:
     outcome = confirm(c.store, candidate_id, address, now=now())
     status, title, message = CONFIRMED[outcome]
     return page(status, title, message)
+
+
+# ---- the answer to a member's forward: start the notes, not a rejection, edit, undo -------------------
+FORWARD_PAGES = {
+    "start": (
+        "Start the notes?",
+        "Start the notes",
+        "The playbook starts from when you received the rejection.",
+    ),
+    "dismiss": ("Not a rejection?", "This is not a rejection", "Nothing will start from this forward."),
+    "undo": ("Take these people out?", "Take them out again", "They were added to the wrong application."),
+}
+
+
+def _forward_ref(action: str) -> tuple[str, str]:
+    return bootstrap.container().links.read_forward(_token(), action, now=now())  # type: ignore[arg-type]
+
+
+def _understood(candidate_id: str, forward_id: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    c = bootstrap.container()
+    record = c.store.get_forward(candidate_id, forward_id)  # type: ignore[attr-defined]
+    candidate = c.store.get_candidate(candidate_id)
+    if record is None or candidate is None:
+        return ""
+    when = record.received_at.astimezone(ZoneInfo(candidate.time_zone)) if record.received_at else None
+    what = {"invitation": "An interview invitation"}.get(record.kind, "A rejection")
+    return (
+        f"{what} from {record.company or 'an unknown company'}"
+        + (f" for {record.job_title}" if record.job_title else "")
+        + (f", received {when:%a %d %b at %H:%M} your time." if when else ".")
+    )
+
+
+@router.get("/forwards/<action>")
+def show_forward(action: str) -> Response[str]:
+    """A page with the button: GET never acts (mail scanners open every link of a message)."""
+    c = bootstrap.container()
+    if action not in ("start", "dismiss", "edit", "undo"):
+        return page(404, "Not found", "There is no such page.")
+    try:
+        candidate_id, forward_id = _forward_ref(action)
+    except TokenError as exc:
+        return _refused(exc)
+    understood = _understood(candidate_id, forward_id)
+    if not understood:
+        return page(404, "Not found", "This forward no longer exists.")
+    url = f"/forwards/{action}?" + urlencode({"token": _token()})
+    if action == "edit":
+        intake = c.forward_intake
+        record = c.store.get_forward(candidate_id, forward_id)  # type: ignore[attr-defined]
+        candidate = c.store.get_candidate(candidate_id)
+        if intake is None or record is None or candidate is None:
+            return page(404, "Not found", "This forward no longer exists.")
+        application = intake.application_of(candidate, record)  # GET reads; only the POST saves
+        title = (
+            f"The people of {application.job_title} at {application.company}"
+            if application
+            else f"The people you met at {record.company or 'this company'}"
+        )
+        return page(
+            200,
+            title,
+            f"{understood} A line per person: their address, their role, what you discussed.",
+            people_form=_people_form(url, application),
+        )
+    title, label, why = FORWARD_PAGES[action]
+    return page(200, title, f"{understood} {why}", actions=[{"label": label, "url": url, "primary": True}])
+
+
+def _people_form(url: str, application: Any) -> dict[str, Any]:
+    from nearmiss.domain.compose import ROLE_LABELS
+
+    return {
+        "url": url,
+        "roles": [(role.value, label) for role, label in ROLE_LABELS.items()],
+        "people": [
+            {
+                "key": c.key,
+                "name": c.name,
+                "email": c.email or "",
+                "role": c.role.value,
+                "discussed": c.discussed or "",
+            }
+            for c in (application.contacts if application else ())
+        ],
+    }
+
+
+@router.post("/forwards/<action>")
+def decide_forward(action: str) -> Response[str]:
+    from nearmiss.domain.errors import InvalidInputError
+    from nearmiss.service.forwards import ForwardDecisionError
+
+    c = bootstrap.container()
+    if action not in ("start", "dismiss", "edit", "undo"):
+        return page(404, "Not found", "There is no such page.")
+    intake = c.forward_intake
+    if intake is None:
+        return page(404, "Not found", "Forwarded mail is not set up here.")
+    try:
+        candidate_id, forward_id = _forward_ref(action)
+        if action == "start":
+            done = intake.start(candidate_id, forward_id, c.publisher, now=now())
+        elif action == "dismiss":
+            done = intake.dismiss(candidate_id, forward_id)
+        elif action == "undo":
+            done = intake.undo(candidate_id, forward_id)
+        else:
+            lines: dict[str, dict[str, str]] = {}
+            for name, value in _form().items():
+                field, _, key = name.partition(":")
+                if field in ("name", "email", "role", "discussed") and key:
+                    lines.setdefault(key, {})[field] = value.strip()
+            saved = intake.edit(candidate_id, forward_id, lines)
+            done = f"saved: {len(saved.contacts)} people"
+    except TokenError as exc:
+        return _refused(exc)
+    except ForwardDecisionError as exc:
+        return page(409, "Nothing was changed", exc.reason)
+    except InvalidInputError as exc:
+        problems = "; ".join(f"{field}: {reason}" for field, reason in exc.errors)
+        return page(400, "Nothing was changed", f"Not saved: {problems}")
+    logger.info("forward decided", extra={"action": action})
+    return page(200, "Done", done[:1].upper() + done[1:] + ".")

@@ -165,3 +165,75 @@ def test_the_mail_reader_keeps_a_missing_object_and_never_reads_past_the_limit(s
     over = objects.read(BUCKET, "inbound/abc", max_bytes=3)
     assert (over.size, over.raw) == (4, None)
     assert objects.read(BUCKET, "inbound/abc", max_bytes=4).raw == b"mail"
+
+
+# SES's own header, as the notification-contents page's example shows it (above the message's own).
+SES_RESULTS = (
+    "amazonses.com; spf=pass (spfCheck: domain of example.com designates 203.0.113.0 as permitted "
+    "sender) client-ip=203.0.113.0; envelope-from=sender@example.com; helo=example.com; "
+    "dkim=pass header.i=@example.com; dmarc=none header.from=example.com;"
+)
+
+
+def with_results(*values: str) -> dict[str, Any]:
+    event = copy.deepcopy(DOCUMENTED)
+    mail = event["Records"][0]["ses"]["mail"]
+    mail["headers"] = [{"name": "Authentication-Results", "value": v} for v in values] + mail["headers"]
+    return event
+
+
+def test_ses_authentication_results_agree_with_the_verdicts_and_name_the_dkim_domain() -> None:
+    from nearmiss.domain.inbound import SesReceiptEvent, ses_dkim_domains
+
+    event = with_results(SES_RESULTS, "mx.other.example; dkim=pass header.d=google.com")
+    assert contract.ses_receipt_event_problems(event) == []
+    parsed = SesReceiptEvent.model_validate(event).Records[0]
+    assert ses_dkim_domains(parsed.ses.mail.headers) == frozenset({"example.com"})
+
+
+@pytest.mark.parametrize(
+    ("values", "problem"),
+    [
+        (
+            ("mx.other.example; dkim=pass header.d=google.com", SES_RESULTS),
+            "the first Authentication-Results",
+        ),
+        ((SES_RESULTS.replace("spf=pass", "spf=fail"),), "spf=fail but the spfVerdict is PASS"),
+        ((SES_RESULTS.replace("dmarc=none", "dmarc=pass"),), "dmarc=pass but the dmarcVerdict is GRAY"),
+    ],
+)
+def test_an_authentication_results_header_ses_would_not_write_is_named(
+    values: tuple[str, ...], problem: str
+) -> None:
+    problems = contract.ses_receipt_event_problems(with_results(*values))
+    assert problems and problem in problems[0]
+
+
+def test_the_runtime_puts_ses_authentication_results_on_top_of_the_event_headers() -> None:
+    import time_machine
+    from nearmiss_local.runtime import RECEIVING_DOMAIN, LocalStack
+
+    from tests.conftest import NOW
+
+    seen: list[dict[str, Any]] = []
+    with (
+        time_machine.travel(NOW, tick=False),
+        LocalStack(parameters={"ReceivingDomain": RECEIVING_DOMAIN}) as stack,
+    ):
+        original = stack.invoke
+
+        def spy(logical_id: str, event: Any, *args: Any, **kwargs: Any) -> Any:
+            if logical_id == "ReceiveMailFunction":
+                seen.append(event)
+            return original(logical_id, event, *args, **kwargs)
+
+        stack._invoke_async = lambda fn, event: spy(fn.logical_id, event)  # type: ignore[method-assign]
+        raw = b"From: Ada <ada@example.com>\r\nSubject: hi\r\n\r\nhello\r\n"
+        stack.deliver_mail(
+            raw, [f"jobs@{RECEIVING_DOMAIN}"], verdicts={"dkim": "FAIL"}, dkim_domain="example.com"
+        )
+    (event,) = seen
+    first = event["Records"][0]["ses"]["mail"]["headers"][0]
+    assert first["name"] == "Authentication-Results"
+    assert first["value"].startswith("amazonses.com; spf=pass")
+    assert "dkim=fail header.i=@example.com" in first["value"]

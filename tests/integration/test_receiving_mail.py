@@ -204,7 +204,10 @@ def test_an_address_that_is_no_reply_address_is_kept(stack: Any) -> None:
     stack.deliver_mail(reply(f"jobs@{RECEIVING_DOMAIN}"), [f"jobs@{RECEIVING_DOMAIN}"])
     stack.deliver_mail(reply(f"in+abc@{RECEIVING_DOMAIN}"), [f"in+abc@{RECEIVING_DOMAIN}"])
     reasons = sorted(k["reason"] for k in kept_list(stack))
-    assert reasons == ["forwarded-mail intake not built yet", "no such address (neither reply+ nor in+)"]
+    assert reasons == [
+        "intake address refused: not an intake address of ours",
+        "no such address (neither reply+ nor in+)",
+    ]
 
 
 def test_a_candidate_key_cannot_list_kept_mail(stack: Any) -> None:

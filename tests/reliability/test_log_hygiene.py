@@ -68,7 +68,7 @@ def names_and_addresses() -> tuple[set[str], set[str]]:
 
     names = {demo.CANDIDATE_PROFILE["name"]}
     addresses = {demo.CANDIDATE_PROFILE["email"]}
-    for application in (demo.NORTHWIND, demo.CONTOSO):
+    for application in (demo.NORTHWIND, demo.CONTOSO, {"contacts": [demo.MEI]}):
         for contact in application["contacts"]:  # type: ignore[attr-defined]
             names.add(contact["name"])
             addresses.add(contact["email"])

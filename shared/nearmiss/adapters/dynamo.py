@@ -20,6 +20,10 @@ Items (pk / sk):
     LOOKUP#ATS#<ats id>              APPLICATION             owner: candidate_id, application_id
     LOOKUP#REPLY#<reply id>          NOTE                    a note's reply address -> owner: candidate_id,
                                                              application_id, step_id (claimed conditionally)
+    LOOKUP#INTAKE#<intake id>        MEMBER                  a member's intake address -> owner: candidate_id,
+                                                             key generation (claimed conditionally)
+    CAND#<candidate>                 INTAKE                  the id of the member's current intake address
+    CAND#<candidate>                 FWD#<SES message id>    what a forward was understood as (no content)
     INBOUND#<SES message id>         TO#<recipient key>      the facts of one received message (no content)
     INBOX#KEPT                       <received at>#<id>#<r>  a kept message, listed for the operator
 
@@ -41,7 +45,15 @@ from nearmiss.domain.events import ApplicationRejected
 from nearmiss.domain.models import Application, Candidate
 from nearmiss.domain.notices import next_summary_slot
 from nearmiss.domain.playbook import recipient_key
-from nearmiss.domain.records import Due, Notice, NoticeEntry, NoticeState, PlaybookRecord, StepRecord
+from nearmiss.domain.records import (
+    Due,
+    ForwardRecord,
+    Notice,
+    NoticeEntry,
+    NoticeState,
+    PlaybookRecord,
+    StepRecord,
+)
 from nearmiss.service.ports import (
     PROOF_MAIL_GAP,
     PROOF_MAILS_PER_DAY,
@@ -49,6 +61,7 @@ from nearmiss.service.ports import (
     CreateOutcome,
     HeldRejection,
     InboundRecord,
+    IntakeRoute,
     LinkGeneration,
     LookupTaken,
     ProfileChanged,
@@ -937,6 +950,9 @@ class DynamoStore:
                         condition = {":c": _s(candidate_id), ":a": _s(application.application_id)}
                         owned_lookups.append((f"LOOKUP#ATS#{ats}", "APPLICATION", condition))
                         held_under.append(f"UNMATCHED#ATS#{ats}")
+            elif sk == "INTAKE":  # the member's intake address (deleted only while it is theirs)
+                intake = f"LOOKUP#INTAKE#{item['intake_id']['S']}"
+                owned_lookups.append((intake, "MEMBER", {":c": _s(candidate_id)}))
             elif sk.startswith("SUPPRESSED#"):
                 keys.append((f"RCPT#{sk.removeprefix('SUPPRESSED#')}", f"BLOCK#CAND#{candidate_id}"))
         for partition in held_under:  # each held event is filed under all its keys: every copy goes
@@ -1151,3 +1167,96 @@ class DynamoStore:
             Limit=limit,
         )
         return [self._inbound_from(i) for i in page["Items"]]
+
+    # ---- intake addresses and forwards -----------------------------------------------------------------
+    def claim_intake(self, route: IntakeRoute, at: datetime, *, previous: str | None = None) -> bool:
+        mine = {":c": _s(route.candidate_id)}
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": {
+                        "pk": _s(f"LOOKUP#INTAKE#{route.intake_id}"),
+                        "sk": _s("MEMBER"),
+                        "kind": _s("intake-route"),
+                        "candidate_id": _s(route.candidate_id),  # the owner
+                        "key_generation": _s(route.key),
+                        "at": _s(_iso(at)),
+                        "expires_at_epoch": self._expiry(at),
+                    },
+                    "ConditionExpression": "attribute_not_exists(pk) OR candidate_id = :c",
+                    "ExpressionAttributeValues": mine,
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": {
+                        "pk": _s(f"CAND#{route.candidate_id}"),
+                        "sk": _s("INTAKE"),
+                        "kind": _s("intake"),
+                        "intake_id": _s(route.intake_id),
+                        "expires_at_epoch": self._expiry(at),
+                    },
+                }
+            },
+        ]
+        if previous and previous != route.intake_id:
+            held = self._lookup(f"LOOKUP#INTAKE#{previous}", "MEMBER")
+            if held and held["candidate_id"]["S"] == route.candidate_id:
+                items.append(
+                    {
+                        "Delete": {
+                            "TableName": self.table,
+                            "Key": {"pk": _s(f"LOOKUP#INTAKE#{previous}"), "sk": _s("MEMBER")},
+                            "ConditionExpression": "candidate_id = :c",
+                            "ExpressionAttributeValues": mine,
+                        }
+                    }
+                )
+        try:
+            self._transact_claiming(items, {0: "intake address"})
+        except LookupTaken:
+            return False
+        return True
+
+    def intake_route(self, intake_id: str) -> IntakeRoute | None:
+        item = self._lookup(f"LOOKUP#INTAKE#{intake_id}", "MEMBER")
+        if item is None:
+            return None
+        return IntakeRoute(intake_id, item["candidate_id"]["S"], item["key_generation"]["S"])
+
+    def intake_of(self, candidate_id: str) -> str | None:
+        item = self._lookup(f"CAND#{candidate_id}", "INTAKE")
+        return item["intake_id"]["S"] if item else None
+
+    def put_forward(self, record: ForwardRecord, *, expect_version: int | None = None) -> bool:
+        item = self._doc_item(
+            f"CAND#{record.candidate_id}",
+            f"FWD#{record.forward_id}",
+            "forward",
+            record.model_dump_json(),
+            record.created_at,
+        )
+        item["version"] = {"N": str(record.version)}
+        condition: dict[str, Any] = (
+            {"ConditionExpression": "attribute_not_exists(pk)"}
+            if expect_version is None
+            else {
+                "ConditionExpression": "version = :v",
+                "ExpressionAttributeValues": {":v": {"N": str(expect_version)}},
+            }
+        )
+        try:
+            self.client.put_item(TableName=self.table, Item=item, **condition)
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def get_forward(self, candidate_id: str, forward_id: str) -> ForwardRecord | None:
+        got = self.client.get_item(
+            TableName=self.table,
+            Key={"pk": _s(f"CAND#{candidate_id}"), "sk": _s(f"FWD#{forward_id}")},
+            ConsistentRead=True,
+        )
+        return ForwardRecord.model_validate_json(got["Item"]["doc"]["S"]) if "Item" in got else None

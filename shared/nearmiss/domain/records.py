@@ -168,3 +168,41 @@ class Notice(BaseModel):
 
 # What the dispatcher finds due: a step to send, draft or lapse, or a notice to the member.
 Due = StepRecord | Notice
+
+
+class ForwardPerson(BaseModel):
+    """Someone a forwarded invitation named (the organiser or an interviewer)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    address: str
+    role: str
+
+
+class ForwardRecord(BaseModel):
+    """What Near Miss understood of one forward (never its content): kept for the member's decision.
+    `kind`: rejection | maybe_rejection (no rejection phrase: the member is asked) | invitation |
+    not_rejection (read as an invitation, offer, ... : nothing starts) | unreadable. `state`:
+    open (waits for the member) | started | dismissed | undone. One per SES message id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    candidate_id: str
+    forward_id: str  # the SES message id
+    kind: str
+    reason: str
+    company: str | None = None
+    company_domain: str | None = None
+    job_title: str | None = None
+    received_at: datetime | None = None  # the original's Date: when the member learned of it
+    application_id: str | None = None  # the application it was added to (an invitation)
+    named: tuple[ForwardPerson, ...] = ()  # everyone an invitation named (the member left out)
+    people: tuple[ForwardPerson, ...] = ()  # those of them that were added (the others were known)
+    interview_at: datetime | None = None
+    cancelled: bool = False
+    uid: str | None = None
+    sequence: int = 0
+    state: str = "open"
+    version: int = 0
+    created_at: datetime

@@ -118,3 +118,34 @@ def read_reply_token(token: str, *, secret: bytes) -> str:
     if not hmac.compare_digest(mac.encode(), _reply_mac(secret, identifier).encode()):
         raise TokenError("the reply address was altered or is not ours")
     return identifier
+
+
+# ---- intake addresses --------------------------------------------------------------------------------
+# A member's private intake address is `in+<token>@<receiving domain>`: the same form as a reply token
+# (26 lowercase base32 characters, a lookup id and a truncated HMAC), under its own MAC purpose, so a
+# reply token is never an intake token. The id is keyed on the member and their key generation: a new
+# key gives a new address (the old one's lookup no longer verifies).
+
+
+def intake_id(secret: bytes, candidate_id: str, key_generation: str) -> str:
+    digest = hmac.new(secret, f"intake-id\x00{candidate_id}\x00{key_generation}".encode(), hashlib.sha256)
+    return _b32(digest.digest())[:REPLY_ID_LENGTH]
+
+
+def _intake_mac(secret: bytes, identifier: str) -> str:
+    return _b32(hmac.new(secret, f"intake.{identifier}".encode(), hashlib.sha256).digest())[:REPLY_MAC_LENGTH]
+
+
+def intake_token(identifier: str, *, secret: bytes) -> str:
+    return identifier + _intake_mac(secret, identifier)
+
+
+def read_intake_token(token: str, *, secret: bytes) -> str:
+    """The lookup id of an intake token (any case), or TokenError; the MAC compared in constant time."""
+    token = token.strip().lower()
+    if not _BASE32_LOWER.fullmatch(token):
+        raise TokenError("not an intake address of ours")
+    identifier, mac = token[:REPLY_ID_LENGTH], token[REPLY_ID_LENGTH:]
+    if not hmac.compare_digest(mac.encode(), _intake_mac(secret, identifier).encode()):
+        raise TokenError("the intake address was altered or is not ours")
+    return identifier

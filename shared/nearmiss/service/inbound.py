@@ -8,7 +8,9 @@ For each recipient of the receipt (an address on the receiving domain):
   stop does the same and blocks the address for that member; an automatic answer is only recorded;
   an out-of-office with a return date moves that person's pending notes past it; a delivery report
   feeds the suppression path. Matched by the token, never by the From header.
-- `in+<token>`: mail a member forwards to their intake address (nearmiss.service.forwards).
+- `in+<token>`: mail a member forwards to their intake address (nearmiss.service.forwards): verified
+  (the member's address, aligned DKIM or SPF), read, and answered with one email to the member, sent
+  at most once as a forward is.
 - anything else: kept, with the reason.
 
 Kept, never acted on and never forwarded: a message over the size limit, one that cannot be read,
@@ -28,7 +30,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from nearmiss.domain.compose import MailAttachment, OutgoingMessage
 from nearmiss.domain.inbound import SesRecord, verdict_refusal
@@ -40,7 +42,6 @@ from nearmiss.domain.tokens import TokenError
 from nearmiss.intake.mail.message import MAX_MESSAGE_BYTES, Attachment, Mailbox, MailError, MailMessage, parse
 from nearmiss.intake.mail.replies import ReplyClass, classify
 from nearmiss.observability import logger
-from nearmiss.service.forwards import handle_forward
 from nearmiss.service.playbooks import mark_replied, move_past_return, stop_recipient
 from nearmiss.service.ports import (
     InboundRecord,
@@ -52,6 +53,9 @@ from nearmiss.service.ports import (
     Store,
 )
 from nearmiss.service.reply_addresses import ReplyAddresses, split_local_part
+
+if TYPE_CHECKING:
+    from nearmiss.service.forwards import ForwardIntake
 
 FINAL = frozenset({"acted", "recorded", "kept"})
 GONE = "the stored message is gone (past the bucket's retention); nothing was done"
@@ -219,7 +223,9 @@ class Inbound:
         prefix: str,
         platform_address: str,
         max_bytes: int = MAX_MESSAGE_BYTES,
+        forwards: ForwardIntake | None = None,
     ) -> None:
+        self.forwards = forwards
         self.store = store
         self.objects = objects
         self.mailer = mailer
@@ -258,7 +264,7 @@ class Inbound:
             fresh = existing  # an earlier attempt failed on AWS: do it again (idempotent)
         elif not self.store.put_inbound(fresh, expect=None):
             return "duplicate"  # another delivery of the same message took it
-        return self._route(fresh, address, now)
+        return self._route(fresh, record, address, now)
 
     def _finish(self, record: InboundRecord, status: str, reason: str, *, expect: str = "received") -> str:
         done = replace(record, status=status, reason=reason)
@@ -279,7 +285,7 @@ class Inbound:
     def _keep(self, record: InboundRecord, reason: str) -> str:
         return self._finish(record, "kept", reason)
 
-    def _route(self, record: InboundRecord, address: str, now: datetime) -> str:
+    def _route(self, record: InboundRecord, ses_record: SesRecord, address: str, now: datetime) -> str:
         refusal = verdict_refusal(record.verdicts)
         if refusal is not None:
             return self._keep(record, f"SES verdicts: {refusal}")
@@ -287,11 +293,16 @@ class Inbound:
         if domain != self.replies.domain:
             return self._keep(record, "not an address of the receiving domain")
         if kind == "in":
+            if self.forwards is None:
+                return self._keep(record, "forwarded-mail intake not configured")
             obj = self.objects.read(self.bucket, record.s3_key, max_bytes=self.max_bytes)
-            outcome = handle_forward(token, obj.raw, message_id=record.message_id)
-            return self._finish(
-                replace(record, candidate_id=outcome.candidate_id), outcome.status, outcome.reason
+            outcome = self.forwards.receive(
+                token, ses_record, obj.raw, missing=obj.missing, size=obj.size, now=now
             )
+            record = replace(record, candidate_id=outcome.candidate_id, kind=outcome.kind)
+            if outcome.answer is None:
+                return self._finish(record, outcome.status, outcome.reason)
+            return self._send_once(record, outcome.answer, outcome.reason, final=outcome.status)
         if kind != "reply":
             return self._keep(record, "no such address (neither reply+ nor in+)")
         try:
@@ -413,6 +424,19 @@ class Inbound:
             member_address=to,
             platform_address=self.platform_address,
         )
+        return self._send_once(record, outgoing, done, sent="forwarded to the member")
+
+    def _send_once(
+        self,
+        record: InboundRecord,
+        outgoing: OutgoingMessage,
+        done: str,
+        *,
+        final: str = "acted",
+        sent: str = "",
+    ) -> str:
+        """Send `outgoing` (a forwarded reply, the answer to a forward) at most once: the record moves
+        to `forwarding` before the send; a throttled send puts it back and raises (retried)."""
         forwarding = replace(record, status="forwarding", reason=done)
         if not self.store.put_inbound(forwarding, expect="received"):
             return "duplicate"
@@ -422,7 +446,5 @@ class Inbound:
             if exc.failure is SendFailure.TRANSIENT:
                 self.store.put_inbound(replace(forwarding, status="received"), expect="forwarding")
                 raise ForwardNotSent(exc.reason) from exc
-            return self._finish(
-                forwarding, "acted", f"{done}; not forwarded: {exc.reason}", expect="forwarding"
-            )
-        return self._finish(forwarding, "acted", f"{done}; forwarded to the member", expect="forwarding")
+            return self._finish(forwarding, final, f"{done}; not sent: {exc.reason}", expect="forwarding")
+        return self._finish(forwarding, final, f"{done}; {sent}" if sent else done, expect="forwarding")

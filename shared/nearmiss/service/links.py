@@ -15,6 +15,9 @@ from nearmiss.domain.records import StepRecord
 from nearmiss.service.ports import LinkGeneration
 
 Decision = Literal["approve", "skip", "review"]
+ForwardAction = Literal["start", "dismiss", "edit", "undo"]
+FORWARD_ACTIONS: tuple[ForwardAction, ...] = ("start", "dismiss", "edit", "undo")
+FORWARD_LINK_LIFETIME = timedelta(days=60)
 STOP_LINK_LIFETIME = timedelta(days=3 * 365)  # a stop link must keep working long after the mail
 TIMELINE_LINK_LIFETIME = timedelta(days=365)
 PROOF_LINK_LIFETIME = timedelta(hours=48)  # the link that proves a member's address
@@ -145,5 +148,23 @@ class Links:
         self._check(claims, account_only=True)
         try:
             return str(claims["c"]), str(claims["r"])
+        except KeyError as exc:
+            raise tokens.TokenError("this link is incomplete or damaged") from exc
+
+    # ---- the answer to a forward: start / not a rejection / edit / undo ----------------------------------
+    def forward(self, candidate_id: str, forward_id: str, action: ForwardAction, *, now: datetime) -> str:
+        """A link of the answer to a forward: single purpose (`forward-<action>`), bound to the member's
+        key generation (a new key kills it), opening a page whose button POSTs."""
+        claims = self._bound(candidate_id, {"c": candidate_id, "f": forward_id})
+        token = tokens.sign(
+            f"forward-{action}", claims, expires_at=now + FORWARD_LINK_LIFETIME, secret=self.secret
+        )
+        return self._url(f"/forwards/{action}", token)
+
+    def read_forward(self, token: str, action: ForwardAction, *, now: datetime) -> tuple[str, str]:
+        claims = tokens.verify(token, f"forward-{action}", now=now, secret=self.secret)
+        self._check(claims)
+        try:
+            return str(claims["c"]), str(claims["f"])
         except KeyError as exc:
             raise tokens.TokenError("this link is incomplete or damaged") from exc

@@ -11,7 +11,7 @@ from typing import Protocol
 from nearmiss.domain.compose import OutgoingMessage
 from nearmiss.domain.events import ApplicationRejected, DomainEvent
 from nearmiss.domain.models import Application, Candidate
-from nearmiss.domain.records import Due, Notice, PlaybookRecord, StepRecord
+from nearmiss.domain.records import Due, ForwardRecord, Notice, PlaybookRecord, StepRecord
 
 
 class CreateOutcome(StrEnum):
@@ -120,6 +120,39 @@ class ReplyRoutes(Protocol):
         ...
 
     def reply_route(self, reply_id: str) -> ReplyRoute | None: ...
+
+
+@dataclass(frozen=True)
+class IntakeRoute:
+    """Where a member's intake address leads: the lookup item `intake_id` names. `key` is the
+    member's key generation it was made for: a new key makes a new address, and the old one leads
+    nowhere."""
+
+    intake_id: str
+    candidate_id: str
+    key: str
+
+
+class IntakeRoutes(Protocol):
+    def claim_intake(self, route: IntakeRoute, at: datetime, *, previous: str | None = None) -> bool:
+        """Claim the lookup for this member (free, or already theirs) and note its id on the member,
+        in one transaction; the lookup of `previous` (the member's earlier address) is deleted while
+        it is still theirs. False when another member holds the id (nothing is written)."""
+        ...
+
+    def intake_route(self, intake_id: str) -> IntakeRoute | None: ...
+    def intake_of(self, candidate_id: str) -> str | None:
+        """The id of the member's current intake address, if one was made."""
+        ...
+
+
+class Forwards(Protocol):
+    def put_forward(self, record: ForwardRecord, *, expect_version: int | None = None) -> bool:
+        """Write the record only if none exists (`expect_version` None) or the stored one is still
+        at `expect_version`; False otherwise."""
+        ...
+
+    def get_forward(self, candidate_id: str, forward_id: str) -> ForwardRecord | None: ...
 
 
 @dataclass(frozen=True)

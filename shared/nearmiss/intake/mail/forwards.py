@@ -145,6 +145,17 @@ def unwrap(message: MailMessage, *, member_zone: tzinfo | None = None) -> Origin
         return Refusal("forward: not readable")
 
 
+def as_original(message: MailMessage) -> Original | Refusal:
+    """`message` itself as the original: what an automatic forward (a Gmail filter's "Forward it to")
+    delivers, the received mail passed on whole with its own From and Date. Never raises."""
+    try:
+        return _from_attached(message, 0, UTC)
+    except MailError as exc:
+        return Refusal(exc.reason)
+    except (ValueError, TypeError, LookupError, OverflowError, RecursionError):
+        return Refusal("forward: not readable")
+
+
 # --- unwrapping ---
 
 
