@@ -103,9 +103,11 @@ def test_an_intake_lookup_held_by_another_member_is_never_shared() -> None:
     assert addresses.read(token).candidate_id == "ada"
 
 
-def test_only_the_registered_address_is_the_members_today() -> None:
-    ada = Candidate(candidate_id="ada", name="Ada Quinn", email="Ada.Quinn@Example.com")
-    assert member_addresses(ada) == {"ada.quinn@example.com"}
+def test_a_forward_is_the_members_only_from_the_address_they_proved() -> None:
+    pending = Candidate(candidate_id="ada", name="Ada Quinn", email="Ada.Quinn@Example.com")
+    assert member_addresses(pending) == set()  # typed, never proved: nobody's
+    proved = pending.model_copy(update={"email_proved_at": datetime(2026, 11, 1, tzinfo=UTC)})
+    assert member_addresses(proved) == {"ada.quinn@example.com"}
 
 
 # ---- which application ---------------------------------------------------------------------------------
@@ -154,7 +156,13 @@ def intake(store: MemoryStore) -> ForwardIntake:
 
 def test_the_answer_escapes_what_the_mail_said() -> None:
     store = MemoryStore()
-    ada = Candidate(candidate_id="ada", name="Ada Quinn", email="ada@example.com", time_zone="Europe/Berlin")
+    ada = Candidate(
+        candidate_id="ada",
+        name="Ada Quinn",
+        email="ada@example.com",
+        email_proved_at=NOW,
+        time_zone="Europe/Berlin",
+    )
     store.put_candidate(ada)
     record = ForwardRecord(
         candidate_id="ada",
@@ -177,7 +185,13 @@ def test_the_answer_escapes_what_the_mail_said() -> None:
 
 def test_an_invitation_answer_names_the_people_and_offers_an_undo() -> None:
     store = MemoryStore()
-    ada = Candidate(candidate_id="ada", name="Ada Quinn", email="ada@example.com", time_zone="Europe/London")
+    ada = Candidate(
+        candidate_id="ada",
+        name="Ada Quinn",
+        email="ada@example.com",
+        email_proved_at=NOW,
+        time_zone="Europe/London",
+    )
     store.put_candidate(ada)
     store.put_application(app("nw", "Northwind Data", "grace.park@northwind.example"))
     record = ForwardRecord(
@@ -209,7 +223,7 @@ def test_an_invitation_answer_names_the_people_and_offers_an_undo() -> None:
 def test_an_automatic_forward_is_the_members_only_by_their_own_forwarding_envelope_and_spf() -> None:
     from nearmiss.service.forwards import forwarded_by
 
-    ada = Candidate(candidate_id="ada", name="Ada Quinn", email="ada.quinn@gmail.com")
+    ada = Candidate(candidate_id="ada", name="Ada Quinn", email="ada.quinn@gmail.com", email_proved_at=NOW)
     gmail = "ada.quinn+caf_=in+abc=in.example@gmail.com"
     assert forwarded_by(ada, gmail, PASS) == "ada.quinn@gmail.com"
     assert forwarded_by(ada, gmail, {**PASS, "spf": "FAIL"}) is None
@@ -230,7 +244,9 @@ def test_an_answer_ses_did_not_take_is_retried_and_then_sent_once() -> None:
     from tests.unit.test_replies_routing import Objects, record
 
     store, mailer, objects = MemoryStore(), RecordingMailer(), Objects()
-    store.put_candidate(Candidate(candidate_id="ada", name="Ada Quinn", email="ada.quinn@example.com"))
+    store.put_candidate(
+        Candidate(candidate_id="ada", name="Ada Quinn", email="ada.quinn@example.com", email_proved_at=NOW)
+    )
     store.set_candidate_key("ada", "hash-of-adas-key")
     forwards = ForwardIntake(
         store,

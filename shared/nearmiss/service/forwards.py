@@ -253,7 +253,7 @@ class ForwardIntake:
         answer = forward_message(
             message,
             recipient_name="Gmail",
-            recipient_address=None,
+            recipient_address=message.from_.address if message.from_ else None,  # checked above: Google's
             member_name=candidate.name,
             member_address=to,
             platform_address=self.platform_address,
