@@ -134,3 +134,24 @@ def test_a_proof_link_names_its_address_and_another_purpose_cannot_read_it() -> 
         links.read_stop(token, now=NOW)
     with pytest.raises(TokenError, match="expired"):
         links.read_prove_address(token, now=NOW + timedelta(hours=48))
+
+
+def test_a_profile_serialises_the_same_however_its_sets_were_built() -> None:
+    # Given the same profile with its check-in roles and weekdays given in two orders (a set's
+    # iteration order depends on how it was built, and put_candidate(expected=) compares the JSON)
+    from nearmiss.domain.models import Candidate
+
+    def profile(roles: list[str], weekdays: list[int]) -> str:
+        return Candidate.model_validate(
+            {
+                "candidate_id": "ada",
+                "name": "Ada Quinn",
+                "email": "ada@example.com",
+                "playbook": {"check_in_roles": roles, "send_window": {"weekdays": weekdays}},
+            }
+        ).model_dump_json()
+
+    # Then both serialise to the same text
+    assert profile(["recruiter", "hiring_manager"], [4, 3, 2, 1, 0]) == profile(
+        ["hiring_manager", "recruiter"], [0, 1, 2, 3, 4]
+    )

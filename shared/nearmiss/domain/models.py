@@ -19,6 +19,7 @@ from pydantic import (
     Field,
     HttpUrl,
     StringConstraints,
+    field_serializer,
     field_validator,
     model_validator,
 )
@@ -138,6 +139,10 @@ class SendWindow(Strict):
     end: time = time(17, 0)
     weekdays: frozenset[int] = Field(default=frozenset({0, 1, 2, 3, 4}), description="0 = Monday")
 
+    @field_serializer("weekdays")
+    def _sorted_weekdays(self, value: frozenset[int]) -> list[int]:
+        return sorted(value)  # one spelling per value: stored profiles are compared as written
+
     @field_validator("start", "end")
     @classmethod
     def _wall_clock(cls, value: time) -> time:
@@ -163,6 +168,13 @@ class PlaybookSettings(Strict):
     resource_after_business_days: int = Field(default=3, ge=1, le=30)
     check_in_after_days: tuple[int, ...] = Field(default=(90,), min_length=0, max_length=3)
     check_in_roles: frozenset[Role] = frozenset({Role.HIRING_MANAGER, Role.RECRUITER})
+
+    @field_serializer("check_in_roles")
+    def _sorted_roles(self, value: frozenset[Role]) -> list[str]:
+        # A set's order depends on how it was built: a profile re-read and written back must serialise
+        # to the same text, since put_candidate(expected=) compares the stored JSON (`doc = :expected`).
+        return sorted(role.value for role in value)
+
     send_window: SendWindow = SendWindow()
     # Review mode: drafts reach the candidate this long before the planned send ...
     review_lead_hours: int = Field(default=20, ge=1, le=24 * 14)
