@@ -141,18 +141,14 @@ def _reply_event(stack: Any, item: dict[str, Any], now: datetime, tag: str) -> d
     from email.message import EmailMessage
 
     from nearmiss.adapters.dynamo import DynamoStore
+    from nearmiss.domain.models import StepState
 
     fn = stack.functions["ReceiveMailFunction"]
     container = stack._container(fn)
     store = DynamoStore(stack.client("dynamodb"), stack.names["Table"])
-    item = {**item, "state": {"S": "sent"}}
-    item.pop("due_shard", None), item.pop("due_at", None)
-    store.client.put_item(TableName=store.table, Item=item)
-    step = next(
-        s
-        for s in store.list_steps(item["candidate_id"]["S"], item["application_id"]["S"])
-        if s.step_id == item["step_id"]["S"]
-    )
+    due = store._step_from(item)
+    step = due.model_copy(update={"state": StepState.SENT, "due_at": None, "sent_at": now})
+    store.client.put_item(TableName=store.table, Item=store._step_item(step))
     address = container.reply_addresses.register(step, now=now)
     message = EmailMessage()
     message["From"] = f"{step.recipient_name} <{step.recipient_address}>"

@@ -59,12 +59,23 @@ def _base_step() -> Any:
     return next(r for r in records if r.recipient_address and r.state.value == "scheduled")
 
 
+MEMBERS = 50  # the due notes belong to 50 members: a run reads each member once (their proved address)
+
+
+def _members(store: Any, prefix: str, n: int) -> None:
+    """The members the notes of `_steps(n, ..., prefix)` belong to, stored as after proving their address."""
+    for m in range(min(n, MEMBERS)):
+        store.put_candidate(
+            fixtures.candidate(candidate_id=f"{prefix}c{m}", email=f"member{m}@{prefix}.example")
+        )
+
+
 def _steps(n: int, due: datetime, prefix: str) -> list[Any]:
     base = _base_step()
     return [
         base.model_copy(
             update={
-                "candidate_id": f"{prefix}c{i}",
+                "candidate_id": f"{prefix}c{i % MEMBERS}",
                 "application_id": f"{prefix}a{i}",
                 "recipient_key": f"{prefix}r{i:07d}",
                 "recipient_address": f"person{i}@{prefix}.example",
@@ -148,6 +159,8 @@ def throughput(rate: float, n: int, concurrency: int) -> dict[str, Any]:
         settings=DispatchSettings(max_steps=n, max_send_rate=rate, concurrency=concurrency),
     )
     # A warm container: one run over a few notes first (templates compiled, SDK models loaded).
+    _members(store, f"w{int(rate)}", concurrency)
+    _members(store, f"t{int(rate)}", n)
     for step in _steps(concurrency, now - timedelta(minutes=2), f"w{int(rate)}"):
         dynamo.put_item(TableName=table, Item=store._step_item(step))
     dispatcher.run(now)
@@ -308,6 +321,7 @@ def sim_throughput(rate: float, n: int, concurrency: int) -> dict[str, Any]:
     epoch = fixtures.NOW + timedelta(days=1)
     clock = SimClock(epoch)
     store = _sim_store(clock, 4)
+    _members(store, "s", n)
     for step in _steps(n, epoch, "s"):
         store.add(step)
     mailer = _SimMailer(clock)
@@ -337,6 +351,7 @@ def drain(n: int, rate: float) -> dict[str, Any]:
     epoch = fixtures.NOW + timedelta(days=1)
     clock = SimClock(epoch)
     store = _sim_store(clock, s.due_shards)
+    _members(store, "b", n)
     for step in _steps(n, epoch, "b"):
         store.add(step)
     mailer = _SimMailer(clock)

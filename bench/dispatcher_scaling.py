@@ -51,14 +51,25 @@ def _base_records() -> list[Any]:
     return [r for r in records if r.recipient_address and r.state.value == "scheduled"]
 
 
+MEMBERS = 50  # due steps belong to 50 members: the dispatcher reads each member once per run
+
+
 def due_items(store: Any, n: int, prefix: str, now: Any) -> list[dict[str, Any]]:
     bases = _base_records()
     items = []
+    members = min(n, MEMBERS)
+    for m in range(members):  # the members the steps belong to, as stored after proving their address
+        member = fixtures.candidate(candidate_id=f"{prefix}c{m}", email=f"member{m}@{prefix or 'x'}.example")
+        items.append(
+            store._doc_item(
+                f"CAND#{member.candidate_id}", "PROFILE", "candidate", member.model_dump_json(), now
+            )
+        )
     for i in range(n):
         base = bases[i % len(bases)]
         record = base.model_copy(
             update={
-                "candidate_id": f"{prefix}c{i}",
+                "candidate_id": f"{prefix}c{i % MEMBERS}",
                 "application_id": f"{prefix}a{i}",
                 "recipient_key": f"{prefix}r{i:08d}",
                 "recipient_address": f"person{i}@{prefix or 'x'}.example",

@@ -154,3 +154,22 @@ def webhook_event(source: str, headers: dict[str, str], body: bytes) -> dict[str
     event["requestContext"]["routeKey"] = "POST /webhooks/{source}"
     event["pathParameters"] = {"source": source}
     return event
+
+
+def prove_address(stack: Any) -> None:
+    """What the member does after registering: open the proof link Near Miss mailed, press Confirm.
+    Without it no note or draft goes out (an address is used only once its owner proved it)."""
+    import email
+    import email.policy
+    import re
+
+    for message in reversed(stack.sent_messages()):
+        parsed = email.message_from_bytes(message.raw_data.encode(), policy=email.policy.default)
+        body = parsed.get_body(preferencelist=("plain",))
+        found = re.search(r"(/address/confirm\?token=\S+)", body.get_content() if body else "")
+        if found:
+            status, _, page = stack.http("POST", found.group(1), auth=False)
+            assert status == 200, page
+            assert "Address confirmed" in page, page
+            return
+    raise AssertionError("no proof mail reached the member")

@@ -38,9 +38,9 @@ class FakeClock:
 
 
 def _timed_store() -> Any:
-    from nearmiss_local.fakes import MemoryStore
+    from nearmiss_local.fakes import MemoryIntakeStore
 
-    store = MemoryStore()
+    store = MemoryIntakeStore()  # the API's answers count held events (the intake's lookups)
     for name in (
         "put_candidate",
         "get_candidate",
@@ -101,9 +101,10 @@ def throughput(n: int) -> dict[str, Any]:
     )
     c = Container(settings)
     store, mailer, publisher = _timed_store(), RecordingMailer(), RecordingPublisher()
-    from nearmiss_local.fakes import FakeIdentities
+    from nearmiss_local.fakes import FakeIdentities, MemoryDeliveries
 
     c.store, c.mailer, c.publisher = store, mailer, publisher  # type: ignore[misc]
+    c.deliveries = MemoryDeliveries()  # type: ignore[misc]  # the API's counts read the held events
     c.identities = FakeIdentities()  # type: ignore[misc]  # nobody sends from an own address here
     bootstrap.use(c)
     for i in range(n):
