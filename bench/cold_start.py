@@ -26,6 +26,7 @@ import fixtures
 from common import BENCH, FUNCTIONS, ROOT, Measure, child_env, median
 
 TARGET_RATIO = 1.25
+FLOOR_OBJECT = "inbound/floor-object"
 
 
 def function_names() -> list[str]:
@@ -121,6 +122,8 @@ def _plans(stack: Any, run: int) -> dict[str, dict[str, Any]]:
             plans[name] = {"events": [events[0], events[1 % len(events)]], "from_samples": True}
     if "ReceiveMailFunction" in stack.functions and stack.receipt_rules:
         replies = [_reply_event(stack, due_step(a), now, f"{run}x{a}") for a in apps[8:10]]
+        rule = stack.receipt_rules[0]  # the object the floor reads (put by the harness, untimed)
+        stack.client("s3").put_object(Bucket=rule.bucket, Key=FLOOR_OBJECT, Body=b"Subject: floor\r\n\r\nx")
         plans["receive_mail"] = {"events": replies}
     webhook = next((f for f in stack.functions.values() if f.module == "functions.receive_webhook.app"), None)
     if webhook is not None:
@@ -284,6 +287,8 @@ def _floor(stack: Any, env: dict[str, str], path: Path, answer: dict[str, Any]) 
         "bus": env["NEARMISS_EVENT_BUS_NAME"],
         "secret": secret,
         "sender_domain": env["NEARMISS_SENDER_DOMAIN"],
+        "bucket": env.get("NEARMISS_INBOUND_BUCKET", ""),
+        "object_key": FLOOR_OBJECT,
     }
     path.write_text(json.dumps(plan))
     done = _fresh("coldstart_floor.py", path, env)

@@ -137,21 +137,31 @@ def test_a_proof_link_names_its_address_and_another_purpose_cannot_read_it() -> 
 
 
 def test_a_profile_serialises_the_same_however_its_sets_were_built() -> None:
-    # Given the same profile with its check-in roles and weekdays given in two orders (a set's
-    # iteration order depends on how it was built, and put_candidate(expected=) compares the JSON)
-    from nearmiss.domain.models import Candidate
+    # Given the same profile with its check-in roles and weekdays inserted in every order (a set's
+    # iteration order follows insertion when hashes collide, and put_candidate(expected=) compares
+    # the stored JSON), in fresh interpreters with different hash seeds
+    import subprocess
+    import sys
 
-    def profile(roles: list[str], weekdays: list[int]) -> str:
-        return Candidate.model_validate(
-            {
-                "candidate_id": "ada",
-                "name": "Ada Quinn",
-                "email": "ada@example.com",
-                "playbook": {"check_in_roles": roles, "send_window": {"weekdays": weekdays}},
-            }
-        ).model_dump_json()
-
-    # Then both serialise to the same text
-    assert profile(["recruiter", "hiring_manager"], [4, 3, 2, 1, 0]) == profile(
-        ["hiring_manager", "recruiter"], [0, 1, 2, 3, 4]
+    script = (
+        "import itertools, json\n"
+        "from nearmiss.domain.models import Candidate, Role\n"
+        "texts = set()\n"
+        "for roles in itertools.permutations([r.value for r in Role]):\n"
+        "    for days in (list(range(7)), list(range(6, -1, -1))):\n"
+        "        c = Candidate.model_validate({'candidate_id': 'ada', 'name': 'Ada Quinn',\n"
+        "            'email': 'ada@example.com',\n"
+        "            'playbook': {'check_in_roles': list(roles), 'send_window': {'weekdays': days}}})\n"
+        "        texts.add(c.model_dump_json())\n"
+        "print(len(texts))\n"
     )
+    for seed in ("0", "1", "2", "3"):
+        done = subprocess.run(  # noqa: S603 - this interpreter and the script above
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONPATH": "shared", "PYTHONHASHSEED": seed},
+        )
+        # Then every spelling is one text
+        assert done.stdout.strip() == "1", (seed, done.stdout, done.stderr)

@@ -62,7 +62,7 @@ from nearmiss.domain.models import Candidate, StepState
 from nearmiss.domain.records import Due, Notice, NoticeState, StepRecord
 from nearmiss.domain.timing import next_send_instant
 from nearmiss.observability import logger
-from nearmiss.service.links import Links
+from nearmiss.service.links import Links, read_once
 from nearmiss.service.notices import compose_notice
 from nearmiss.service.pacing import RateLimiter
 from nearmiss.service.ports import (
@@ -176,19 +176,6 @@ def back_to_of(step: StepRecord) -> StepState:
     return StepState.APPROVED if step.state is StepState.APPROVED else StepState.SCHEDULED
 
 
-def _one_read(read: Callable[[str], Candidate | None]) -> Callable[[str], Candidate | None]:
-    """`read`, asking once per member for the rest of one run (a member with forty due steps is
-    one read, not forty). A proof confirmed meanwhile is seen by the next run."""
-    seen: dict[str, Candidate | None] = {}
-
-    def once(candidate_id: str) -> Candidate | None:
-        if candidate_id not in seen:
-            seen[candidate_id] = read(candidate_id)
-        return seen[candidate_id]
-
-    return once
-
-
 def _local(instant: datetime, zone: str) -> str:
     return instant.astimezone(ZoneInfo(zone)).strftime("%A %d %B, %H:%M %Z")
 
@@ -229,7 +216,7 @@ class Dispatcher:
         # (an UpdateItem per application, not per step) once the batch is done.
         self._unsent: dict[tuple[str, str], list[StepRecord]] = {}
         self._unsent_lock = threading.Lock()
-        # Per run, each member read once (_one_read): their proved address.
+        # Per run, each member read once (read_once): their proved address.
         self.members: Callable[[str], Candidate | None] = store.get_candidate
 
     def _pace(self, rate: float) -> RateLimiter:
@@ -243,7 +230,7 @@ class Dispatcher:
         self._capacity_until = None
         self._limiter = self._pace(self.settings.max_send_rate)
         self.links = self._links.for_one_run()
-        self.members = _one_read(self.store.get_candidate)
+        self.members = read_once(self.store.get_candidate)
         due = self.store.due_steps(now, self.settings.max_steps)
         if len(due) >= self.settings.max_steps and self.shard_runs is not None:
             return self._fan_out(now)
@@ -265,7 +252,7 @@ class Dispatcher:
         self._capacity_until = None
         self._limiter = self._pace(rate)
         self.links = self._links.for_one_run()
-        self.members = _one_read(self.store.get_candidate)
+        self.members = read_once(self.store.get_candidate)
         handed_on = threading.Event()
         hand_on = threading.Lock()
 

@@ -245,9 +245,9 @@ class ForwardIntake:
             return _kept("claims to be Gmail's forwarding confirmation without google.com's DKIM", cid)
         if not _GMAIL_CONFIRMATION_SUBJECT.match(message.subject):
             return _kept("from Gmail's forwarding address, but not a forwarding confirmation", cid)
-        from nearmiss.service.inbound import forward_message, member_mail_address
+        from nearmiss.service.inbound import forward_message
 
-        to = member_mail_address(candidate)
+        to = candidate.usable_email  # only the address they proved
         if to is None:
             return _kept("Gmail's forwarding confirmation: no address of the member's to pass it to", cid)
         answer = forward_message(
@@ -404,10 +404,8 @@ class ForwardIntake:
     def answer(self, candidate: Candidate, record: ForwardRecord, *, now: datetime) -> OutgoingMessage | None:
         """The one email that answers a forward: what was understood, the contacts, what is missing,
         and the signed links. Every value is escaped in the HTML (compose.render). None when the member
-        has no address we may write to (service.inbound.member_mail_address: the proved one)."""
-        from nearmiss.service.inbound import member_mail_address
-
-        to = member_mail_address(candidate)
+        has no address we may write to (`Candidate.usable_email`: the proved one)."""
+        to = candidate.usable_email  # only the address they proved
         if to is None:
             return None
         zone = ZoneInfo(candidate.time_zone)

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from nearmiss.domain.compose import MailAttachment, OutgoingMessage
 from nearmiss.domain.inbound import SesRecord, verdict_refusal
-from nearmiss.domain.models import Candidate, sendable_address
+from nearmiss.domain.models import sendable_address
 from nearmiss.domain.playbook import recipient_key
 from nearmiss.domain.records import StepRecord
 from nearmiss.domain.sending import free_mail_domain
@@ -79,13 +79,6 @@ class InboundStore(Store, Inbox, Protocol):
 class ForwardNotSent(Exception):
     """SES did not take the forward (throttled, unavailable): the invocation fails and is retried;
     the record is back at `received`, so the retry forwards it."""
-
-
-def member_mail_address(candidate: Candidate) -> str | None:
-    """Where a member's forwarded replies go: their own address. The one place that picks it, so
-    the proof that the member owns the address (issue 10's address-proof work) gates it here; None
-    means "do not forward" (no address the member proved yet)."""
-    return candidate.usable_email
 
 
 def _notes(count: int) -> str:
@@ -413,7 +406,7 @@ class Inbound:
         step: StepRecord | None,
     ) -> str:
         candidate = self.store.get_candidate(route.candidate_id)
-        to = member_mail_address(candidate) if candidate is not None else None
+        to = candidate.usable_email if candidate is not None else None  # only the address they proved
         if candidate is None or to is None:
             return self._finish(record, "acted", f"{done}; not forwarded (no address of the member's to use)")
         outgoing = forward_message(

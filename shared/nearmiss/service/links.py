@@ -14,6 +14,20 @@ from nearmiss.domain import tokens
 from nearmiss.domain.records import StepRecord
 from nearmiss.service.ports import LinkGeneration
 
+
+def read_once[T](read: Callable[[str], T]) -> Callable[[str], T]:
+    """`read`, asking once per member id for as long as the result is kept (one dispatcher run): a
+    member with forty due steps is one read, not forty. What changes meanwhile is seen next run."""
+    seen: dict[str, T] = {}
+
+    def once(candidate_id: str) -> T:
+        if candidate_id not in seen:
+            seen[candidate_id] = read(candidate_id)
+        return seen[candidate_id]
+
+    return once
+
+
 Decision = Literal["approve", "skip", "review"]
 ForwardAction = Literal["start", "dismiss", "edit", "undo"]
 FORWARD_ACTIONS: tuple[ForwardAction, ...] = ("start", "dismiss", "edit", "undo")
@@ -50,17 +64,9 @@ class Links:
         carries five links; a run signs dozens). A member deleted meanwhile only gets links that
         are dead on arrival: checking a link always reads the generation afresh, from another
         Links. Not for checking, and not to keep beyond the run."""
-        read = self.generations
-        if read is None:
+        if self.generations is None:
             return self
-        seen: dict[str, LinkGeneration | None] = {}
-
-        def once(candidate_id: str) -> LinkGeneration | None:
-            if candidate_id not in seen:
-                seen[candidate_id] = read(candidate_id)
-            return seen[candidate_id]
-
-        return replace(self, generations=once)
+        return replace(self, generations=read_once(self.generations))
 
     def _bound(
         self, candidate_id: str, claims: dict[str, Any], *, account_only: bool = False
