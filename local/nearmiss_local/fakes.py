@@ -22,6 +22,7 @@ from nearmiss.domain.records import Due, ForwardRecord, Notice, NoticeState, Pla
 from nearmiss.service.ports import (
     PROOF_MAIL_GAP,
     PROOF_MAILS_PER_DAY,
+    ApplicationState,
     ClaimOutcome,
     CreateOutcome,
     HeldRejection,
@@ -33,6 +34,7 @@ from nearmiss.service.ports import (
     ProfileChanged,
     ReplyRoute,
     SendError,
+    StartReads,
     Suppression,
     Waiting,
     next_proof_mail,
@@ -112,6 +114,28 @@ class MemoryStore:
         self.requests += 1
         return self.candidates.get(candidate_id), self.applications.get((candidate_id, application_id))
 
+    def start_reads(self, candidate_id: str, application_id: str) -> StartReads:
+        self.requests += 1  # one BatchGetItem, as DynamoStore's
+        key = (candidate_id, application_id)
+        return StartReads(
+            self.candidates.get(candidate_id),
+            self.applications.get(key),
+            self.playbooks.get(key),
+            self.stops.get(key),
+        )
+
+    def application_states(self, candidate_id: str) -> list[tuple[Application, ApplicationState | None]]:
+        self.requests += 1  # one Query, as DynamoStore's; every application here has its state kept
+        out: list[tuple[Application, ApplicationState | None]] = []
+        for (c, a), application in self.applications.items():
+            if c != candidate_id:
+                continue
+            waits = any(k[:2] == (c, a) for k in self.waiting)
+            held = (c, a) in self.held
+            waiting = Waiting.NEEDS_CONTACTS if held else (Waiting.WAITING_FOR_REOPEN if waits else None)
+            out.append((application, ApplicationState(started=(c, a) in self.playbooks, waiting=waiting)))
+        return out
+
     def create_playbook(
         self, playbook: PlaybookRecord, steps: Sequence[StepRecord], notices: Sequence[Notice] = ()
     ) -> CreateOutcome:
@@ -127,6 +151,7 @@ class MemoryStore:
             if not playbook.stopped_first and stopped is not None and not stopped < playbook.rejected_at:
                 return CreateOutcome.STOPPED
             self.playbooks[key] = playbook
+            self.held.pop(key, None)  # released in the same transaction, as DynamoStore's
             for step in steps:
                 self.steps[(*key, step.step_id)] = step
             for notice in notices:
@@ -230,6 +255,12 @@ class MemoryStore:
     def get_step(self, candidate_id: str, application_id: str, step_id: str) -> StepRecord | None:
         self.requests += 1
         return self.steps.get((candidate_id, application_id, step_id))
+
+    def decision_reads(
+        self, candidate_id: str, application_id: str, step_id: str
+    ) -> tuple[LinkGeneration | None, StepRecord | None]:
+        generation = self.link_generation(candidate_id)  # one BatchGetItem, as DynamoStore's
+        return generation, self.steps.get((candidate_id, application_id, step_id))
 
     def due_steps(self, now: datetime, limit: int, *, shard: int | None = None) -> list[Due]:
         self.requests += 1

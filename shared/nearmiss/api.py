@@ -142,28 +142,45 @@ def _known(c: Any, candidate_id: str) -> None:
         raise NotFoundError("no such candidate")
 
 
-def rejection_counts(candidate_id: str, *, queued: int = 0, held: list[Any] | None = None) -> dict[str, Any]:
+def rejection_counts(
+    candidate_id: str,
+    *,
+    queued: int = 0,
+    held: list[Any] | None = None,
+    candidate: Candidate | None = None,
+) -> dict[str, Any]:
     """The honest counts every answer that starts, holds or replays rejections carries:
     `playbooks_started`, how many of the member's applications have a playbook (any generation);
     `rejections_queued`, how many this request put on the bus (each starts its playbook, or
     waits, within seconds: queued is not started, and the timeline says which); `held`, what
     still waits and why: rejections of registered applications (`needs_contacts`,
     `waiting_for_reopen`) and webhooks kept for the member (`unmatched`, `unregistered_application`,
-    `awaiting_decision`, `out_of_range`)."""
+    `awaiting_decision`, `out_of_range`).
+
+    One Query reads the applications with their states (store.application_states); the held
+    webhooks are read once (`held`, when the caller has them), with the member (`candidate`) the
+    caller read. An application stored before states were kept has its own items read instead."""
     from collections import Counter
 
     from nearmiss.service.notices import waiting
 
     c = bootstrap.container()
-    kept = c.intake.held_for(candidate_id) if held is None else held
-    reasons: Counter[str] = Counter(e.reason_code for e in kept)
+    states = c.store.application_states(candidate_id)
+    if held is None:
+        held = c.intake.held_for(candidate_id, candidate=candidate, applications=[a for a, _ in states])
+    reasons: Counter[str] = Counter(e.reason_code for e in held)
     started = 0
-    for application in c.store.list_applications(candidate_id):
-        aid = application.application_id
-        started += c.store.get_playbook(candidate_id, aid) is not None
-        waits = waiting(c.store, candidate_id, aid)
-        if waits is not None:
-            reasons[waits["state"]] += 1
+    for application, state in states:
+        if state is None:  # stored before states were kept beside applications: its items say
+            aid = application.application_id
+            started += c.store.get_playbook(candidate_id, aid) is not None
+            waits = waiting(c.store, candidate_id, aid)
+            if waits is not None:
+                reasons[waits["state"]] += 1
+            continue
+        started += state.started
+        if state.waiting is not None:
+            reasons[state.waiting.value] += 1
     return {
         "playbooks_started": started,
         "rejections_queued": queued,
@@ -552,7 +569,7 @@ def put_candidate(candidate_id: str, body: CandidateIn) -> Response[Any]:
     # Webhooks kept for this member wait for their decision (GET .../held-events): a profile
     # save releases nothing, so a save can never pull in events that are not the member's.
     answer["intake_address"] = intake_address(candidate.candidate_id)
-    held = c.intake.held_for(candidate.candidate_id)
+    held = c.intake.held_for(candidate.candidate_id, candidate=candidate)
     answer["held_events"] = len(held)
     answer["rejections"] = rejection_counts(candidate.candidate_id, held=held)
     return _json(201 if created else 200, answer)
@@ -887,7 +904,7 @@ def report_rejection(candidate_id: str, application_id: str, body: RejectionIn) 
         reason=body.reason,
     )
     bootstrap.container().publisher.publish([event], source="api")
-    counts = rejection_counts(candidate.candidate_id, queued=1)
+    counts = rejection_counts(candidate.candidate_id, queued=1, candidate=candidate)
     return _json(202, {"status": "accepted", "event": event.detail_type, "rejections": counts})
 
 

@@ -81,10 +81,9 @@ def show_step(decision: str) -> Response[str]:
     if decision not in ("approve", "skip", "review"):
         return page(404, "Not found", "There is no such page.")
     try:
-        ref = c.links.read_decision(_token(), decision, now=now())  # type: ignore[arg-type]
+        _, step = c.links.read_decision_with(_token(), decision, now=now(), read=_decision_reads)  # type: ignore[arg-type]
     except TokenError as exc:
         return _refused(exc)
-    step = c.store.get_step(ref.candidate_id, ref.application_id, ref.step_id)
     if step is None:
         return page(404, "Not found", "This message no longer exists.")
     draft = render_step(step)
@@ -110,15 +109,20 @@ def show_step(decision: str) -> Response[str]:
     )
 
 
+def _decision_reads(ref: Any) -> tuple[Any, Any]:
+    """The member's link generation and the step, in one request (the link is checked against the first)."""
+    return bootstrap.container().store.decision_reads(ref.candidate_id, ref.application_id, ref.step_id)
+
+
 @router.post("/steps/<decision>")
 def decide_step(decision: str) -> Response[str]:
-    from nearmiss.service.playbooks import DecisionError, decide, edit_draft
+    from nearmiss.service.playbooks import DecisionError, decide_read, edit_read
 
     c = bootstrap.container()
     if decision not in ("approve", "skip", "review"):
         return page(404, "Not found", "There is no such page.")
     try:
-        ref = c.links.read_decision(_token(), decision, now=now())  # type: ignore[arg-type]
+        _, read = c.links.read_decision_with(_token(), decision, now=now(), read=_decision_reads)  # type: ignore[arg-type]
         if decision == "review":  # the edit form: save the words, then approve if asked to
             form = _form()
             subject, text = form.get("subject", "").strip(), form.get("text", "").strip()
@@ -128,12 +132,12 @@ def decide_step(decision: str) -> Response[str]:
                     "Nothing was changed",
                     "A subject (one line, up to 200 characters) and a text (up to 10,000) are both needed.",
                 )
-            edit_draft(c.store, ref, subject=subject, text=text, now=now())
+            edited = edit_read(c.store, read, subject=subject, text=text, now=now())
             if form.get("action") != "approve":
                 return page(200, "Saved", "Your changes are saved. They will be sent as you wrote them.")
-            step = decide(c.store, ref, "approve", now=now())
+            step = decide_read(c.store, edited, "approve", now=now())
         else:
-            step = decide(c.store, ref, decision, now=now())  # type: ignore[arg-type]
+            step = decide_read(c.store, read, decision, now=now())  # type: ignore[arg-type]
     except TokenError as exc:
         return _refused(exc)
     except DecisionError as exc:

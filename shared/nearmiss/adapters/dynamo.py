@@ -3,6 +3,9 @@
 Items (pk / sk):
     CAND#<candidate>                 PROFILE                 the candidate
     CAND#<candidate>                 APP#<application>       an application with its contacts
+    CAND#<candidate>                 APPSTATE#<application>  what became of its rejections (started, held,
+                                                             waiting for a re-open), written in the same
+                                                             transactions as the items below
     APP#<candidate>#<application>    PLAYBOOK                the newest generation, written with its steps
     APP#<candidate>#<application>    STOP                    newest stop (re-open, hire, cancel)
     APP#<candidate>#<application>    HELD                    a rejection with nobody to write to yet
@@ -57,6 +60,7 @@ from nearmiss.domain.records import (
 from nearmiss.service.ports import (
     PROOF_MAIL_GAP,
     PROOF_MAILS_PER_DAY,
+    ApplicationState,
     ClaimOutcome,
     CreateOutcome,
     HeldRejection,
@@ -66,6 +70,7 @@ from nearmiss.service.ports import (
     LookupTaken,
     ProfileChanged,
     ReplyRoute,
+    StartReads,
     Suppression,
     Waiting,
     next_proof_mail,
@@ -110,6 +115,11 @@ def notice_shard(notice: Notice, shards: int) -> int:
 
 def _s(value: str) -> dict[str, str]:
     return {"S": value}
+
+
+def _reasons(exc: Any) -> list[str]:
+    """The cancellation reason of each item of a cancelled transaction, in order."""
+    return [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
 
 
 class DynamoStore:
@@ -336,7 +346,18 @@ class DynamoStore:
                     **condition,
                 }
             },
-            {"Put": {"TableName": self.table, "Item": self._doc_item(pk, sk, kind, doc, at)}},
+            {  # an update, not a put: the item's other attributes (an application's states_kept) stay
+                "Update": {
+                    "TableName": self.table,
+                    "Key": {"pk": _s(pk), "sk": _s(sk)},
+                    "UpdateExpression": "SET kind = :kind, doc = :doc, expires_at_epoch = :exp",
+                    "ExpressionAttributeValues": {
+                        ":kind": _s(kind),
+                        ":doc": _s(doc),
+                        ":exp": self._expiry(at),
+                    },
+                }
+            },
             {
                 "Put": {
                     "TableName": self.table,
@@ -374,20 +395,22 @@ class DynamoStore:
         now = datetime.now(UTC)
         owner = {":c": _s(application.candidate_id), ":a": _s(application.application_id)}
         mine = "candidate_id = :c AND application_id = :a"
-        items: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self.table,
-                    "Item": self._doc_item(
-                        f"CAND#{application.candidate_id}",
-                        f"APP#{application.application_id}",
-                        "application",
-                        application.model_dump_json(),
-                        now,
-                    ),
-                }
-            }
-        ]
+        item = self._doc_item(
+            f"CAND#{application.candidate_id}",
+            f"APP#{application.application_id}",
+            "application",
+            application.model_dump_json(),
+            now,
+        )
+        # `states_kept`: the application's state item (APPSTATE#) says all there is (application_states).
+        # True of a new application, and of one that was; not of one stored before states were kept.
+        item["states_kept"] = {"BOOL": True}
+        put: dict[str, Any] = {
+            "TableName": self.table,
+            "Item": item,
+            "ConditionExpression": "attribute_not_exists(pk) OR attribute_exists(states_kept)",
+        }
+        items: list[dict[str, Any]] = [{"Put": put}]
         if application.ats_application_id:
             items.append(
                 {
@@ -422,7 +445,14 @@ class DynamoStore:
                         }
                     }
                 )
-        self._transact_claiming(items, {1: "ats_application_id"})
+        try:
+            self._transact_claiming(items, {1: "ats_application_id"})
+        except self.client.exceptions.TransactionCanceledException as exc:
+            if _reasons(exc)[:1] != ["ConditionalCheckFailed"]:
+                raise
+            # Stored before states were kept: saved as before, still unmarked (its counts read its items).
+            del item["states_kept"], put["ConditionExpression"]
+            self._transact_claiming(items, {1: "ats_application_id"})
 
     def load(self, candidate_id: str, application_id: str) -> tuple[Candidate | None, Application | None]:
         """The candidate and the application in one request (BatchGetItem)."""
@@ -442,6 +472,80 @@ class DynamoStore:
             else:
                 application = Application.model_validate_json(item["doc"]["S"])
         return candidate, application
+
+    def _get_many(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """Items by key in one BatchGetItem (consistent; at most 100 keys), asking again only for
+        the keys DynamoDB left unprocessed."""
+        request: dict[str, Any] = {
+            "Keys": [{"pk": _s(pk), "sk": _s(sk)} for pk, sk in dict.fromkeys(keys)],
+            "ConsistentRead": True,
+        }
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        while request:
+            got = self.client.batch_get_item(RequestItems={self.table: request})  # type: ignore[dict-item]
+            for item in got["Responses"].get(self.table, []):
+                found[(item["pk"]["S"], item["sk"]["S"])] = item
+            request = dict(got.get("UnprocessedKeys", {}).get(self.table) or {})
+        return found
+
+    def start_reads(self, candidate_id: str, application_id: str) -> StartReads:
+        """The member, the application, the playbook marker and the stop: one BatchGetItem."""
+        member, app = f"CAND#{candidate_id}", self._app_pk(candidate_id, application_id)
+        keys = [(member, "PROFILE"), (member, f"APP#{application_id}"), (app, "PLAYBOOK"), (app, "STOP")]
+        found = self._get_many(keys)
+        profile, application, marker, stop = (found.get(k) for k in keys)
+        return StartReads(
+            candidate=Candidate.model_validate_json(profile["doc"]["S"]) if profile else None,
+            application=Application.model_validate_json(application["doc"]["S"]) if application else None,
+            playbook=PlaybookRecord.model_validate_json(marker["doc"]["S"]) if marker else None,
+            stopped_at=_parse_iso(stop["stopped_at"]["S"]) if stop else None,
+        )
+
+    def application_states(self, candidate_id: str) -> list[tuple[Application, ApplicationState | None]]:
+        """One paginated Query of the member's APP# and APPSTATE# items (sk begins with "APP")."""
+        items = self._query_all(f"CAND#{candidate_id}", "APP")
+        states: dict[str, ApplicationState] = {}
+        for item in items:
+            sk = item["sk"]["S"]
+            if sk.startswith("APPSTATE#"):
+                held = "held_since" in item
+                waits = bool(item.get("waiting", {}).get("SS"))
+                states[sk.removeprefix("APPSTATE#")] = ApplicationState(
+                    started="playbook_generation" in item,
+                    waiting=Waiting.NEEDS_CONTACTS
+                    if held
+                    else (Waiting.WAITING_FOR_REOPEN if waits else None),
+                )
+        out: list[tuple[Application, ApplicationState | None]] = []
+        for item in items:
+            if item["sk"]["S"].startswith("APP#"):
+                application = Application.model_validate_json(item["doc"]["S"])
+                kept = "states_kept" in item
+                out.append(
+                    (
+                        application,
+                        states.get(application.application_id, ApplicationState()) if kept else None,
+                    )
+                )
+        return out
+
+    def _state(
+        self, candidate_id: str, application_id: str, at: datetime, change: str, values: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The transaction item that changes the application's state item (APPSTATE#) with `change`:
+        more SET actions (after a comma) and other clauses, with their `values`."""
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": {"pk": _s(f"CAND#{candidate_id}"), "sk": _s(f"APPSTATE#{application_id}")},
+                "UpdateExpression": f"SET kind = :state_kind, expires_at_epoch = :state_exp{change}",
+                "ExpressionAttributeValues": {
+                    ":state_kind": _s("application-state"),
+                    ":state_exp": self._expiry(at),
+                    **values,
+                },
+            }
+        }
 
     # ---- playbooks -------------------------------------------------------------------------
     def create_playbook(
@@ -479,10 +583,22 @@ class DynamoStore:
         items += [{"Put": {"TableName": self.table, "Item": self._step_item(s)}} for s in steps]
         # The member's notices of this generation (people to complete): written with it, or not at all.
         items += [{"Put": {"TableName": self.table, "Item": self._notice_item(n)}} for n in notices]
+        # Started, and the held rejection released (a playbook was written): the state item says so.
+        # At most 2 + 75 steps (MAX_CONTACTS x 5) + 1 notice + these 2 = 80 of a transaction's 100.
+        items.append(
+            self._state(
+                playbook.candidate_id,
+                playbook.application_id,
+                playbook.started_at,
+                ", playbook_generation = :g REMOVE held_since",
+                {":g": {"N": str(playbook.generation)}},
+            )
+        )
+        items.append({"Delete": {"TableName": self.table, "Key": {"pk": _s(pk), "sk": _s("HELD")}}})
         try:
             self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
         except self.client.exceptions.TransactionCanceledException as exc:
-            reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
+            reasons = _reasons(exc)
             if reasons and reasons[0] == "ConditionalCheckFailed":
                 return CreateOutcome.DUPLICATE
             if stopped_check and len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
@@ -528,7 +644,12 @@ class DynamoStore:
         )
         item["reason"] = _s(reason)
         item["at"] = _s(_iso(at))
-        self.client.put_item(TableName=self.table, Item=item)
+        held = self._state(
+            rejection.candidate_id, rejection.application_id, at, ", held_since = :at", {":at": _s(_iso(at))}
+        )
+        self.client.transact_write_items(
+            TransactItems=[{"Put": {"TableName": self.table, "Item": item}}, held]  # type: ignore[list-item]
+        )
 
     def held_rejection(self, candidate_id: str, application_id: str) -> HeldRejection | None:
         key = {"pk": _s(self._app_pk(candidate_id, application_id)), "sk": _s("HELD")}
@@ -543,7 +664,10 @@ class DynamoStore:
 
     def release_rejection(self, candidate_id: str, application_id: str) -> None:
         key = {"pk": _s(self._app_pk(candidate_id, application_id)), "sk": _s("HELD")}
-        self.client.delete_item(TableName=self.table, Key=key)
+        released = self._state(candidate_id, application_id, datetime.now(UTC), " REMOVE held_since", {})
+        self.client.transact_write_items(
+            TransactItems=[{"Delete": {"TableName": self.table, "Key": key}}, released]  # type: ignore[list-item]
+        )
 
     def wait_for_reopen(self, rejection: ApplicationRejected, at: datetime) -> None:
         item = self._doc_item(
@@ -554,7 +678,16 @@ class DynamoStore:
             at,
         )
         item["at"] = _s(_iso(at))
-        self.client.put_item(TableName=self.table, Item=item)
+        waits = self._state(
+            rejection.candidate_id,
+            rejection.application_id,
+            at,
+            " ADD waiting :w",
+            {":w": {"SS": [_iso(rejection.rejected_at)]}},
+        )
+        self.client.transact_write_items(
+            TransactItems=[{"Put": {"TableName": self.table, "Item": item}}, waits]  # type: ignore[list-item]
+        )
 
     def waiting_rejections(self, candidate_id: str, application_id: str) -> list[ApplicationRejected]:
         items = self._query_all(self._app_pk(candidate_id, application_id), "WAIT#")
@@ -562,7 +695,17 @@ class DynamoStore:
 
     def release_waiting(self, candidate_id: str, application_id: str, rejected_at: datetime) -> None:
         key = {"pk": _s(self._app_pk(candidate_id, application_id)), "sk": _s(f"WAIT#{_iso(rejected_at)}")}
-        self.client.delete_item(TableName=self.table, Key=key)
+        # DELETE of a set's last value removes the attribute (a set is never empty).
+        released = self._state(
+            candidate_id,
+            application_id,
+            datetime.now(UTC),
+            " DELETE waiting :w",
+            {":w": {"SS": [_iso(rejected_at)]}},
+        )
+        self.client.transact_write_items(
+            TransactItems=[{"Delete": {"TableName": self.table, "Key": key}}, released]  # type: ignore[list-item]
+        )
 
     # ---- notices to the member ---------------------------------------------------------------
     def _notice_key(self, notice: Notice) -> dict[str, Any]:
@@ -687,6 +830,23 @@ class DynamoStore:
         key = {"pk": _s(self._app_pk(candidate_id, application_id)), "sk": _s(f"STEP#{step_id}")}
         got = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True)
         return self._step_from(got["Item"]) if "Item" in got else None
+
+    def decision_reads(
+        self, candidate_id: str, application_id: str, step_id: str
+    ) -> tuple[LinkGeneration | None, StepRecord | None]:
+        """The account's key item and the step: one BatchGetItem."""
+        keys = [
+            (f"CAND#{candidate_id}", "KEY"),
+            (self._app_pk(candidate_id, application_id), f"STEP#{step_id}"),
+        ]
+        found = self._get_many(keys)
+        key, step = (found.get(k) for k in keys)
+        generation = (
+            LinkGeneration(key["account_generation"]["S"], key["key_generation"]["S"])
+            if key and "account_generation" in key
+            else None
+        )
+        return generation, self._step_from(step) if step else None
 
     def due_steps(self, now: datetime, limit: int, *, shard: int | None = None) -> list[Due]:
         """Up to `limit` steps (and notices) due at `now`: one Query per shard (or only `shard`), each

@@ -326,26 +326,35 @@ class Intake:
         return CandidateHired(**ids, source=parsed.source, occurred_at=at)
 
     # ---- held events: released only by the member's explicit decision --------------------------
-    def _member_keys(self, candidate: Candidate) -> list[str]:
+    def _member_keys(self, candidate: Candidate, applications: list[Application] | None = None) -> list[str]:
         """The match keys the member owns: their proved address (while its lookup is theirs) and the ATS
-        ids of their applications (while each lookup names that application)."""
+        ids of their applications (`applications`, when the caller read them already; while each
+        lookup names that application)."""
         cid = candidate.candidate_id
         keys = []
         proved = candidate.usable_email  # events kept under an address wait for its proof
         if proved is not None and self.store.find_candidate_by_email(proved) == cid:
             keys.append(f"EMAIL#{recipient_key(proved)}")
-        for application in self.store.list_applications(cid):
+        if applications is None:
+            applications = self.store.list_applications(cid)
+        for application in applications:
             ats = application.ats_application_id
             if ats and self.store.find_application_by_ats_id(ats) == (cid, application.application_id):
                 keys.append(f"ATS#{ats}")
         return keys
 
-    def _held(self, candidate_id: str) -> list[tuple[HeldEvent, str, str, Parsed]]:
-        candidate = self.store.get_candidate(candidate_id)
+    def _held(
+        self,
+        candidate_id: str,
+        candidate: Candidate | None = None,
+        applications: list[Application] | None = None,
+    ) -> list[tuple[HeldEvent, str, str, Parsed]]:
+        if candidate is None:
+            candidate = self.store.get_candidate(candidate_id)
         if candidate is None:
             return []
         seen: dict[str, tuple[HeldEvent, str, str, Parsed]] = {}
-        for key in self._member_keys(candidate):
+        for key in self._member_keys(candidate, applications):
             for dedupe_key, document, reason in self.store.held_events(key):
                 if dedupe_key in seen:
                     continue
@@ -370,9 +379,17 @@ class Intake:
                 seen[dedupe_key] = (event, key, dedupe_key, parsed)
         return list(seen.values())
 
-    def held_for(self, candidate_id: str) -> list[HeldEvent]:
-        """What waits for the member's decision (source, company, role, date, why it waits)."""
-        return [event for event, *_ in self._held(candidate_id)]
+    def held_for(
+        self,
+        candidate_id: str,
+        *,
+        candidate: Candidate | None = None,
+        applications: list[Application] | None = None,
+    ) -> list[HeldEvent]:
+        """What waits for the member's decision (source, company, role, date, why it waits). The
+        member (`candidate`) and their `applications`, when the caller read them already, are not
+        read again."""
+        return [event for event, *_ in self._held(candidate_id, candidate, applications)]
 
     def decide_held(self, candidate_id: str, held: str, decision: str, *, now: datetime) -> str | None:
         """Start or discard one held event of the member's: "accepted", "kept_unmatched" (it still

@@ -81,7 +81,12 @@ class Links:
     def _check(self, claims: dict[str, Any], *, account_only: bool = False) -> None:
         if self.generations is None:
             return
-        current = self.generations(str(claims.get("c", "")))
+        self._check_against(claims, self.generations(str(claims.get("c", ""))), account_only=account_only)
+
+    @staticmethod
+    def _check_against(
+        claims: dict[str, Any], current: LinkGeneration | None, *, account_only: bool = False
+    ) -> None:
         given = claims.get("g")
         if current is None or not isinstance(given, str) or not given:
             raise tokens.TokenError(DEAD_LINK)
@@ -107,10 +112,33 @@ class Links:
     def read_decision(self, token: str, decision: Decision, *, now: datetime) -> StepRef:
         claims = tokens.verify(token, f"step-{decision}", now=now, secret=self.secret)
         self._check(claims)
+        return self._step_ref(claims)
+
+    @staticmethod
+    def _step_ref(claims: dict[str, Any]) -> StepRef:
         try:
             return StepRef(str(claims["c"]), str(claims["a"]), str(claims["s"]))
         except KeyError as exc:
             raise tokens.TokenError("this link is incomplete or damaged") from exc
+
+    def read_decision_with[T](
+        self,
+        token: str,
+        decision: Decision,
+        *,
+        now: datetime,
+        read: Callable[[StepRef], tuple[LinkGeneration | None, T]],
+    ) -> tuple[StepRef, T]:
+        """`read_decision`, with the member's current generation read by `read` together with what
+        the decision needs (the step: one request, not two). Nothing is read for a token whose
+        signature or expiry fails; what was read is returned only once the link matched that
+        generation (compared in constant time)."""
+        claims = tokens.verify(token, f"step-{decision}", now=now, secret=self.secret)
+        ref = self._step_ref(claims)
+        current, loaded = read(ref)
+        if self.generations is not None:  # None only in pure unit tests, as in _check
+            self._check_against(claims, current)
+        return ref, loaded
 
     def stop(self, candidate_id: str, recipient_key: str, *, anchor: datetime) -> str:
         """The recipient's "please stop" link. Its lifetime counts from `anchor` (the step's planned

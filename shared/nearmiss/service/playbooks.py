@@ -143,18 +143,20 @@ def start_playbook(
     """
     if rejection.withdrawn:
         return CreateOutcome.DUPLICATE, 0
-    candidate, application = store.load(rejection.candidate_id, rejection.application_id)
+    # One read: the member, the application, the marker and the stop.
+    read = store.start_reads(rejection.candidate_id, rejection.application_id)
+    candidate, application = read.candidate, read.application
     if candidate is None or application is None:
         missing = "candidate" if candidate is None else "application"
         raise UnknownApplicationError(f"no {missing} registered for this rejection")
     generation = 1
-    current = store.get_playbook(candidate.candidate_id, application.application_id)
+    current = read.playbook
     if current is not None:
         if not current.rejected_at < rejection.rejected_at:
             return CreateOutcome.DUPLICATE, 0
-        # Stops only move forward (record_stop keeps the newest), so what is read here still holds
+        # Stops only move forward (record_stop keeps the newest), so what was read still holds
         # when the transaction runs; the marker's generation guards against a concurrent start.
-        stopped_at = store.get_stop(candidate.candidate_id, application.application_id)
+        stopped_at = read.stopped_at
         if stopped_at is None or not current.rejected_at < stopped_at:
             store.wait_for_reopen(rejection, now)
             return CreateOutcome.WAITING_FOR_REOPEN, 0
@@ -207,9 +209,8 @@ def start_playbook(
                 names=unnamed,
             )
         )
+    # The held rejection (if one waited for contacts) is released in the transaction that writes it.
     outcome = store.create_playbook(playbook, records, told)
-    if outcome is not CreateOutcome.DUPLICATE:
-        store.release_rejection(candidate.candidate_id, application.application_id)
     if outcome is CreateOutcome.STOPPED:
         cancelled = [
             r.moved(
@@ -333,7 +334,15 @@ def _decidable(step: StepRecord | None) -> StepRecord:
 def decide(store: Store, ref: StepRef, decision: Decision, *, now: datetime) -> StepRecord:
     """The candidate approves or skips a draft. An approval after the step's expiry lapses; one
     after the planned instant goes out in the recipient's next send window."""
-    step = _decidable(store.get_step(ref.candidate_id, ref.application_id, ref.step_id))
+    return decide_read(
+        store, store.get_step(ref.candidate_id, ref.application_id, ref.step_id), decision, now=now
+    )
+
+
+def decide_read(store: Store, read: StepRecord | None, decision: Decision, *, now: datetime) -> StepRecord:
+    """`decide`, for the step as it was just read (None: there was none). The write is conditional
+    on that read's version: a step changed since is refused ("please reload"), never overwritten."""
+    step = _decidable(read)
     if decision == "skip":
         new = step.moved(StepState.SKIPPED, now=now, due_at=None, reason="skipped by the candidate")
     elif step.expires_at is not None and now >= step.expires_at:
@@ -357,7 +366,19 @@ def edit_draft(
     store: Store, ref: StepRef, *, subject: str | None, text: str | None, now: datetime
 ) -> StepRecord:
     """The candidate rewrites a message before it goes: what they write is what is sent."""
-    step = store.get_step(ref.candidate_id, ref.application_id, ref.step_id)
+    return edit_read(
+        store,
+        store.get_step(ref.candidate_id, ref.application_id, ref.step_id),
+        subject=subject,
+        text=text,
+        now=now,
+    )
+
+
+def edit_read(
+    store: Store, step: StepRecord | None, *, subject: str | None, text: str | None, now: datetime
+) -> StepRecord:
+    """`edit_draft`, for the step as it was just read (written only over that read's version)."""
     if step is None:
         raise DecisionError("this message no longer exists")
     if step.state not in EDITABLE:

@@ -39,6 +39,28 @@ class HeldRejection:
     since: datetime
 
 
+@dataclass(frozen=True)
+class ApplicationState:
+    """What became of an application's rejections, kept beside the application by the very writes
+    that start, hold or release one (so the member's counts are one read, not three per application):
+    `started`, a playbook (any generation) was written; `waiting`, why a rejection of it waits
+    (needs contacts before waiting for a re-open, as the timeline says), None when none does."""
+
+    started: bool = False
+    waiting: Waiting | None = None
+
+
+@dataclass(frozen=True)
+class StartReads:
+    """What starting a playbook reads, in one request: the member, the application, the newest
+    generation's marker and the newest stop (None where there is none)."""
+
+    candidate: Candidate | None
+    application: Application | None
+    playbook: PlaybookRecord | None
+    stopped_at: datetime | None
+
+
 class ClaimOutcome(StrEnum):
     CLAIMED = "claimed"
     LOST = "lost"  # someone else changed the step first (another dispatcher, a stop, a decision)
@@ -209,12 +231,22 @@ class Store(Protocol):
 
     def load(self, candidate_id: str, application_id: str) -> tuple[Candidate | None, Application | None]: ...
 
+    def start_reads(self, candidate_id: str, application_id: str) -> StartReads:
+        """The member, the application, its playbook marker and its stop, in one consistent read."""
+        ...
+
+    def application_states(self, candidate_id: str) -> list[tuple[Application, ApplicationState | None]]:
+        """The member's applications, each with its state, in one paginated read. None: the
+        application was stored before states were kept beside it (read its items instead)."""
+        ...
+
     def create_playbook(
         self, playbook: PlaybookRecord, steps: Sequence[StepRecord], notices: Sequence[Notice] = ()
     ) -> CreateOutcome:
-        """All steps, the member's notices and the playbook marker in one transaction. Generation
-        1: unless a marker exists; generation n: only over the marker of generation n - 1. STOPPED
-        when a stop newer than the rejection came first (unless `playbook.stopped_first`)."""
+        """All steps, the member's notices and the playbook marker in one transaction, which also
+        releases the application's held rejection (a playbook was written). Generation 1: unless a
+        marker exists; generation n: only over the marker of generation n - 1. STOPPED when a stop
+        newer than the rejection came first (unless `playbook.stopped_first`)."""
         ...
 
     def get_playbook(self, candidate_id: str, application_id: str) -> PlaybookRecord | None:
@@ -267,6 +299,13 @@ class Store(Protocol):
 
     def list_steps(self, candidate_id: str, application_id: str) -> list[StepRecord]: ...
     def get_step(self, candidate_id: str, application_id: str, step_id: str) -> StepRecord | None: ...
+    def decision_reads(
+        self, candidate_id: str, application_id: str, step_id: str
+    ) -> tuple[LinkGeneration | None, StepRecord | None]:
+        """The account's link generation and the step, in one consistent read (a decision link is
+        checked against the first before anything of the second is used)."""
+        ...
+
     def due_steps(self, now: datetime, limit: int, *, shard: int | None = None) -> list[Due]:
         """Up to `limit` steps (and notices to members) due at `now`, oldest first: from every
         due-index shard, or one."""
