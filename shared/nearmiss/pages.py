@@ -81,9 +81,15 @@ def show_step(decision: str) -> Response[str]:
     if decision not in ("approve", "skip", "review"):
         return page(404, "Not found", "There is no such page.")
     try:
-        _, step = c.links.read_decision_with(_token(), decision, now=now(), read=_decision_reads)  # type: ignore[arg-type]
+        ref, (generation, step) = c.links.read_decision_with(
+            _token(),
+            decision,  # type: ignore[arg-type]
+            now=now(),
+            read=_decision_reads,
+        )
     except TokenError as exc:
         return _refused(exc)
+    links = c.links.knowing(ref.candidate_id, generation)  # the page's own links: signed, not read again
     if step is None:
         return page(404, "Not found", "This message no longer exists.")
     draft = render_step(step)
@@ -92,7 +98,7 @@ def show_step(decision: str) -> Response[str]:
     if open_for_decision:
         wanted = ("approve", "skip") if decision == "review" else (decision,)
         actions = [
-            {"label": LABELS[d], "url": c.links.decision_path(step, d), "primary": d == "approve"}  # type: ignore[arg-type]
+            {"label": LABELS[d], "url": links.decision_path(step, d), "primary": d == "approve"}  # type: ignore[arg-type]
             for d in wanted
         ]
     state = step.state.value.replace("_", " ")
@@ -103,15 +109,19 @@ def show_step(decision: str) -> Response[str]:
         subject=draft.subject,
         text=draft.text,
         actions=actions,
-        edit_url=c.links.decision_path(step, "review")
+        edit_url=links.decision_path(step, "review")
         if decision == "review" and step.state in EDITABLE
         else None,
     )
 
 
-def _decision_reads(ref: Any) -> tuple[Any, Any]:
-    """The member's link generation and the step, in one request (the link is checked against the first)."""
-    return bootstrap.container().store.decision_reads(ref.candidate_id, ref.application_id, ref.step_id)
+def _decision_reads(ref: Any) -> tuple[Any, tuple[Any, Any]]:
+    """The member's link generation and the step, in one request: the link is checked against the
+    first; both are the page's (the generation signs the page's own links)."""
+    generation, step = bootstrap.container().store.decision_reads(
+        ref.candidate_id, ref.application_id, ref.step_id
+    )
+    return generation, (generation, step)
 
 
 @router.post("/steps/<decision>")
@@ -122,7 +132,12 @@ def decide_step(decision: str) -> Response[str]:
     if decision not in ("approve", "skip", "review"):
         return page(404, "Not found", "There is no such page.")
     try:
-        _, read = c.links.read_decision_with(_token(), decision, now=now(), read=_decision_reads)  # type: ignore[arg-type]
+        _, (_, read) = c.links.read_decision_with(
+            _token(),
+            decision,  # type: ignore[arg-type]
+            now=now(),
+            read=_decision_reads,
+        )
         if decision == "review":  # the edit form: save the words, then approve if asked to
             form = _form()
             subject, text = form.get("subject", "").strip(), form.get("text", "").strip()

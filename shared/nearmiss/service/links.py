@@ -68,6 +68,18 @@ class Links:
             return self
         return replace(self, generations=read_once(self.generations))
 
+    def knowing(self, candidate_id: str, current: LinkGeneration | None) -> Links:
+        """These links, signing for `candidate_id` with the generation just read with the link being
+        answered (not read again), for the rest of that one answer; any other member's is read."""
+        read = self.generations
+        if read is None:
+            return self
+
+        def generations(member: str) -> LinkGeneration | None:
+            return current if member == candidate_id else read(member)
+
+        return replace(self, generations=generations)
+
     def _bound(
         self, candidate_id: str, claims: dict[str, Any], *, account_only: bool = False
     ) -> dict[str, Any]:
