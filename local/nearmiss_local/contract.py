@@ -782,7 +782,9 @@ def dynamodb_batch_write(call: Call) -> Refusal | None:
 
 def dynamodb_batch_get(call: Call) -> Refusal | None:
     # https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html : "up to 100
-    # items"; more in all ("Too many items requested for the BatchGetItem call").
+    # items"; more in all ("Too many items requested for the BatchGetItem call"); a key asked for twice
+    # is refused ("Provided list of item keys contains duplicates", ValidationException). moto answers
+    # duplicates with the item once.
     requests = call.params.get("RequestItems") or {}
     for table, wanted in requests.items():
         keys = wanted.get("Keys") or []
@@ -794,6 +796,11 @@ def dynamodb_batch_get(call: Call) -> Refusal | None:
             )
     if sum(len(w.get("Keys") or []) for w in requests.values()) > DDB_BATCH_GET_MAX:
         return _validation("Too many items requested for the BatchGetItem call")
+    for table, wanted in requests.items():
+        schema = _schema(call, table)
+        markers = [_batch_key(schema, k) for k in wanted.get("Keys") or []]
+        if len(set(markers)) != len(markers):
+            return _validation("Provided list of item keys contains duplicates")
     return None
 
 
@@ -1202,7 +1209,7 @@ RULES: tuple[Rule, ...] = (
          "at most 25 requests, no item twice", "ValidationException", 400,
          f"{_DDB}/APIReference/API_BatchWriteItem.html", check=dynamodb_batch_write),
     Rule("dynamodb-batch-get-limits", "dynamodb", ("BatchGetItem",),
-         "at most 100 keys", "ValidationException", 400,
+         "at most 100 keys, no key twice", "ValidationException", 400,
          f"{_DDB}/APIReference/API_BatchGetItem.html", check=dynamodb_batch_get),
     Rule("dynamodb-key-schema", "dynamodb", DDB_KEY_OPS,
          "a Key has exactly the table's key attributes, of their declared types", "ValidationException",

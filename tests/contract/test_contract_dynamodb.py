@@ -425,3 +425,45 @@ def test_dynamodb_a_string_set_adds_each_value_once_and_returns_the_new_item(ddb
     add("a", "b")
     item = add("b", "c")  # a retried run adds "b" again: one entry
     assert sorted(item["entries"]["SS"]) == ["a", "b", "c"] and item["version"] == {"N": "2"}
+
+
+def test_dynamodb_batch_get_limits_no_key_twice(ddb: Any) -> None:
+    # The start's and a decision's reads (adapters/dynamo.py _get_many) ask for each key once.
+    validation(
+        ddb,
+        lambda: ddb.batch_get_item(RequestItems={TABLE: {"Keys": [key(), key(sk="KEY"), key()]}}),
+        "Provided list of item keys contains duplicates",
+    )
+    ddb.batch_get_item(RequestItems={TABLE: {"Keys": [key(), key(sk="KEY")], "ConsistentRead": True}})
+
+
+def test_dynamodb_a_transaction_updates_a_string_set_and_its_last_value_deleted_removes_it(ddb: Any) -> None:
+    """An application's state item (adapters/dynamo.py `_state`): written by Update items of the
+    transactions that hold, start or release a rejection; ADD creates the item and the set, DELETE of
+    the set's last value removes the attribute (a set is never empty), REMOVE of an absent one is
+    nothing. One item once per transaction (moto refuses a second operation on it, as AWS does)."""
+    state = key(sk="APPSTATE#northwind")
+
+    def change(expression: str, values: dict[str, Any] | None = None) -> dict[str, Any]:
+        update: dict[str, Any] = {"TableName": TABLE, "Key": state, "UpdateExpression": expression}
+        if values:
+            update["ExpressionAttributeValues"] = values
+        return {"Update": update}
+
+    wait = {":w": {"SS": ["2026-11-25T00:00:00.000000Z"]}}
+    ddb.transact_write_items(
+        TransactItems=[
+            change("SET kind = :k ADD waiting :w", {":k": {"S": "application-state"}, **wait}),
+            {"Put": {"TableName": TABLE, "Item": {**key(pk="APP#ada#northwind", sk="WAIT#1")}}},
+        ]
+    )
+    assert ddb.get_item(TableName=TABLE, Key=state)["Item"]["waiting"] == wait[":w"]
+    ddb.transact_write_items(TransactItems=[change("DELETE waiting :w REMOVE held_since", wait)])
+    assert "waiting" not in ddb.get_item(TableName=TABLE, Key=state)["Item"]
+    validation(
+        ddb,
+        lambda: ddb.transact_write_items(
+            TransactItems=[change("REMOVE held_since"), {"Delete": {"TableName": TABLE, "Key": state}}]
+        ),
+        contains="multiple operations on one item",
+    )
