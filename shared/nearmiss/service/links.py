@@ -11,7 +11,7 @@ from typing import Any, Literal
 from urllib.parse import urlencode
 
 from nearmiss.domain import tokens
-from nearmiss.domain.records import StepRecord
+from nearmiss.domain.records import MemberSeen, StepRecord
 from nearmiss.service.ports import LinkGeneration
 
 
@@ -67,6 +67,16 @@ class Links:
         if self.generations is None:
             return self
         return replace(self, generations=read_once(self.generations))
+
+    def as_seen(self, candidate_id: str, seen: MemberSeen) -> Links:
+        """These links, signed for `candidate_id` with the generation of `seen` (which a claim just
+        proved current) instead of reading it. Only for signing one member's links."""
+        if self.generations is None:
+            return self
+        generation = (
+            None if seen.account is None or seen.key is None else LinkGeneration(seen.account, seen.key)
+        )
+        return replace(self, generations=lambda c: generation if c == candidate_id else None)
 
     def _bound(
         self, candidate_id: str, claims: dict[str, Any], *, account_only: bool = False
