@@ -467,13 +467,25 @@ class DynamoStore:
         return candidate, application, self._seen(candidate, generation)
 
     def member_as_now(self, candidate_id: str) -> MemberSeen | None:
-        """The member's proved address and link generation in one request (BatchGetItem)."""
+        """The member's proved address and link generation in one request (BatchGetItem). A profile
+        written without `proved_email` (before the claim checked it, or by the operator's transfer)
+        gets it now, on the condition that it is unchanged: else no claim could ever pass for it."""
         pk = _s(f"CAND#{candidate_id}")
         items = self._batch_get([{"pk": pk, "sk": _s("PROFILE")}, {"pk": pk, "sk": _s("KEY")}])
         candidate = generation = None
         for item in items:
             if item["sk"]["S"] == "PROFILE":
                 candidate = Candidate.model_validate_json(item["doc"]["S"])
+                proved = candidate.usable_email
+                if proved is not None and item.get("proved_email") != _s(proved):
+                    with suppress(self.client.exceptions.ConditionalCheckFailedException):
+                        self.client.update_item(  # changed meanwhile: the claim fails, the next run reads
+                            TableName=self.table,
+                            Key={"pk": pk, "sk": _s("PROFILE")},
+                            UpdateExpression="SET proved_email = :email",
+                            ConditionExpression="doc = :doc",
+                            ExpressionAttributeValues={":email": _s(proved), ":doc": item["doc"]},
+                        )
             else:
                 generation = self._generation_of(item)
         return self._seen(candidate, generation)

@@ -230,7 +230,7 @@ class Dispatcher:
         # Per run, each member read once (read_once): for notices (their address), and for the
         # steps whose snapshot the claim found stale, or that have none (address and generation).
         self.members: Callable[[str], Candidate | None] = store.get_candidate
-        self.seen: Callable[[str], MemberSeen | None] = store.member_as_now
+        self._fresh: dict[str, MemberSeen | None] = {}
 
     def _pace(self, rate: float) -> RateLimiter:
         return RateLimiter(rate, monotonic=self._monotonic, sleep=self._sleep)
@@ -244,7 +244,7 @@ class Dispatcher:
         self._limiter = self._pace(self.settings.max_send_rate)
         self.links = self._links.for_one_run()
         self.members = read_once(self.store.get_candidate)
-        self.seen = read_once(self.store.member_as_now)
+        self._fresh = {}
         due = self.store.due_steps(now, self.settings.max_steps)
         if len(due) >= self.settings.max_steps and self.shard_runs is not None:
             return self._fan_out(now)
@@ -267,7 +267,7 @@ class Dispatcher:
         self._limiter = self._pace(rate)
         self.links = self._links.for_one_run()
         self.members = read_once(self.store.get_candidate)
-        self.seen = read_once(self.store.member_as_now)
+        self._fresh = {}
         handed_on = threading.Event()
         hand_on = threading.Lock()
 
@@ -451,14 +451,20 @@ class Dispatcher:
     def _as_seen(self, step: StepRecord, now: datetime, attempt: Attempt) -> str:
         """`attempt` with the member as the step last saw them; when its claim finds the member
         changed, once more with the member as read now (once per member per run). A step with no
-        snapshot is attempted with the member as read now."""
-        if step.member is None:
-            outcome = attempt(step, now, self.seen(step.candidate_id))
-        else:
-            outcome = attempt(step, now, step.member)
-            if outcome == MEMBER_CHANGED:
-                outcome = attempt(step, now, self.seen(step.candidate_id))
-        return outcome  # MEMBER_CHANGED still: untouched, still due (the member changed again meanwhile)
+        snapshot, or one this run already knows to be stale, goes straight to the member as read."""
+        known = self._fresh.get(step.candidate_id, step.member)
+        if step.member is None or known != step.member:
+            return attempt(step, now, self._member_now(step.candidate_id))
+        outcome = attempt(step, now, step.member)
+        if outcome == MEMBER_CHANGED and step.candidate_id not in self._fresh:
+            outcome = attempt(step, now, self._member_now(step.candidate_id))
+        return outcome  # MEMBER_CHANGED still: untouched, still due (the member changed meanwhile)
+
+    def _member_now(self, candidate_id: str) -> MemberSeen | None:
+        """The member as stored now (address and generation in one read), once per run."""
+        if candidate_id not in self._fresh:  # two threads may both read: the same answer, twice
+            self._fresh[candidate_id] = self.store.member_as_now(candidate_id)
+        return self._fresh[candidate_id]
 
     def _draft(self, step: StepRecord, now: datetime, seen: MemberSeen | None) -> str:
         assert step.expires_at is not None
