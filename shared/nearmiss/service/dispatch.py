@@ -227,8 +227,8 @@ class Dispatcher:
         # (an UpdateItem per application, not per step) once the batch is done.
         self._unsent: dict[tuple[str, str], list[StepRecord]] = {}
         self._unsent_lock = threading.Lock()
-        # Per run, each member read once (read_once): for notices (their address), and for the
-        # steps whose snapshot the claim found stale, or that have none (address and generation).
+        # Per run, each member read at most once: for notices, their profile (read_once); for steps
+        # with no snapshot, or one the claim found stale, their address and generation (_fresh).
         self.members: Callable[[str], Candidate | None] = store.get_candidate
         self._fresh: dict[str, MemberSeen | None] = {}
 
@@ -470,9 +470,10 @@ class Dispatcher:
         assert step.expires_at is not None
         if seen is None:  # before the claim: a draft only to an address the member proved
             return self._awaiting_address(step, now)
-        # One write: the step waits for the candidate from now on (and lapses at expires_at). If the
-        # draft cannot be sent, it goes back to scheduled; drafts are the candidate's own mail, so a
-        # draft whose outcome is unknown is left waiting rather than flagged.
+        # One request (the claim, with the member's checks): the step waits for the candidate from
+        # now on (and lapses at expires_at). If the draft cannot be sent, it goes back to scheduled;
+        # drafts are the candidate's own mail, so a draft whose outcome is unknown is left waiting
+        # rather than flagged.
         claimed = step.moved(
             StepState.AWAITING_APPROVAL, now=now, due_at=step.expires_at, lease_until=None, member=seen
         )
