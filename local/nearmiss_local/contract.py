@@ -427,6 +427,7 @@ DDB_RANGE_MAX = 1024  # bytes
 DDB_ITEM_MAX = 400 * KIB  # DynamoDB's KB is 1024 bytes
 DDB_BATCH_WRITE_MAX = 25
 DDB_BATCH_GET_MAX = 100
+DDB_TRANSACTION_MAX = 4 * 1024 * KIB  # the aggregate size of a transaction's items (4 MB)
 # AWS's messages, verbatim ("limit of2048" has no space in AWS's answer either).
 DDB_HASH_TOO_LONG = (
     "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of"
@@ -777,6 +778,16 @@ def dynamodb_batch_write(call: Call) -> Refusal | None:
             if marker in seen:
                 return _validation("Provided list of item keys contains duplicates")
             seen.add(marker)
+    return None
+
+
+def dynamodb_transact_size(call: Call) -> Refusal | None:
+    # https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html : "The
+    # aggregate size of the items in the transaction cannot exceed 4 MB." Counted as DynamoDB sizes
+    # items: each Put's item, each other action's key. moto does not check it.
+    total = sum(item_size(value) for _, value, _ in _targets(call))
+    if total > DDB_TRANSACTION_MAX:
+        return _validation("The aggregate size of the items in the transaction cannot exceed 4 MB")
     return None
 
 
@@ -1205,6 +1216,10 @@ RULES: tuple[Rule, ...] = (
     Rule("dynamodb-transact-one-op-per-item", "dynamodb", ("TransactWriteItems",),
          "one operation per item in a transaction", "ValidationException", 400,
          f"{_DDB}/APIReference/API_TransactWriteItems.html", enforced_by="moto"),
+    Rule("dynamodb-transact-size", "dynamodb", ("TransactWriteItems",),
+         "the aggregate size of a transaction's items at most 4 MB (4,194,304 bytes)",
+         "ValidationException", 400, f"{_DDB}/APIReference/API_TransactWriteItems.html",
+         check=dynamodb_transact_size),
     Rule("dynamodb-batch-write-limits", "dynamodb", ("BatchWriteItem",),
          "at most 25 requests, no item twice", "ValidationException", 400,
          f"{_DDB}/APIReference/API_BatchWriteItem.html", check=dynamodb_batch_write),

@@ -18,7 +18,15 @@ from nearmiss.domain.compose import OutgoingMessage
 from nearmiss.domain.events import ApplicationRejected, DomainEvent
 from nearmiss.domain.models import Application, Candidate
 from nearmiss.domain.notices import next_summary_slot
-from nearmiss.domain.records import Due, ForwardRecord, Notice, NoticeState, PlaybookRecord, StepRecord
+from nearmiss.domain.records import (
+    Due,
+    ForwardRecord,
+    MemberSeen,
+    Notice,
+    NoticeState,
+    PlaybookRecord,
+    StepRecord,
+)
 from nearmiss.service.ports import (
     PROOF_MAIL_GAP,
     PROOF_MAILS_PER_DAY,
@@ -122,6 +130,7 @@ class MemoryStore:
             self.applications.get(key),
             self.playbooks.get(key),
             self.stops.get(key),
+            self._member_now(candidate_id),
         )
 
     def application_states(self, candidate_id: str) -> list[tuple[Application, ApplicationState | None]]:
@@ -301,7 +310,9 @@ class MemoryStore:
             self.steps[self._key(old)] = new
             return True
 
-    def claim_send(self, old: StepRecord, new: StepRecord, day: str) -> ClaimOutcome:
+    def claim_send(
+        self, old: StepRecord, new: StepRecord, day: str, *, reply: ReplyRoute | None = None
+    ) -> ClaimOutcome:
         with self._lock:
             self.requests += 1
             current = self.steps.get(self._key(old))
@@ -318,9 +329,38 @@ class MemoryStore:
                 return ClaimOutcome.SUPPRESSED
             if self.days.get((old.recipient_key, f"{old.candidate_id}#{day}"), owner) != owner:
                 return ClaimOutcome.DAY_TAKEN
+            if new.member is not None and new.member != self._member_now(old.candidate_id):
+                return ClaimOutcome.MEMBER_CHANGED
+            if reply is not None and not self._reply_free(reply):
+                return ClaimOutcome.REPLY_TAKEN
             self.days[(old.recipient_key, f"{old.candidate_id}#{day}")] = owner
             self.steps[self._key(old)] = new
+            if reply is not None:
+                self.reply_routes[reply.reply_id] = reply
             return ClaimOutcome.CLAIMED
+
+    def claim_draft(self, old: StepRecord, new: StepRecord) -> ClaimOutcome:
+        with self._lock:
+            self.requests += 1
+            current = self.steps.get(self._key(old))
+            if current is None or current.version != old.version:
+                return ClaimOutcome.LOST
+            if new.member is not None and new.member != self._member_now(old.candidate_id):
+                return ClaimOutcome.MEMBER_CHANGED
+            self.steps[self._key(old)] = new
+            return ClaimOutcome.CLAIMED
+
+    def _member_now(self, candidate_id: str) -> MemberSeen | None:
+        generation = self._generation(candidate_id)
+        return MemberSeen.of(
+            self.candidates.get(candidate_id),
+            generation.account if generation else None,
+            generation.key if generation else None,
+        )
+
+    def member_as_now(self, candidate_id: str) -> MemberSeen | None:
+        self.requests += 1
+        return self._member_now(candidate_id)
 
     def list_applications(self, candidate_id: str) -> list[Application]:
         self.requests += 1
@@ -336,6 +376,9 @@ class MemoryStore:
 
     def link_generation(self, candidate_id: str) -> LinkGeneration | None:
         self.requests += 1
+        return self._generation(candidate_id)
+
+    def _generation(self, candidate_id: str) -> LinkGeneration | None:
         key = self.keys.get(candidate_id)
         # each key hash differs: a new key, a new generation (the fake keeps one per id)
         return LinkGeneration(candidate_id, key[:12]) if key else None
@@ -387,12 +430,16 @@ class MemoryStore:
     def put_reply_route(self, route: ReplyRoute, at: datetime) -> bool:
         with self._lock:
             self.requests += 1
-            held = self.reply_routes.get(route.reply_id)
-            same = (route.candidate_id, route.application_id, route.step_id)
-            if held is not None and (held.candidate_id, held.application_id, held.step_id) != same:
+            if not self._reply_free(route):
                 return False
             self.reply_routes[route.reply_id] = route
             return True
+
+    def _reply_free(self, route: ReplyRoute) -> bool:
+        """The id is free, or already names this very note (DynamoStore's condition)."""
+        held = self.reply_routes.get(route.reply_id)
+        same = (route.candidate_id, route.application_id, route.step_id)
+        return held is None or (held.candidate_id, held.application_id, held.step_id) == same
 
     def reply_route(self, reply_id: str) -> ReplyRoute | None:
         self.requests += 1

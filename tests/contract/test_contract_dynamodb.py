@@ -291,6 +291,31 @@ def test_dynamodb_batch_write_limits_no_item_twice(ddb: Any) -> None:
     ddb.batch_write_item(RequestItems={TABLE: [twice[0], {"DeleteRequest": {"Key": key(sk="OTHER")}}]})
 
 
+# ---- dynamodb-transact-size ---------------------------------------------------------------------------
+def test_dynamodb_transact_size_above_4_mb_in_all_is_refused(ddb: Any) -> None:
+    # Eleven items of 390,000 bytes of text: each under 400 KB, 4.29 million bytes in all
+    items = [
+        {"Put": {"TableName": TABLE, "Item": {**key(sk=f"STEP#{i}"), "d": {"S": "z" * 390_000}}}}
+        for i in range(11)
+    ]
+    assert sum(contract.item_size(i["Put"]["Item"]) for i in items) > 4 * 1024 * 1024
+    validation(
+        ddb,
+        lambda: ddb.transact_write_items(TransactItems=items),
+        "The aggregate size of the items in the transaction cannot exceed 4 MB",
+    )
+    assert "Item" not in ddb.get_item(TableName=TABLE, Key=key(sk="STEP#0"))
+
+
+def test_dynamodb_transact_size_of_ten_large_items_passes(ddb: Any) -> None:
+    items = [
+        {"Put": {"TableName": TABLE, "Item": {**key(sk=f"STEP#{i}"), "d": {"S": "z" * 390_000}}}}
+        for i in range(10)
+    ]
+    ddb.transact_write_items(TransactItems=items)
+    assert "Item" in ddb.get_item(TableName=TABLE, Key=key(sk="STEP#9"))
+
+
 # ---- dynamodb-batch-get-limits ------------------------------------------------------------------------
 def test_dynamodb_batch_get_limits_at_most_100_keys(ddb: Any) -> None:
     keys = [key(sk=f"STEP#{i}") for i in range(101)]

@@ -303,8 +303,10 @@ def due_steps(count: int, *, at: datetime = AT) -> list[StepRecord]:
 
 def write(client: Any, steps: list[StepRecord]) -> None:
     """Put steps straight into the table in the store's own item format, with their members (as
-    registered, address proved: the dispatcher sends only for a member with a proved address)."""
+    registered, address proved: the dispatcher sends only for a member with a proved address), each
+    step seeing its member as they are (as a playbook's start plans them: the claim checks it)."""
     from nearmiss.adapters.dynamo import DynamoStore
+    from nearmiss.domain.records import MemberSeen
 
     from tests.conftest import make_candidate
 
@@ -312,7 +314,10 @@ def write(client: Any, steps: list[StepRecord]) -> None:
     for cid in sorted({s.candidate_id for s in steps}):
         if store.get_candidate(cid) is None:
             store.put_candidate(make_candidate(candidate_id=cid, email=f"{cid}@members.example"))
-    items = [{"PutRequest": {"Item": store._step_item(s)}} for s in steps]
+    seen = [
+        s.model_copy(update={"member": MemberSeen(email=f"{s.candidate_id}@members.example")}) for s in steps
+    ]
+    items = [{"PutRequest": {"Item": store._step_item(s)}} for s in seen]
     for i in range(0, len(items), 25):
         client.batch_write_item(RequestItems={TABLE: items[i : i + 25]})
 

@@ -585,10 +585,13 @@ def test_a_step_held_past_its_latest_useful_moment_is_too_late_not_sent() -> Non
 
 # ---- only to an address the member proved (issue 10, verified addresses) --------------------------
 def unproved(store: MemoryStore) -> None:
-    """The member's address waits for proof (as after registering, before the link is confirmed)."""
+    """The member's address waits for proof (as after registering, before the link is confirmed):
+    the playbook started before the proof, so its steps saw no proved address either."""
     store.candidates["ada"] = make_candidate(
         **{**store.candidates["ada"].model_dump(), "email_proved_at": None}
     )
+    for key, step in store.steps.items():
+        store.steps[key] = step.model_copy(update={"member": None})
 
 
 def test_no_note_carries_an_unproved_address_as_reply_to_it_waits_uncounted_then_goes() -> None:
@@ -644,15 +647,35 @@ def test_an_own_address_note_goes_from_the_address_proved_now() -> None:
     assert {(m.from_address, m.reply_to) for m in mailer.sent} == {("ada.q@example.com", None)}
 
 
-def test_a_run_reads_each_member_once() -> None:
-    store, _, dispatcher = world()
+def counted_member_reads(store: MemoryStore) -> list[str]:
+    """Every member the store is asked about (profile or link generation), in order."""
     reads: list[str] = []
-    original = store.get_candidate
+    for name in ("get_candidate", "member_as_now", "link_generation"):
+        original = getattr(store, name)
 
-    def counted(candidate_id: str) -> object:
-        reads.append(candidate_id)
-        return original(candidate_id)
+        def counted(candidate_id: str, _original: object = original) -> object:
+            reads.append(candidate_id)
+            return _original(candidate_id)  # type: ignore[operator]
 
-    store.get_candidate = counted  # type: ignore[method-assign]
+        setattr(store, name, counted)
+    return reads
+
+
+def test_a_run_reads_no_member_when_the_steps_saw_them_as_they_are() -> None:
+    # Given three thank-yous planned while Ada's address was proved (they saw her as she is)
+    store, mailer, dispatcher = world()
+    reads = counted_member_reads(store)
     dispatcher.run(NOW + timedelta(days=1))
-    assert reads == ["ada"]
+    # Then all three go to her proved address, and nobody is read: the claims checked her
+    assert [m.reply_to for m in mailer.sent] == ["ada@example.com"] * 3
+    assert reads == []
+
+
+def test_a_run_reads_each_member_once_for_steps_that_saw_nobody() -> None:
+    # Given three thank-yous stored with no snapshot of the member (planned before snapshots were)
+    store, mailer, dispatcher = world()
+    for key, step in store.steps.items():
+        store.steps[key] = step.model_copy(update={"member": None})
+    reads = counted_member_reads(store)
+    dispatcher.run(NOW + timedelta(days=1))
+    assert reads == ["ada"] and len(mailer.sent) == 3

@@ -17,7 +17,7 @@ from nearmiss.service.dispatch import Dispatcher
 from nearmiss.service.inbound import ForwardNotSent, Inbound, MailObject
 from nearmiss.service.links import Links
 from nearmiss.service.playbooks import SenderPolicy, start_playbook
-from nearmiss.service.ports import SendError, SendFailure
+from nearmiss.service.ports import ReplyRoute, SendError, SendFailure
 from nearmiss.service.reply_addresses import ReplyAddresses, split_local_part
 from nearmiss_local.fakes import MemoryStore, RecordingMailer
 
@@ -319,19 +319,19 @@ def test_a_reply_address_of_a_closed_account_leads_nowhere() -> None:
     assert w.mailer.sent[-1].to_address != "ada@example.com"
 
 
-def test_a_reply_lookup_that_cannot_be_written_sends_nothing_and_retries_later() -> None:
-    # Given the table refuses the lookup write (throttled) when the thank-yous fall due
+def test_a_reply_lookup_held_by_another_note_fails_the_claim_sends_nothing_and_retries_later() -> None:
+    # Given the lookup ids of the thank-yous' reply addresses are held by another note (an HMAC
+    # collision, or tampering)
     store, mailer = MemoryStore(), RecordingMailer()
     store.put_candidate(make_candidate())
     store.set_candidate_key("ada", "hash-of-adas-key")
     store.put_application(make_application())
     start_playbook(store, make_rejection(), SenderPolicy(domain="mail.example"), now=NOW)
-
-    def throttled(route: object, at: object) -> bool:
-        raise RuntimeError("ProvisionedThroughputExceededException")
-
-    store.put_reply_route = throttled  # type: ignore[method-assign]
     replies = ReplyAddresses(DOMAIN, SECRET, store, store.link_generation)
+    thank_yous = [s for s in store.steps.values() if s.kind is StepKind.THANK_YOU]
+    for step in thank_yous:
+        reply_id = replies.identifier(step)
+        store.reply_routes[reply_id] = ReplyRoute(reply_id, "mallory", "other", "other-step", "r", "g")
     dispatcher = Dispatcher(
         store,
         mailer,
@@ -341,9 +341,11 @@ def test_a_reply_lookup_that_cannot_be_written_sends_nothing_and_retries_later()
         reply_addresses=replies,
     )
     report = dispatcher.run(NOW + timedelta(days=1, hours=1))
-    # Then nothing goes out without its reply address, and each note is retried, not flagged for review
-    assert mailer.sent == []
+    # Then the claims fail (the lookup is in the claim's transaction): nothing goes out without its
+    # reply address, nobody's day is taken, and each note is retried, not flagged for review
+    assert mailer.sent == [] and store.days == {}
     assert report.outcomes["retry_scheduled"] == 3
     thank_yous = [s for s in store.steps.values() if s.kind is StepKind.THANK_YOU]
     assert {s.state for s in thank_yous} == {StepState.SCHEDULED}
-    assert all(s.reason and "reply address not recorded" in s.reason for s in thank_yous)
+    assert all(s.reason and "lookup is held by another note" in s.reason for s in thank_yous)
+    assert {r.candidate_id for r in store.reply_routes.values()} == {"mallory"}

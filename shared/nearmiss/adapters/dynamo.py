@@ -1,7 +1,9 @@
 """The DynamoDB store: one table, conditional writes for every guarantee.
 
 Items (pk / sk):
-    CAND#<candidate>                 PROFILE                 the candidate
+    CAND#<candidate>                 PROFILE                 the candidate (`proved_email` top-level, for
+                                                             the dispatcher's claim)
+    CAND#<candidate>                 KEY                     the API key's hash, the link generations
     CAND#<candidate>                 APP#<application>       an application with its contacts
     CAND#<candidate>                 APPSTATE#<application>  what became of its rejections (started, held,
                                                              waiting for a re-open), written in the same
@@ -51,6 +53,7 @@ from nearmiss.domain.playbook import recipient_key
 from nearmiss.domain.records import (
     Due,
     ForwardRecord,
+    MemberSeen,
     Notice,
     NoticeEntry,
     NoticeState,
@@ -193,6 +196,9 @@ class DynamoStore:
         item = self._doc_item(
             f"CAND#{candidate.candidate_id}", "PROFILE", "candidate", candidate.model_dump_json(), now
         )
+        proved = candidate.usable_email
+        if proved is not None:  # top-level, so the dispatcher's claim can check it (MemberSeen)
+            item["proved_email"] = _s(proved)
         put: dict[str, Any] = {"TableName": self.table, "Item": item}
         if expected is not None:
             put["ConditionExpression"] = "doc = :expected"
@@ -203,7 +209,6 @@ class DynamoStore:
         }
         items: list[dict[str, Any]] = [{"Put": put}]
         claimed: dict[int, str] = {}
-        proved = candidate.usable_email
         if proved is not None:
             lookup = {
                 "pk": _s(f"LOOKUP#EMAIL#{recipient_key(proved)}"),
@@ -458,13 +463,7 @@ class DynamoStore:
         """The candidate and the application in one request (BatchGetItem)."""
         pk = _s(f"CAND#{candidate_id}")
         keys = [{"pk": pk, "sk": _s("PROFILE")}, {"pk": pk, "sk": _s(f"APP#{application_id}")}]
-        got = self.client.batch_get_item(RequestItems={self.table: {"Keys": keys, "ConsistentRead": True}})
-        items = list(got["Responses"].get(self.table, []))
-        unprocessed = got.get("UnprocessedKeys", {}).get(self.table)
-        while unprocessed:  # throttled keys come back unprocessed; ask again for just those
-            got = self.client.batch_get_item(RequestItems={self.table: unprocessed})
-            items += got["Responses"].get(self.table, [])
-            unprocessed = got.get("UnprocessedKeys", {}).get(self.table)
+        items = self._batch_get(keys)
         candidate = application = None
         for item in items:
             if item["sk"]["S"] == "PROFILE":
@@ -489,16 +488,25 @@ class DynamoStore:
         return found
 
     def start_reads(self, candidate_id: str, application_id: str) -> StartReads:
-        """The member, the application, the playbook marker and the stop: one BatchGetItem."""
+        """The member, the application, the playbook marker, the stop and the member's link
+        generation (the steps' snapshot of the member): one BatchGetItem."""
         member, app = f"CAND#{candidate_id}", self._app_pk(candidate_id, application_id)
-        keys = [(member, "PROFILE"), (member, f"APP#{application_id}"), (app, "PLAYBOOK"), (app, "STOP")]
+        keys = [
+            (member, "PROFILE"),
+            (member, f"APP#{application_id}"),
+            (app, "PLAYBOOK"),
+            (app, "STOP"),
+            (member, "KEY"),
+        ]
         found = self._get_many(keys)
-        profile, application, marker, stop = (found.get(k) for k in keys)
+        profile, application, marker, stop, key = (found.get(k) for k in keys)
+        candidate = Candidate.model_validate_json(profile["doc"]["S"]) if profile else None
         return StartReads(
-            candidate=Candidate.model_validate_json(profile["doc"]["S"]) if profile else None,
+            candidate=candidate,
             application=Application.model_validate_json(application["doc"]["S"]) if application else None,
             playbook=PlaybookRecord.model_validate_json(marker["doc"]["S"]) if marker else None,
             stopped_at=_parse_iso(stop["stopped_at"]["S"]) if stop else None,
+            seen=self._seen(candidate, self._generation_of(key) if key else None),
         )
 
     def application_states(self, candidate_id: str) -> list[tuple[Application, ApplicationState | None]]:
@@ -546,6 +554,47 @@ class DynamoStore:
                 },
             }
         }
+
+    def member_as_now(self, candidate_id: str) -> MemberSeen | None:
+        """The member's proved address and link generation in one request (BatchGetItem). A profile
+        written without `proved_email` (before the claim checked it, or by the operator's transfer)
+        gets it now, on the condition that it is unchanged: else no claim could ever pass for it."""
+        pk = _s(f"CAND#{candidate_id}")
+        items = self._batch_get([{"pk": pk, "sk": _s("PROFILE")}, {"pk": pk, "sk": _s("KEY")}])
+        candidate = generation = None
+        for item in items:
+            if item["sk"]["S"] == "PROFILE":
+                candidate = Candidate.model_validate_json(item["doc"]["S"])
+                proved = candidate.usable_email
+                if proved is not None and item.get("proved_email") != _s(proved):
+                    with suppress(self.client.exceptions.ConditionalCheckFailedException):
+                        self.client.update_item(  # changed meanwhile: the claim fails, the next run reads
+                            TableName=self.table,
+                            Key={"pk": pk, "sk": _s("PROFILE")},
+                            UpdateExpression="SET proved_email = :email",
+                            ConditionExpression="doc = :doc",
+                            ExpressionAttributeValues={":email": _s(proved), ":doc": item["doc"]},
+                        )
+            else:
+                generation = self._generation_of(item)
+        return self._seen(candidate, generation)
+
+    @staticmethod
+    def _seen(candidate: Candidate | None, generation: LinkGeneration | None) -> MemberSeen | None:
+        if generation is None:
+            return MemberSeen.of(candidate, None, None)
+        return MemberSeen.of(candidate, generation.account, generation.key)
+
+    def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The items of `keys` (consistent reads), however many rounds throttling takes."""
+        got = self.client.batch_get_item(RequestItems={self.table: {"Keys": keys, "ConsistentRead": True}})
+        items = list(got["Responses"].get(self.table, []))
+        unprocessed = got.get("UnprocessedKeys", {}).get(self.table)
+        while unprocessed:  # throttled keys come back unprocessed; ask again for just those
+            got = self.client.batch_get_item(RequestItems={self.table: unprocessed})
+            items += got["Responses"].get(self.table, [])
+            unprocessed = got.get("UnprocessedKeys", {}).get(self.table)
+        return items
 
     # ---- playbooks -------------------------------------------------------------------------
     def create_playbook(
@@ -933,11 +982,34 @@ class DynamoStore:
             check["ExpressionAttributeValues"] = {":rejected": _s(_iso(rejected_at))}
         return check
 
-    def claim_send(self, old: StepRecord, new: StepRecord, day: str) -> ClaimOutcome:
+    def _member_checks(self, candidate_id: str, seen: MemberSeen) -> list[dict[str, Any]]:
+        """The member is as `seen` says: the PROFILE's proved address, the KEY's generations (or no
+        generation, as seen). Items written before these attributes existed fail the check (the
+        dispatcher then reads the member afresh): a stale snapshot costs a read, never a wrong send."""
+        pk = _s(f"CAND#{candidate_id}")
+        key: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": {"pk": pk, "sk": _s("KEY")},
+            "ConditionExpression": "attribute_not_exists(account_generation)",
+        }
+        if seen.account is not None and seen.key is not None:
+            key["ConditionExpression"] = "account_generation = :account AND key_generation = :key"
+            key["ExpressionAttributeValues"] = {":account": _s(seen.account), ":key": _s(seen.key)}
+        profile = {
+            "TableName": self.table,
+            "Key": {"pk": pk, "sk": _s("PROFILE")},
+            "ConditionExpression": "proved_email = :email",
+            "ExpressionAttributeValues": {":email": _s(seen.email)},
+        }
+        return [{"ConditionCheck": profile}, {"ConditionCheck": key}]
+
+    def claim_send(
+        self, old: StepRecord, new: StepRecord, day: str, *, reply: ReplyRoute | None = None
+    ) -> ClaimOutcome:
         pk = self._app_pk(old.candidate_id, old.application_id)
         rcpt = _s(f"RCPT#{old.recipient_key}")
         owner = _s(f"{pk}#{old.step_id}")
-        items = [
+        items: list[dict[str, Any]] = [
             {"Put": self._put_if_version(old, new)},
             {"ConditionCheck": self._not_stopped_since(pk, old.rejected_at)},
             {
@@ -973,13 +1045,36 @@ class DynamoStore:
                 }
             },
         ]
+        failures = list(_CLAIM_FAILURES)
+        if new.member is not None:
+            checks = self._member_checks(new.candidate_id, new.member)
+            items += checks
+            failures += [ClaimOutcome.MEMBER_CHANGED] * len(checks)
+        if reply is not None:
+            items.append({"Put": self._reply_route_put(reply, new.updated_at or old.planned_at)})
+            failures.append(ClaimOutcome.REPLY_TAKEN)
+        return self._claim(items, failures)
+
+    def claim_draft(self, old: StepRecord, new: StepRecord) -> ClaimOutcome:
+        """The draft's claim: the step (if unchanged) and, when `new.member` is set, the member's
+        checks, in one transaction (one request, as the plain conditional write it replaces)."""
+        items: list[dict[str, Any]] = [{"Put": self._put_if_version(old, new)}]
+        failures = [ClaimOutcome.LOST]
+        if new.member is not None:
+            checks = self._member_checks(new.candidate_id, new.member)
+            items += checks
+            failures += [ClaimOutcome.MEMBER_CHANGED] * len(checks)
+        return self._claim(items, failures)
+
+    def _claim(self, items: list[dict[str, Any]], failures: list[ClaimOutcome]) -> ClaimOutcome:
+        """Run a claim transaction; a cancelled one says which condition failed first (by position)."""
         try:
             self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
         except self.client.exceptions.TransactionCanceledException as exc:
             reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
             failed = [i for i, code in enumerate(reasons) if code == "ConditionalCheckFailed"]
             if failed:
-                return _CLAIM_FAILURES[failed[0]]
+                return failures[failed[0]]
             if set(reasons) & _CONTENDED:
                 # Nothing was written: another transaction held an item, or the table throttled.
                 # The step stays as it was, due; this run leaves it to the next.
@@ -1055,7 +1150,10 @@ class DynamoStore:
         return item["key_hash"]["S"] if item else None
 
     def link_generation(self, candidate_id: str) -> LinkGeneration | None:
-        item = self._lookup(f"CAND#{candidate_id}", "KEY")
+        return self._generation_of(self._lookup(f"CAND#{candidate_id}", "KEY"))
+
+    @staticmethod
+    def _generation_of(item: dict[str, Any] | None) -> LinkGeneration | None:
         if not item or "account_generation" not in item:
             return None
         return LinkGeneration(item["account_generation"]["S"], item["key_generation"]["S"])
@@ -1212,32 +1310,36 @@ class DynamoStore:
     # ---- reply addresses and received mail ----------------------------------------------------------
     def put_reply_route(self, route: ReplyRoute, at: datetime) -> bool:
         try:
-            self.client.put_item(
-                TableName=self.table,
-                Item={
-                    "pk": _s(f"LOOKUP#REPLY#{route.reply_id}"),
-                    "sk": _s("NOTE"),
-                    "kind": _s("reply-route"),
-                    "candidate_id": _s(route.candidate_id),
-                    "application_id": _s(route.application_id),
-                    "step_id": _s(route.step_id),
-                    "recipient_key": _s(route.recipient_key),
-                    "account": _s(route.account),
-                    "at": _s(_iso(at)),
-                    "expires_at_epoch": self._expiry(at),
-                },
-                # Free, or already this very note's (a retried send writes it again).
-                ConditionExpression="attribute_not_exists(pk) OR (candidate_id = :c AND "
-                "application_id = :a AND step_id = :s)",
-                ExpressionAttributeValues={
-                    ":c": _s(route.candidate_id),
-                    ":a": _s(route.application_id),
-                    ":s": _s(route.step_id),
-                },
-            )
+            self.client.put_item(**self._reply_route_put(route, at))
         except self.client.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+    def _reply_route_put(self, route: ReplyRoute, at: datetime) -> dict[str, Any]:
+        """The lookup of a note's reply address, owned by its member: written only where the id is
+        free or already names this very note (a retried send writes it again)."""
+        return {
+            "TableName": self.table,
+            "Item": {
+                "pk": _s(f"LOOKUP#REPLY#{route.reply_id}"),
+                "sk": _s("NOTE"),
+                "kind": _s("reply-route"),
+                "candidate_id": _s(route.candidate_id),
+                "application_id": _s(route.application_id),
+                "step_id": _s(route.step_id),
+                "recipient_key": _s(route.recipient_key),
+                "account": _s(route.account),
+                "at": _s(_iso(at)),
+                "expires_at_epoch": self._expiry(at),
+            },
+            "ConditionExpression": "attribute_not_exists(pk) OR (candidate_id = :c AND "
+            "application_id = :a AND step_id = :s)",
+            "ExpressionAttributeValues": {
+                ":c": _s(route.candidate_id),
+                ":a": _s(route.application_id),
+                ":s": _s(route.step_id),
+            },
+        }
 
     def reply_route(self, reply_id: str) -> ReplyRoute | None:
         item = self._lookup(f"LOOKUP#REPLY#{reply_id}", "NOTE")

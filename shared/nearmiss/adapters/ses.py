@@ -18,7 +18,6 @@ from email.header import Header
 from email.message import Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from email.parser import BytesHeaderParser
 from email.utils import formataddr, formatdate
 from typing import TYPE_CHECKING, Any
@@ -92,8 +91,6 @@ POLICY = email.policy.default.clone(max_line_length=998)
 _BUILD = email.policy.compat32.clone(max_line_length=998)
 _UTF8_QP = Charset("utf-8")
 _UTF8_QP.body_encoding = QP  # readable bodies: quoted-printable, not base64
-_UTF8_7BIT = Charset("utf-8")
-_UTF8_7BIT.body_encoding = None  # ASCII text as written: 7bit
 
 
 def _one_line(header: str, value: str) -> str:
@@ -114,17 +111,23 @@ def _text_header(header: str, value: str) -> str | Header:
     return value if value.isascii() else Header(value, "utf-8", maxlinelen=998, header_name=header)
 
 
-def _text_part(text: str, subtype: str) -> MIMEText:
-    plain = text.isascii() and all(len(line) <= 998 for line in text.splitlines())
-    part = MIMEText(text, subtype, _UTF8_7BIT if plain else _UTF8_QP, policy=_BUILD)
-    del part["MIME-Version"]  # once, on the message itself
+def _text_part(text: str, subtype: str) -> Message:
+    part = Message(policy=_BUILD)
+    if text.isascii() and all(len(line) <= 998 for line in text.splitlines()):
+        part["Content-Type"] = f'text/{subtype}; charset="utf-8"'
+        part["Content-Transfer-Encoding"] = "7bit"  # ASCII goes as written
+        part.set_payload(text)
+    else:
+        part["Content-Type"] = f"text/{subtype}"
+        part.set_payload(text, _UTF8_QP)  # quoted-printable, not base64
+        del part["MIME-Version"]  # once, on the message itself
     return part
 
 
 def build_mime(message: OutgoingMessage) -> bytes:
     """The MIME message, checked by parsing it back: exactly the intended From and To, one-line
     Subject. Anything else raises ValueError (the step then fails for good, with the reason)."""
-    body = _text_part(message.text, "plain")
+    body: Message = _text_part(message.text, "plain")
     if message.html is not None:
         body = MIMEMultipart("alternative", None, [body, _text_part(message.html, "html")], policy=_BUILD)
         del body["MIME-Version"]

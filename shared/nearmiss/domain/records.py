@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from nearmiss.domain.models import Mode, SendWindow, StepKind, StepState
+from nearmiss.domain.models import Candidate, Mode, SendWindow, StepKind, StepState
 
 
 class Sender(BaseModel):
@@ -17,6 +17,27 @@ class Sender(BaseModel):
     name: str
     address: str
     reply_to: str | None = None
+
+
+class MemberSeen(BaseModel):
+    """The member as a step last saw them: the address they proved (Candidate.usable_email) and
+    their account's link generation (None: the account has no key item). The dispatcher sends with
+    it only after its claim transaction checked both against the stored member (the PROFILE item's
+    `proved_email`, the KEY item's generations); when that check fails, it reads the member afresh."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    email: str
+    account: str | None = None
+    key: str | None = None
+
+    @staticmethod
+    def of(candidate: Candidate | None, account: str | None, key: str | None) -> MemberSeen | None:
+        """The snapshot of `candidate` with its link generation; None while no address is proved."""
+        email = candidate.usable_email if candidate is not None else None
+        if email is None:
+            return None
+        return MemberSeen(email=email, account=account, key=key)
 
 
 class StepRecord(BaseModel):
@@ -68,6 +89,9 @@ class StepRecord(BaseModel):
     # The id of the note's reply-address lookup (nearmiss.service.reply_addresses), set when the
     # send is claimed; deleting the member deletes the lookup through it.
     reply_id: str | None = None
+    # The member as last seen (set when the playbook starts, renewed by each claim); None: the
+    # dispatcher reads the member before it claims.
+    member: MemberSeen | None = None
 
     def moved(
         self, state: StepState, *, now: datetime, due_at: datetime | None, **changes: Any

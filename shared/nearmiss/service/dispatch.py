@@ -13,11 +13,20 @@ Delivery semantics, per (application, recipient, step):
   waits with the reason and is tried again later without counting an attempt, as when SES is out
   of capacity; past MAX_CAPACITY_DELAY after its planned instant it fails, since it would be late.
 - **Only to a proved address**: a draft goes to the member, and a note carries the member's address
-  (Reply-To, or From for `own_address`), only once they proved it (`Candidate.usable_email`, read
-  once per member per run); until then the step waits (`awaiting_address`, the reason in the
-  timeline), uncounted, under the same lateness rules as any held note.
+  (Reply-To, or From for `own_address`), only once they proved it (`Candidate.usable_email`); until
+  then the step waits (`awaiting_address`, the reason in the timeline), uncounted, under the same
+  lateness rules as any held note.
+- **The member as the step saw them, checked in the claim.** A step carries the member's proved
+  address and link generation as last seen (`StepRecord.member`: set when the playbook starts,
+  renewed by each claim). The claim transaction checks both against the stored member, so the
+  common send reads no member at all: claim, send, record. When the check fails (a new address
+  proved, a key renewed), the member is read afresh (once per member per run) and the step claimed
+  again, once, with what was read; a step with no snapshot is claimed with the member as read now.
+  Links (the stop link, a draft's decisions) are signed with the generation the claim proved.
 - The claim also checks, in the same transaction, that the playbook was not stopped, that the
-  recipient is not suppressed, and that the recipient gets no other message from us that day.
+  recipient is not suppressed, and that the recipient gets no other message from us that day; with
+  a receiving domain, it writes the note's reply-address lookup (owned, conditional) in the same
+  transaction, so no note goes out without it.
 
 Throughput (none of this changes the claim, so at most once holds at any concurrency):
 - **Concurrent within a run.** The steps of a run are handled by a bounded pool of threads
@@ -59,7 +68,7 @@ from nearmiss.domain import compose
 from nearmiss.domain import notices as notice_rules
 from nearmiss.domain.compose import OutgoingMessage
 from nearmiss.domain.models import Candidate, StepState
-from nearmiss.domain.records import Due, Notice, NoticeState, StepRecord
+from nearmiss.domain.records import Due, MemberSeen, Notice, NoticeState, StepRecord
 from nearmiss.domain.timing import next_send_instant
 from nearmiss.observability import logger
 from nearmiss.service.links import Links, read_once
@@ -87,6 +96,8 @@ AWAITING_ADDRESS = (
     "this goes on once it is confirmed, if still in time"
 )
 MAX_BACKOFF = timedelta(hours=6)
+MEMBER_CHANGED = "member_changed"  # the claim found the member not as the step saw them: untouched
+type Attempt = Callable[[StepRecord, datetime, MemberSeen | None], str]  # a claim, then its send
 
 
 @dataclass
@@ -216,8 +227,10 @@ class Dispatcher:
         # (an UpdateItem per application, not per step) once the batch is done.
         self._unsent: dict[tuple[str, str], list[StepRecord]] = {}
         self._unsent_lock = threading.Lock()
-        # Per run, each member read once (read_once): their proved address.
+        # Per run, each member read at most once: for notices, their profile (read_once); for steps
+        # with no snapshot, or one the claim found stale, their address and generation (_fresh).
         self.members: Callable[[str], Candidate | None] = store.get_candidate
+        self._fresh: dict[str, MemberSeen | None] = {}
 
     def _pace(self, rate: float) -> RateLimiter:
         return RateLimiter(rate, monotonic=self._monotonic, sleep=self._sleep)
@@ -231,6 +244,7 @@ class Dispatcher:
         self._limiter = self._pace(self.settings.max_send_rate)
         self.links = self._links.for_one_run()
         self.members = read_once(self.store.get_candidate)
+        self._fresh = {}
         due = self.store.due_steps(now, self.settings.max_steps)
         if len(due) >= self.settings.max_steps and self.shard_runs is not None:
             return self._fan_out(now)
@@ -253,6 +267,7 @@ class Dispatcher:
         self._limiter = self._pace(rate)
         self.links = self._links.for_one_run()
         self.members = read_once(self.store.get_candidate)
+        self._fresh = {}
         handed_on = threading.Event()
         hand_on = threading.Lock()
 
@@ -431,17 +446,44 @@ class Dispatcher:
         assert step.expires_at is not None
         if now >= step.expires_at:
             return self._lapse(step, now)
-        member_address = self._member_address(step)
-        if member_address is None:  # before the claim: a draft only to an address the member proved
+        return self._as_seen(step, now, self._draft)
+
+    def _as_seen(self, step: StepRecord, now: datetime, attempt: Attempt) -> str:
+        """`attempt` with the member as the step last saw them; when its claim finds the member
+        changed, once more with the member as read now (once per member per run). A step with no
+        snapshot, or one this run already knows to be stale, goes straight to the member as read."""
+        known = self._fresh.get(step.candidate_id, step.member)
+        if step.member is None or known != step.member:
+            return attempt(step, now, self._member_now(step.candidate_id))
+        outcome = attempt(step, now, step.member)
+        if outcome == MEMBER_CHANGED and step.candidate_id not in self._fresh:
+            outcome = attempt(step, now, self._member_now(step.candidate_id))
+        return outcome  # MEMBER_CHANGED still: untouched, still due (the member changed meanwhile)
+
+    def _member_now(self, candidate_id: str) -> MemberSeen | None:
+        """The member as stored now (address and generation in one read), once per run."""
+        if candidate_id not in self._fresh:  # two threads may both read: the same answer, twice
+            self._fresh[candidate_id] = self.store.member_as_now(candidate_id)
+        return self._fresh[candidate_id]
+
+    def _draft(self, step: StepRecord, now: datetime, seen: MemberSeen | None) -> str:
+        assert step.expires_at is not None
+        if seen is None:  # before the claim: a draft only to an address the member proved
             return self._awaiting_address(step, now)
-        # One write: the step waits for the candidate from now on (and lapses at expires_at). If the
-        # draft cannot be sent, it goes back to scheduled; drafts are the candidate's own mail, so a
-        # draft whose outcome is unknown is left waiting rather than flagged.
-        claimed = step.moved(StepState.AWAITING_APPROVAL, now=now, due_at=step.expires_at, lease_until=None)
-        if not self.store.replace_step(step, claimed):
+        # One request (the claim, with the member's checks): the step waits for the candidate from
+        # now on (and lapses at expires_at). If the draft cannot be sent, it goes back to scheduled;
+        # drafts are the candidate's own mail, so a draft whose outcome is unknown is left waiting
+        # rather than flagged.
+        claimed = step.moved(
+            StepState.AWAITING_APPROVAL, now=now, due_at=step.expires_at, lease_until=None, member=seen
+        )
+        outcome = self.store.claim_draft(step, claimed)
+        if outcome is ClaimOutcome.MEMBER_CHANGED:
+            return MEMBER_CHANGED
+        if outcome is not ClaimOutcome.CLAIMED:
             return "lost_race"
         draft = render_step(step)
-        links = self.links
+        links = self._links.as_seen(step.candidate_id, seen)  # the generation the claim proved
         message = compose.compose_draft(
             step.context,
             draft,
@@ -454,7 +496,7 @@ class Dispatcher:
         )
         outgoing = OutgoingMessage(
             to_name=step.sender.name,
-            to_address=member_address,
+            to_address=seen.email,
             from_name="Near Miss",
             from_address=self.platform_address,
             reply_to=None,
@@ -476,13 +518,16 @@ class Dispatcher:
         if step.recipient_address is None:
             skipped = step.moved(StepState.SKIPPED, now=now, due_at=None, reason="no email address")
             return "skipped" if self.store.replace_step(step, skipped) else "lost_race"
-        member_address = self._member_address(step)
-        if member_address is None:  # before the claim, as a held note: it takes nobody's day
+        return self._as_seen(step, now, self._note)
+
+    def _note(self, step: StepRecord, now: datetime, seen: MemberSeen | None) -> str:
+        assert step.recipient_address is not None  # _send skipped the steps without one
+        if seen is None:  # before the claim, as a held note: it takes nobody's day
             return self._awaiting_address(step, now)
         # The kind of identity was chosen when the step was planned; the address is the one the
-        # member has proved now: Reply-To on the platform's From, or the From itself.
+        # member has proved (as the claim checks): Reply-To on the platform's From, or the From itself.
         own = step.sender.reply_to is None and step.sender.address.lower() != self.platform_address.lower()
-        from_address, reply_to = (member_address, None) if own else (step.sender.address, member_address)
+        from_address, reply_to = (seen.email, None) if own else (step.sender.address, seen.email)
         try:
             unverified = self._own_address_not_verified(from_address)
         except IdentityLookupError as exc:  # no verdict: a transient failure of this attempt
@@ -494,13 +539,26 @@ class Dispatcher:
                 step, now, wait=IDENTITY_WAIT, reason=f"held: {unverified}", back_to=step.state, label="held"
             )
         lease_until = now + self.settings.lease
-        claimed = step.moved(StepState.SENDING, now=now, due_at=lease_until, lease_until=lease_until)
-        if self.reply_addresses is not None:
+        claimed = step.moved(
+            StepState.SENDING, now=now, due_at=lease_until, lease_until=lease_until, member=seen
+        )
+        route = None
+        if self.reply_addresses is not None:  # only a note that goes out has an address
             claimed = claimed.model_copy(update={"reply_id": self.reply_addresses.identifier(step)})
+            route = self.reply_addresses.route(claimed, account=seen.account or "")
+            reply_to = self.reply_addresses.address(route.reply_id)
         day = now.astimezone(ZoneInfo(step.time_zone)).date().isoformat()
-        outcome = self.store.claim_send(step, claimed, day)
+        outcome = self.store.claim_send(step, claimed, day, reply=route)
         if outcome is ClaimOutcome.LOST:
             return "lost_race"
+        if outcome is ClaimOutcome.MEMBER_CHANGED:
+            return MEMBER_CHANGED
+        if outcome is ClaimOutcome.REPLY_TAKEN:  # nothing was claimed: this attempt did not send
+            logger.warning("reply address taken by another note", extra={"step_id": step.step_id})
+            failure = SendError(
+                SendFailure.TRANSIENT, "reply address not recorded: its lookup is held by another note"
+            )
+            return self._after_failure(step, failure, now, back_to=step.state)
         if outcome in (ClaimOutcome.STOPPED, ClaimOutcome.SUPPRESSED):
             reason = (
                 "the playbook was stopped"
@@ -522,17 +580,8 @@ class Dispatcher:
             )
             return "deferred_one_day" if self.store.replace_step(step, moved) else "lost_race"
 
-        if self.reply_addresses is not None:
-            # Written after the claim (only a note that goes out has an address), before the send.
-            try:
-                reply_to = self.reply_addresses.register(claimed, now=now)
-            except Exception as exc:  # the table, throttled or refusing: this attempt did not send
-                logger.warning("reply address not recorded", extra={"step_id": step.step_id})
-                failure = SendError(
-                    SendFailure.TRANSIENT, f"reply address not recorded: {type(exc).__name__}"
-                )
-                return self._after_failure(claimed, failure, now, back_to=back_to_of(step))
-        stop_url = self.links.stop(step.candidate_id, step.recipient_key, anchor=step.planned_at)
+        links = self._links.as_seen(step.candidate_id, seen)  # the generation the claim proved
+        stop_url = links.stop(step.candidate_id, step.recipient_key, anchor=step.planned_at)
         rendered = render_step(step)
         # RFC 8058 one-click unsubscribe: mail clients show "Unsubscribe" and POST to the link. It is
         # the note's only stop link (the text shows none), so every note carries it, edited or not.
@@ -567,15 +616,12 @@ class Dispatcher:
             return "sent_but_unrecorded"
         return "sent"
 
-    def _member_address(self, step: StepRecord) -> str | None:
-        """The address the member has proved (Candidate.usable_email), None while none is."""
-        member = self.members(step.candidate_id)
-        return member.usable_email if member is not None else None
-
     def _awaiting_address(self, step: StepRecord, now: datetime) -> str:
         """The step waits for the member's proof, uncounted. A note waits as any held note (in the
         recipient's windows, failing past MAX_CAPACITY_DELAY); a draft goes to the member, at any
-        hour, so it simply looks again soon, and lapses at its expiry like any draft."""
+        hour, so it simply looks again soon, and lapses at its expiry like any draft. It forgets
+        the member as it last saw them: the next run reads the member before it claims."""
+        step = step.model_copy(update={"member": None})
         if step.state is StepState.SCHEDULED and step.expires_at is not None:
             later = min(now + ADDRESS_WAIT, step.expires_at)
             waiting = step.moved(step.state, now=now, due_at=later, lease_until=None, reason=AWAITING_ADDRESS)

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from urllib.parse import urlencode
 
 from nearmiss.domain import tokens
-from nearmiss.domain.records import StepRecord
+from nearmiss.domain.records import MemberSeen, StepRecord
 from nearmiss.service.ports import LinkGeneration
 
 
@@ -79,6 +79,16 @@ class Links:
             return current if member == candidate_id else read(member)
 
         return replace(self, generations=generations)
+
+    def as_seen(self, candidate_id: str, seen: MemberSeen) -> Links:
+        """These links, signed for `candidate_id` with the generation of `seen` (which a claim just
+        proved current) instead of reading it. Only for signing one member's links."""
+        if self.generations is None:
+            return self
+        generation = (
+            None if seen.account is None or seen.key is None else LinkGeneration(seen.account, seen.key)
+        )
+        return replace(self, generations=lambda c: generation if c == candidate_id else None)
 
     def _bound(
         self, candidate_id: str, claims: dict[str, Any], *, account_only: bool = False

@@ -11,7 +11,7 @@ from nearmiss.domain.events import ApplicationRejected, StopEvent
 from nearmiss.domain.feedback import SesEvent
 from nearmiss.domain.models import Application, Candidate, Contact, Mode, Step, StepKind, StepState
 from nearmiss.domain.playbook import plan, recipient_key
-from nearmiss.domain.records import NoticeKind, PlaybookRecord, Sender, StepRecord
+from nearmiss.domain.records import MemberSeen, NoticeKind, PlaybookRecord, Sender, StepRecord
 from nearmiss.domain.timing import next_send_instant
 from nearmiss.service.links import Decision, StepRef
 from nearmiss.service.ports import CreateOutcome, Identities, Store, Waiting
@@ -72,6 +72,7 @@ def _record(
     rejection: ApplicationRejected,
     generation: int,
     panel: tuple[Contact, ...],
+    seen: MemberSeen | None = None,
 ) -> StepRecord:
     contact = step.recipient
     actionable = step.state is StepState.SCHEDULED
@@ -101,6 +102,7 @@ def _record(
         recipient_key=recipient_key(contact.key),
         sender=sender,
         context=compose.step_context(candidate, application, contact, step, panel=panel),
+        member=seen,
     )
 
 
@@ -112,12 +114,13 @@ def plan_records(
     *,
     now: datetime,
     generation: int = 1,
+    seen: MemberSeen | None = None,
 ) -> list[StepRecord]:
     steps = plan(candidate, application, rejection, now=now, generation=generation)
     # Everyone this application's notes go to, in the plan's order (the application's people, then
     # those the ATS named): one panel, whose notes never share a sentence (compose.voice).
     panel = tuple({s.recipient.key: s.recipient for s in steps}.values())
-    return [_record(candidate, application, s, sender, rejection, generation, panel) for s in steps]
+    return [_record(candidate, application, s, sender, rejection, generation, panel, seen) for s in steps]
 
 
 def start_playbook(
@@ -143,9 +146,9 @@ def start_playbook(
     """
     if rejection.withdrawn:
         return CreateOutcome.DUPLICATE, 0
-    # One read: the member, the application, the marker and the stop.
+    # One read: the member, the application, the marker, the stop and the link generation.
     read = store.start_reads(rejection.candidate_id, rejection.application_id)
-    candidate, application = read.candidate, read.application
+    candidate, application, seen = read.candidate, read.application, read.seen
     if candidate is None or application is None:
         missing = "candidate" if candidate is None else "application"
         raise UnknownApplicationError(f"no {missing} registered for this rejection")
@@ -164,7 +167,9 @@ def start_playbook(
         # is newer than this rejection too, the transaction says STOPPED and it is written cancelled.
         generation = current.generation + 1
     sender = senders.for_candidate(candidate)
-    records = plan_records(candidate, application, rejection, sender, now=now, generation=generation)
+    records = plan_records(
+        candidate, application, rejection, sender, now=now, generation=generation, seen=seen
+    )
     if not any(r.state in (StepState.SCHEDULED, StepState.TOO_LATE) for r in records):
         # Nobody to write to (no one named, or no one with an address): a playbook now would be
         # an empty marker that answers every later start DUPLICATE. The rejection waits, visible

@@ -11,7 +11,7 @@ from typing import Protocol
 from nearmiss.domain.compose import OutgoingMessage
 from nearmiss.domain.events import ApplicationRejected, DomainEvent
 from nearmiss.domain.models import Application, Candidate
-from nearmiss.domain.records import Due, ForwardRecord, Notice, PlaybookRecord, StepRecord
+from nearmiss.domain.records import Due, ForwardRecord, MemberSeen, Notice, PlaybookRecord, StepRecord
 
 
 class CreateOutcome(StrEnum):
@@ -53,12 +53,14 @@ class ApplicationState:
 @dataclass(frozen=True)
 class StartReads:
     """What starting a playbook reads, in one request: the member, the application, the newest
-    generation's marker and the newest stop (None where there is none)."""
+    generation's marker, the newest stop and the member as now (its proved address and link
+    generation, the steps' snapshot); None where there is none."""
 
     candidate: Candidate | None
     application: Application | None
     playbook: PlaybookRecord | None
     stopped_at: datetime | None
+    seen: MemberSeen | None = None
 
 
 class ClaimOutcome(StrEnum):
@@ -67,6 +69,8 @@ class ClaimOutcome(StrEnum):
     STOPPED = "stopped"  # the application's playbook was stopped
     SUPPRESSED = "suppressed"  # the recipient bounced, complained, replied or asked to stop
     DAY_TAKEN = "day_taken"  # the recipient already has a message from us that day
+    MEMBER_CHANGED = "member_changed"  # the member's address or link generation is not as the step saw it
+    REPLY_TAKEN = "reply_taken"  # the note's reply-address lookup is held by another note
 
 
 @dataclass(frozen=True)
@@ -323,10 +327,24 @@ class Store(Protocol):
         """Write `new` only if the stored step is still at `old.version`; False when it was not."""
         ...
 
-    def claim_send(self, old: StepRecord, new: StepRecord, day: str) -> ClaimOutcome:
+    def claim_send(
+        self, old: StepRecord, new: StepRecord, day: str, *, reply: ReplyRoute | None = None
+    ) -> ClaimOutcome:
         """Move a step to `sending` only if it is unchanged, no stop happened after the rejection of
         the step's generation (`old.rejected_at`; any stop when it is None), the recipient
-        is not suppressed, and the recipient has no other message from us on `day` (their calendar)."""
+        is not suppressed, the recipient has no other message from us on `day` (their calendar),
+        and the member is as `new.member` says (when it is set); with `reply`, the note's reply
+        lookup is claimed too (free, or this note's already). One transaction: all or nothing."""
+        ...
+
+    def claim_draft(self, old: StepRecord, new: StepRecord) -> ClaimOutcome:
+        """Write `new` (the draft's claim) only if the stored step is still at `old.version` and the
+        member is as `new.member` says (when it is set): CLAIMED, LOST or MEMBER_CHANGED."""
+        ...
+
+    def member_as_now(self, candidate_id: str) -> MemberSeen | None:
+        """The member's proved address and link generation, read together; None while no address is
+        proved (or there is no such member)."""
         ...
 
     def suppress(self, suppression: Suppression, at: datetime) -> None: ...

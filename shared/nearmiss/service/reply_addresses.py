@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from nearmiss.domain import tokens
 from nearmiss.domain.records import StepRecord
@@ -21,10 +20,6 @@ from nearmiss.service.ports import LinkGeneration, ReplyRoute, ReplyRoutes
 REPLY_PREFIX = "reply+"
 FORWARD_PREFIX = "in+"
 MAX_LOCAL_PART = 64  # octets, RFC 5321 4.5.3.1.1
-
-
-class ReplyAddressTaken(Exception):
-    """The lookup id is held by another note (an HMAC collision, or tampering): no address."""
 
 
 @dataclass(frozen=True)
@@ -42,22 +37,19 @@ class ReplyAddresses:
         assert len(local) <= MAX_LOCAL_PART
         return f"{local}@{self.domain}"
 
-    def register(self, step: StepRecord, *, now: datetime) -> str:
-        """The reply address of `step` (its `reply_id` set), its lookup written first. Raises
-        ReplyAddressTaken, or the store's error (the send is then retried later)."""
-        identifier = step.reply_id or self.identifier(step)
-        current = self.generations(step.candidate_id)
-        route = ReplyRoute(
-            reply_id=identifier,
+    def route(self, step: StepRecord, *, account: str) -> ReplyRoute:
+        """The lookup of `step`'s reply address (its `reply_id`, or the one it gets), bound to the
+        member's account generation `account` (as the claim that writes it just proved it current).
+        The dispatcher writes it inside the note's claim transaction (Store.claim_send): no note
+        goes out without its lookup, and a lookup held by another note is a failed claim."""
+        return ReplyRoute(
+            reply_id=step.reply_id or self.identifier(step),
             candidate_id=step.candidate_id,
             application_id=step.application_id,
             step_id=step.step_id,
             recipient_key=step.recipient_key,
-            account=current.account if current is not None else "",
+            account=account,
         )
-        if not self.routes.put_reply_route(route, now):
-            raise ReplyAddressTaken(identifier)
-        return self.address(identifier)
 
     def read(self, token: str) -> ReplyRoute:
         """The note a reply token leads to, or TokenError saying why not (the reason is safe to
