@@ -77,6 +77,7 @@ def shard(table: str, prefix: str) -> None:
             lambda epoch=epoch, started=started: epoch + timedelta(seconds=time.monotonic() - started),
         )
         answer = {
+            "started": started,
             "times": rig.mailer.times,
             "outcomes": report.as_dict(),
             "cpu": time.process_time() - cpu,
