@@ -35,7 +35,7 @@ MAX_CONTACTS = 15  # one playbook is written in one DynamoDB transaction (at mos
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True, defer_build=True)
 
 
 _LINE_BREAKS = frozenset("\x7f\x85\u2028\u2029")
