@@ -68,12 +68,13 @@ def sendable_address(value: str) -> str:
 # (about 40 ms of imports and compiled patterns on the first read of a cold start, then a parse per
 # address). Input (requests, events, webhooks, mail) is validated without a context: in full.
 FROM_STORE: Mapping[str, bool] = MappingProxyType({"from_store": True})
-# What a stored, normalised address still has to look like: a dot-atom local part (email_validator
-# refuses quoted ones), one "@", a domain (international names stay Unicode once normalised) without
-# spaces, controls or the characters that delimit addresses. Anything else is validated in full.
-_STORED_ADDRESS = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[^@\s\x00-\x1f\x7f<>()\[\],;:\"\\]{1,253}"
-)
+# What a stored, normalised address still has to look like: a dot-atom local part of at most 64
+# characters (email_validator refuses quoted ones), one "@", a domain of two or more labels
+# (international names stay Unicode once normalised) without spaces, controls or the characters that
+# delimit addresses. Anything else is validated in full, and refused as on input.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[^@\s._\x00-\x1f\x7f<>()\[\],;:\"\\]+"
+_STORED_ADDRESS = re.compile(rf"(?=[^@]{{1,64}}@){_ATEXT}(?:\.{_ATEXT})*@{_LABEL}(?:\.{_LABEL})+")
 
 
 def _sendable(value: str, info: ValidationInfo) -> str:
