@@ -298,7 +298,9 @@ def _floor(stack: Any, env: dict[str, str], path: Path, answer: dict[str, Any]) 
 
 
 def run(quick: bool = False) -> tuple[list[Measure], dict[str, Any]]:
-    names = function_names()
+    # BENCH_FUNCTIONS=a,b limits the section to those functions (`run.py --only 1 --functions a,b`).
+    only = {n.strip() for n in os.environ.get("BENCH_FUNCTIONS", "").split(",") if n.strip()}
+    names = [n for n in function_names() if not only or n in only]
     runs = 3 if quick else 7
     first = first_invocations(names, 2 if quick else 5)
     measures: list[Measure] = []

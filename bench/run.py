@@ -3,6 +3,7 @@
     python bench/run.py                    # all sections
     python bench/run.py --only 2,3         # some sections
     python bench/run.py --quick            # fewer repetitions and smaller scales (a smoke run)
+    python bench/run.py --only 1 --functions send_due_steps   # section 1 for some functions only
     python bench/run.py --section 3 --out F   # (internal) run one section, write its measures to F
 
 Timings are ratios measured side by side in the same run, never absolute thresholds: these
@@ -85,11 +86,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated section numbers (default: all)")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions, smaller scales")
+    parser.add_argument("--functions", help="comma-separated function folders for section 1 (default: all)")
     parser.add_argument("--section", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--details", action="store_true", help="print each measure's detail line too")
     args = parser.parse_args(argv)
     os.chdir(ROOT)
+    if args.functions:
+        os.environ["BENCH_FUNCTIONS"] = args.functions  # read by cold_start.run, in the section's process
 
     if args.section:
         run_section(args.section, args.out, args.quick)
@@ -168,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         "measures": measures,
         "notes": notes,
     }
-    if not args.only:
+    if not args.only and not args.functions:
         RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")
         print(f"wrote {RESULTS.relative_to(ROOT)}")
     else:

@@ -1,11 +1,15 @@
 """api: the HTTP API: candidates, applications, manual rejections, timelines, review and stop links."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from nearmiss import api, snapstart
 from nearmiss.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 snapstart.register("api")  # SnapStart=on: warm imports, fresh clients on restore
 

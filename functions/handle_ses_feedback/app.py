@@ -1,10 +1,14 @@
 """handle_ses_feedback: on an SES bounce or complaint, suppress the address, cancel what is pending."""
 
-from typing import Any
+from __future__ import annotations
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
+
 from nearmiss import bootstrap, entrypoints, snapstart
 from nearmiss.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 snapstart.register("handle_ses_feedback")  # SnapStart=on: warm imports, fresh clients on restore
 

@@ -1,10 +1,14 @@
 """receive_mail: a message SES received at a reply or intake address, read from S3 and routed once."""
 
-from typing import Any
+from __future__ import annotations
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
+
 from nearmiss import bootstrap, entrypoints, snapstart
 from nearmiss.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 snapstart.register("receive_mail")  # SnapStart=on: warm imports, fresh clients on restore
 

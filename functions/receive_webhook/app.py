@@ -1,11 +1,15 @@
 """receive_webhook: POST /webhooks/{source} from an ATS: verify, record, publish, answer."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from nearmiss import bootstrap, entrypoints, snapstart
 from nearmiss.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 snapstart.register("receive_webhook")  # SnapStart=on: warm imports, fresh clients on restore
 

@@ -1,10 +1,14 @@
 """send_due_steps: on the schedule, send (or draft, or lapse) every step that is due."""
 
-from typing import Any
+from __future__ import annotations
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
+
 from nearmiss import bootstrap, entrypoints, snapstart
 from nearmiss.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 snapstart.register("send_due_steps")  # SnapStart=on: warm imports, fresh clients on restore
 

@@ -1,10 +1,14 @@
 """start_playbook: on "Application Rejected", write the application's steps, once."""
 
-from typing import Any
+from __future__ import annotations
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
+
 from nearmiss import bootstrap, entrypoints, snapstart
 from nearmiss.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 snapstart.register("start_playbook")  # SnapStart=on: warm imports, fresh clients on restore
 

@@ -1,10 +1,14 @@
 """stop_playbook: on a re-open, a hire or the candidate's cancel, cancel every pending step."""
 
-from typing import Any
+from __future__ import annotations
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
+
 from nearmiss import bootstrap, entrypoints, snapstart
 from nearmiss.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 snapstart.register("stop_playbook")  # SnapStart=on: warm imports, fresh clients on restore
 

@@ -164,7 +164,7 @@ class Container:
             bucket=s.inbound_bucket,
             prefix=s.inbound_prefix,
             platform_address=f"{s.sender_local_part}@{s.sender_domain}",
-            forwards=self.forward_intake,
+            forwards=lambda: self.forward_intake,
         )
 
     @cached_property

@@ -85,7 +85,7 @@ def test_every_recipient_gets_each_step_exactly_once_over_the_months(stack) -> N
 
 
 def test_every_tag_of_every_message_ses_receives_is_in_its_alphabet(stack) -> None:  # type: ignore[no-untyped-def]
-    from nearmiss.service.dispatch import step_from_tags
+    from nearmiss.domain.feedback import step_from_tags
 
     # Given every SendEmail request the dispatcher makes is captured as botocore builds it (moto
     # keeps no tags), in review mode so the drafts to the candidate are among them

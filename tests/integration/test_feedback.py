@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from nearmiss.service.dispatch import step_tags
+from nearmiss.domain.feedback import step_tags
 
 from tests.conftest import NOW
 from tests.helpers import load_event, recipients, steps_of

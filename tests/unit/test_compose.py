@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from nearmiss.domain import compose
@@ -379,3 +380,28 @@ def test_every_phrasing_escapes_what_was_typed_in_the_html(rank: int) -> None:
                 assert (escaped in message.html) is shown, (role, step.kind, raw)
             # what was discussed is in the thank-you and the resource, whatever the phrasing
             assert (hostile in message.text) is (step.kind is not StepKind.CHECK_IN)
+
+
+def test_the_compiled_templates_are_what_the_sources_compile_to(tmp_path: Path) -> None:
+    # Given the templates' sources, compiled afresh by Jinja2
+    names = compose.compile_templates(tmp_path)
+    fresh = {p.name: p.read_text() for p in tmp_path.glob("*.py")}
+    # Then the modules the functions render are the same, one per template (else: tools/compile_templates.py)
+    shipped = {p.name: p.read_text() for p in compose.COMPILED.glob("*.py")}
+    assert len(fresh) == len(names) == len(list(Path(compose.__file__).parents[1].glob("templates/*.j2")))
+    assert shipped.keys() == fresh.keys(), "templates added or removed: run tools/compile_templates.py"
+    stale = sorted(n for n in fresh if shipped[n] != fresh[n])
+    assert not stale, f"templates changed since they were compiled: run tools/compile_templates.py ({stale})"
+
+
+def test_a_note_reads_the_same_from_the_compiled_templates_as_from_the_sources() -> None:
+    candidate = make_candidate(signature="Ada\nada.example", playbook={"check_in_roles": list(Role)})
+    application = make_application(contacts=make_contacts())
+    source = compose.source_environment()
+    steps = [s for s in plan(candidate, application, make_rejection(), now=NOW) if not s.skip_reason]
+    assert {s.kind for s in steps} == set(StepKind)
+    for step in steps:
+        context = compose.step_context(candidate, application, step.recipient, step)
+        for name in (f"{step.kind.value}.subject.j2", f"{step.kind.value}.txt.j2"):
+            compiled = compose.environment().get_template(name).render(context)
+            assert compiled == source.get_template(name).render(context)

@@ -12,10 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from nearmiss.domain.compose import OutgoingMessage
 from nearmiss.domain.events import ApplicationReopened
+from nearmiss.domain.feedback import step_from_tags, step_tags
 from nearmiss.domain.models import Mode, StepKind, StepState
 from nearmiss.domain.playbook import step_id
 from nearmiss.domain.records import StepRecord
-from nearmiss.service.dispatch import Dispatcher, DispatchSettings, backoff, step_from_tags, step_tags
+from nearmiss.service.dispatch import Dispatcher, DispatchSettings, backoff
 from nearmiss.service.links import Links
 from nearmiss.service.playbooks import SenderPolicy, decide, start_playbook, stop_playbook
 from nearmiss.service.ports import CreateOutcome, SendError, SendFailure, Suppression

@@ -264,7 +264,7 @@ def test_an_answer_ses_did_not_take_is_retried_and_then_sent_once() -> None:
         bucket="b",
         prefix="inbound/",
         platform_address="notes@mail.example",
-        forwards=forwards,
+        forwards=lambda: forwards,
     )
     corpus = Path(__file__).parents[1] / "fixtures" / "mail" / "forwards"
     objects.stored["inbound/m1"] = (corpus / "rej-greenhouse-en-gmail.eml").read_bytes()

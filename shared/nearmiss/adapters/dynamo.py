@@ -47,7 +47,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from nearmiss.domain.events import ApplicationRejected
-from nearmiss.domain.models import Application, Candidate
+from nearmiss.domain.models import FROM_STORE, Application, Candidate
 from nearmiss.domain.notices import next_summary_slot
 from nearmiss.domain.playbook import recipient_key
 from nearmiss.domain.records import (
@@ -163,7 +163,7 @@ class DynamoStore:
 
     @staticmethod
     def _step_from(item: dict[str, Any]) -> StepRecord:
-        return StepRecord.model_validate_json(item["doc"]["S"])
+        return StepRecord.model_validate_json(item["doc"]["S"], context=FROM_STORE)
 
     def _doc_item(self, pk: str, sk: str, kind: str, doc: str, at: datetime) -> dict[str, Any]:
         return {
@@ -390,7 +390,11 @@ class DynamoStore:
         got = self.client.get_item(
             TableName=self.table, Key={"pk": _s(f"CAND#{candidate_id}"), "sk": _s("PROFILE")}
         )
-        return Candidate.model_validate_json(got["Item"]["doc"]["S"]) if "Item" in got else None
+        return (
+            Candidate.model_validate_json(got["Item"]["doc"]["S"], context=FROM_STORE)
+            if "Item" in got
+            else None
+        )
 
     def put_application(self, application: Application, *, previous_ats_id: str | None = None) -> None:
         """The application, and the lookup by its ATS id when it has one (one transaction). The
@@ -467,9 +471,9 @@ class DynamoStore:
         candidate = application = None
         for item in items:
             if item["sk"]["S"] == "PROFILE":
-                candidate = Candidate.model_validate_json(item["doc"]["S"])
+                candidate = Candidate.model_validate_json(item["doc"]["S"], context=FROM_STORE)
             else:
-                application = Application.model_validate_json(item["doc"]["S"])
+                application = Application.model_validate_json(item["doc"]["S"], context=FROM_STORE)
         return candidate, application
 
     def _get_many(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -658,7 +662,11 @@ class DynamoStore:
     def get_playbook(self, candidate_id: str, application_id: str) -> PlaybookRecord | None:
         key = {"pk": _s(self._app_pk(candidate_id, application_id)), "sk": _s("PLAYBOOK")}
         got = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True)
-        return PlaybookRecord.model_validate_json(got["Item"]["doc"]["S"]) if "Item" in got else None
+        return (
+            PlaybookRecord.model_validate_json(got["Item"]["doc"]["S"], context=FROM_STORE)
+            if "Item" in got
+            else None
+        )
 
     def get_stop(self, candidate_id: str, application_id: str) -> datetime | None:
         key = {"pk": _s(self._app_pk(candidate_id, application_id)), "sk": _s("STOP")}
@@ -707,7 +715,7 @@ class DynamoStore:
             return None
         item = got["Item"]
         since = datetime.strptime(item["at"]["S"], ISO).replace(tzinfo=UTC) if "at" in item else None
-        rejection = ApplicationRejected.model_validate_json(item["doc"]["S"])
+        rejection = ApplicationRejected.model_validate_json(item["doc"]["S"], context=FROM_STORE)
         # Only contacts hold this item (held before the reason was a code, it was a sentence).
         return HeldRejection(rejection, Waiting.NEEDS_CONTACTS, since or rejection.rejected_at)
 
@@ -740,7 +748,9 @@ class DynamoStore:
 
     def waiting_rejections(self, candidate_id: str, application_id: str) -> list[ApplicationRejected]:
         items = self._query_all(self._app_pk(candidate_id, application_id), "WAIT#")
-        return [ApplicationRejected.model_validate_json(i["doc"]["S"]) for i in items]  # sk order: time
+        return [
+            ApplicationRejected.model_validate_json(i["doc"]["S"], context=FROM_STORE) for i in items
+        ]  # sk order: time
 
     def release_waiting(self, candidate_id: str, application_id: str, rejected_at: datetime) -> None:
         key = {"pk": _s(self._app_pk(candidate_id, application_id)), "sk": _s(f"WAIT#{_iso(rejected_at)}")}
@@ -781,9 +791,12 @@ class DynamoStore:
 
     @staticmethod
     def _notice_from(item: dict[str, Any]) -> Notice:
-        notice = Notice.model_validate_json(item["doc"]["S"])
+        notice = Notice.model_validate_json(item["doc"]["S"], context=FROM_STORE)
         entries = sorted(
-            (NoticeEntry.model_validate_json(e) for e in item.get("entries", {}).get("SS", [])),
+            (
+                NoticeEntry.model_validate_json(e, context=FROM_STORE)
+                for e in item.get("entries", {}).get("SS", [])
+            ),
             key=lambda e: (e.recipient, e.step_id),
         )
         due = item.get("due_at", {}).get("S")
@@ -1160,7 +1173,7 @@ class DynamoStore:
 
     def list_applications(self, candidate_id: str) -> list[Application]:
         items = self._query_all(f"CAND#{candidate_id}", "APP#")
-        return [Application.model_validate_json(i["doc"]["S"]) for i in items]
+        return [Application.model_validate_json(i["doc"]["S"], context=FROM_STORE) for i in items]
 
     def delete_candidate(self, candidate_id: str) -> int:
         """Everything of the candidate: profile, key, applications, playbooks, steps, stops, the
@@ -1173,14 +1186,16 @@ class DynamoStore:
         for item in own:
             sk = item["sk"]["S"]
             if sk == "PROFILE":
-                email_key = recipient_key(str(Candidate.model_validate_json(item["doc"]["S"]).email))
+                email_key = recipient_key(
+                    str(Candidate.model_validate_json(item["doc"]["S"], context=FROM_STORE).email)
+                )
                 lookup = f"LOOKUP#EMAIL#{email_key}"
                 found = self._lookup(lookup, "CANDIDATE")
                 if found and found["candidate_id"]["S"] == candidate_id:
                     owned_lookups.append((lookup, "CANDIDATE", {":c": _s(candidate_id)}))
                     held_under.append(f"UNMATCHED#EMAIL#{email_key}")
             elif sk.startswith("APP#"):
-                application = Application.model_validate_json(item["doc"]["S"])
+                application = Application.model_validate_json(item["doc"]["S"], context=FROM_STORE)
                 pk = self._app_pk(candidate_id, application.application_id)
                 app_items = self._query_all(pk)
                 keys += [(i["pk"]["S"], i["sk"]["S"]) for i in app_items]
@@ -1521,4 +1536,8 @@ class DynamoStore:
             Key={"pk": _s(f"CAND#{candidate_id}"), "sk": _s(f"FWD#{forward_id}")},
             ConsistentRead=True,
         )
-        return ForwardRecord.model_validate_json(got["Item"]["doc"]["S"]) if "Item" in got else None
+        return (
+            ForwardRecord.model_validate_json(got["Item"]["doc"]["S"], context=FROM_STORE)
+            if "Item" in got
+            else None
+        )

@@ -90,7 +90,7 @@ class BusEvent(BaseModel):
     ~100 ms of imports; this model is what the handlers need and nothing more.
     """
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
     id: str
     detail_type: str = Field(validation_alias=AliasChoices("detail-type", "detail_type"))

@@ -26,7 +26,7 @@ VERDICTS = ("spam", "virus", "spf", "dkim", "dmarc")
 
 
 class _Loose(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class Verdict(_Loose):

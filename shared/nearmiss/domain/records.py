@@ -12,7 +12,7 @@ from nearmiss.domain.models import Candidate, Mode, SendWindow, StepKind, StepSt
 
 
 class Sender(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     name: str
     address: str
@@ -48,7 +48,7 @@ class StepRecord(BaseModel):
     the dispatcher nothing.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     candidate_id: str
     application_id: str
@@ -109,7 +109,7 @@ class StepRecord(BaseModel):
 
 
 class PlaybookRecord(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     candidate_id: str
     application_id: str
@@ -145,7 +145,7 @@ class NoticeState(StrEnum):
 class NoticeEntry(BaseModel):
     """One step a summary reports: whose, which, and why it did not go."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     step_id: str
     kind: StepKind
@@ -159,7 +159,7 @@ class Notice(BaseModel):
     """One email to the member about an application. Its key makes it idempotent: one per held
     rejection (needs contacts), one per generation (to complete), one per day (summary)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     candidate_id: str
     application_id: str
@@ -197,7 +197,7 @@ Due = StepRecord | Notice
 class ForwardPerson(BaseModel):
     """Someone a forwarded invitation named (the organiser or an interviewer)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     name: str
     address: str
@@ -210,7 +210,7 @@ class ForwardRecord(BaseModel):
     not_rejection (read as an invitation, offer, ... : nothing starts) | unreadable. `state`:
     open (waits for the member) | started | dismissed | undone. One per SES message id."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     candidate_id: str
     forward_id: str  # the SES message id

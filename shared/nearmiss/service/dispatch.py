@@ -53,7 +53,6 @@ Throughput (none of this changes the claim, so at most once holds at any concurr
 
 from __future__ import annotations
 
-import base64
 import random
 import threading
 import time
@@ -67,6 +66,7 @@ from zoneinfo import ZoneInfo
 from nearmiss.domain import compose
 from nearmiss.domain import notices as notice_rules
 from nearmiss.domain.compose import OutgoingMessage
+from nearmiss.domain.feedback import step_tags
 from nearmiss.domain.models import Candidate, StepState
 from nearmiss.domain.records import Due, MemberSeen, Notice, NoticeState, StepRecord
 from nearmiss.domain.timing import next_send_instant
@@ -130,42 +130,6 @@ def backoff(attempt: int, rng: random.Random | None = None) -> timedelta:
     ceiling = min(MAX_BACKOFF, BASE_BACKOFF * (2 ** max(0, attempt - 1)))
     spread = (ceiling - BASE_BACKOFF).total_seconds()
     return BASE_BACKOFF + timedelta(seconds=(rng or random).uniform(0, spread))
-
-
-def _tag(value: str) -> str:
-    # SES v2 MessageTag names and values may hold only ASCII letters, digits, '_' and '-' (1 to 256
-    # characters); anything else is a 400 for the whole send. Ids carry '.', ':' and '@', so every
-    # value is sent as base64url without padding, which is exactly that alphabet (a 128-character
-    # id becomes 171 characters).
-    return base64.urlsafe_b64encode(value.encode()).rstrip(b"=").decode()
-
-
-def _untag(value: str) -> str:
-    # Strict: a value with characters outside the alphabet is not ours (the lenient decoder would
-    # skip them and read something else).
-    return base64.b64decode(value + "=" * (-len(value) % 4), altchars=b"-_", validate=True).decode()
-
-
-def step_tags(step: StepRecord) -> dict[str, str]:
-    """The tags a message to the hiring side carries; SES echoes them in its bounce and complaint
-    events, so `step_from_tags` can tell which application's pending steps to cancel."""
-    return {
-        "nm_candidate": _tag(step.candidate_id),
-        "nm_application": _tag(step.application_id),
-        "nm_step": _tag(step.step_id),
-    }
-
-
-def step_from_tags(tags: dict[str, list[str]]) -> tuple[str, str, str] | None:
-    """(candidate, application, step) from the tags SES echoes in its feedback events; None when
-    they are missing or are not ours."""
-    try:
-        candidate, application, step = (
-            _untag(tags[name][0]) for name in ("nm_candidate", "nm_application", "nm_step")
-        )
-    except (KeyError, IndexError, ValueError, UnicodeDecodeError):
-        return None
-    return candidate, application, step
 
 
 def render_step(step: StepRecord) -> compose.Rendered:

@@ -28,6 +28,7 @@ for AWS errors (Lambda's retries and the dead-letter queue are for those); conte
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -216,9 +217,11 @@ class Inbound:
         prefix: str,
         platform_address: str,
         max_bytes: int = MAX_MESSAGE_BYTES,
-        forwards: ForwardIntake | None = None,
+        forwards: Callable[[], ForwardIntake | None] | None = None,
     ) -> None:
-        self.forwards = forwards
+        # The forwarded-mail intake, built when an `in+` message first arrives: a reply (the usual
+        # mail) needs none of its parsers (rejections, calendars), about 40 ms of a cold start.
+        self._forwards = forwards
         self.store = store
         self.objects = objects
         self.mailer = mailer
@@ -286,10 +289,11 @@ class Inbound:
         if domain != self.replies.domain:
             return self._keep(record, "not an address of the receiving domain")
         if kind == "in":
-            if self.forwards is None:
+            forwards = self._forwards() if self._forwards is not None else None
+            if forwards is None:
                 return self._keep(record, "forwarded-mail intake not configured")
             obj = self.objects.read(self.bucket, record.s3_key, max_bytes=self.max_bytes)
-            outcome = self.forwards.receive(
+            outcome = forwards.receive(
                 token, ses_record, obj.raw, missing=obj.missing, size=obj.size, now=now
             )
             record = replace(record, candidate_id=outcome.candidate_id, kind=outcome.kind)

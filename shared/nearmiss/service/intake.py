@@ -133,10 +133,11 @@ def serialise(parsed: Parsed) -> str:
 
 
 def deserialise(document: str) -> Parsed:
-    from nearmiss.domain.models import Contact
+    """A held event as `serialise` stored it (its contacts were validated when it arrived)."""
+    from nearmiss.domain.models import FROM_STORE, Contact
 
     data = json.loads(document)
-    data["contacts"] = tuple(Contact.model_validate(c) for c in data["contacts"])
+    data["contacts"] = tuple(Contact.model_validate(c, context=FROM_STORE) for c in data["contacts"])
     data["incomplete_contacts"] = tuple(data["incomplete_contacts"])
     data["occurred_at"] = datetime.fromisoformat(data["occurred_at"]) if data["occurred_at"] else None
     return Parsed(**data)

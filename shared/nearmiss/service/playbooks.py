@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from nearmiss.domain import compose, notices
 from nearmiss.domain.events import ApplicationRejected, StopEvent
-from nearmiss.domain.feedback import SesEvent
 from nearmiss.domain.models import Application, Candidate, Contact, Mode, Step, StepKind, StepState
 from nearmiss.domain.playbook import plan, recipient_key
 from nearmiss.domain.records import MemberSeen, NoticeKind, PlaybookRecord, Sender, StepRecord
 from nearmiss.domain.timing import next_send_instant
 from nearmiss.service.links import Decision, StepRef
 from nearmiss.service.ports import CreateOutcome, Identities, Store, Waiting
+
+if TYPE_CHECKING:
+    from nearmiss.domain.feedback import SesEvent  # only handle_ses_feedback parses one
 
 
 class UnknownApplicationError(LookupError):
@@ -608,7 +611,7 @@ def on_ses_feedback(store: Store, event: SesEvent, *, now: datetime) -> int:
     list; SES's account-level list also applies in AWS), and what was pending to it from the same
     application is cancelled now. Other candidates' steps to it are cancelled when they fall due
     (the claim checks the suppression). Returns how many steps were cancelled now."""
-    from nearmiss.service.dispatch import step_from_tags
+    from nearmiss.domain.feedback import step_from_tags
 
     addresses, reason = event.detail.blocked_addresses()
     origin = step_from_tags(event.detail.mail.tags)
