@@ -504,11 +504,17 @@ class DynamoStore:
         ]
         found = self._get_many(keys)
         profile, application, marker, stop, key = (found.get(k) for k in keys)
-        candidate = Candidate.model_validate_json(profile["doc"]["S"]) if profile else None
+        candidate = (
+            Candidate.model_validate_json(profile["doc"]["S"], context=FROM_STORE) if profile else None
+        )
         return StartReads(
             candidate=candidate,
-            application=Application.model_validate_json(application["doc"]["S"]) if application else None,
-            playbook=PlaybookRecord.model_validate_json(marker["doc"]["S"]) if marker else None,
+            application=Application.model_validate_json(application["doc"]["S"], context=FROM_STORE)
+            if application
+            else None,
+            playbook=PlaybookRecord.model_validate_json(marker["doc"]["S"], context=FROM_STORE)
+            if marker
+            else None,
             stopped_at=_parse_iso(stop["stopped_at"]["S"]) if stop else None,
             seen=self._seen(candidate, self._generation_of(key) if key else None),
         )
@@ -531,7 +537,7 @@ class DynamoStore:
         out: list[tuple[Application, ApplicationState | None]] = []
         for item in items:
             if item["sk"]["S"].startswith("APP#"):
-                application = Application.model_validate_json(item["doc"]["S"])
+                application = Application.model_validate_json(item["doc"]["S"], context=FROM_STORE)
                 kept = "states_kept" in item
                 out.append(
                     (
@@ -568,7 +574,7 @@ class DynamoStore:
         candidate = generation = None
         for item in items:
             if item["sk"]["S"] == "PROFILE":
-                candidate = Candidate.model_validate_json(item["doc"]["S"])
+                candidate = Candidate.model_validate_json(item["doc"]["S"], context=FROM_STORE)
                 proved = candidate.usable_email
                 if proved is not None and item.get("proved_email") != _s(proved):
                     with suppress(self.client.exceptions.ConditionalCheckFailedException):
