@@ -670,6 +670,44 @@ def dynamodb_index_keys(call: Call) -> Refusal | None:
     )
 
 
+_UPDATE_CLAUSE = re.compile(r"\b(SET|REMOVE|ADD|DELETE)\b", re.IGNORECASE)
+_PLAIN_ASSIGNMENT = re.compile(r"^\s*(#?[A-Za-z0-9_]+)\s*=\s*(:[A-Za-z0-9_]+)\s*$")
+
+
+def _set_values(update: Mapping[str, Any]) -> dict[str, Any]:
+    """The attributes an update's SET clauses give a plain value (`name = :value`), with the values."""
+    parts = _UPDATE_CLAUSE.split(str(update.get("UpdateExpression") or ""))
+    names = update.get("ExpressionAttributeNames") or {}
+    values = update.get("ExpressionAttributeValues") or {}
+    assigned: dict[str, Any] = {}
+    for keyword, body in zip(parts[1::2], parts[2::2], strict=True):
+        if keyword.upper() != "SET":
+            continue
+        for part in body.split(","):
+            found = _PLAIN_ASSIGNMENT.match(part)
+            if found and found.group(2) in values:
+                assigned[str(names.get(found.group(1), found.group(1)))] = values[found.group(2)]
+    return assigned
+
+
+def dynamodb_update_index_keys(call: Call) -> Refusal | None:
+    # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html : an update that sets an
+    # index key attribute is held to the same type and size as a written item's (dynamodb-index-keys).
+    # moto refuses a wrong type (in its own words) but not an index key over the size limits.
+    if call.operation == "UpdateItem":
+        updates = [call.params]
+    else:
+        updates = [e["Update"] for e in call.params.get("TransactItems") or [] if "Update" in e]
+    for update in updates:
+        schema = _schema(call, update.get("TableName"))
+        if schema is None:
+            continue
+        refusal = _index_key_refusal(schema, _set_values(update))
+        if refusal is not None:
+            return refusal
+    return None
+
+
 def dynamodb_item_size(call: Call) -> Refusal | None:
     # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html : "The maximum
     # item size in DynamoDB is 400 KB, which includes both attribute name binary length (UTF-8 length)
@@ -1240,6 +1278,9 @@ RULES: tuple[Rule, ...] = (
     Rule("dynamodb-index-keys", "dynamodb", DDB_ITEM_OPS,
          "secondary index key attributes of their declared types, within 2048 / 1024 bytes",
          "ValidationException", 400, f"{_DDB}/developerguide/GSI.html", check=dynamodb_index_keys),
+    Rule("dynamodb-update-index-keys", "dynamodb", ("UpdateItem", "TransactWriteItems"),
+         "an update's SET of a secondary index key: of its declared type, within 2048 / 1024 bytes",
+         "ValidationException", 400, f"{_DDB}/developerguide/GSI.html", check=dynamodb_update_index_keys),
     Rule("dynamodb-item-size", "dynamodb", DDB_ITEM_OPS,
          "an item at most 400 KB (409,600 bytes) as documented", "ValidationException", 400,
          f"{_DDB}/developerguide/CapacityUnitCalculations.html", check=dynamodb_item_size),

@@ -16,7 +16,7 @@ from typing import Any
 from nearmiss.adapters.dynamo import due_shard, notice_shard
 from nearmiss.domain.compose import OutgoingMessage
 from nearmiss.domain.events import ApplicationRejected, DomainEvent
-from nearmiss.domain.models import Application, Candidate
+from nearmiss.domain.models import Application, Candidate, StepState
 from nearmiss.domain.notices import next_summary_slot
 from nearmiss.domain.records import (
     Due,
@@ -270,6 +270,35 @@ class MemoryStore:
     ) -> tuple[LinkGeneration | None, StepRecord | None]:
         generation = self.link_generation(candidate_id)  # one BatchGetItem, as DynamoStore's
         return generation, self.steps.get((candidate_id, application_id, step_id))
+
+    def approve_on_time(
+        self,
+        candidate_id: str,
+        application_id: str,
+        step_id: str,
+        *,
+        key_generation: str,
+        planned_at: datetime,
+        now: datetime,
+    ) -> bool:
+        with self._lock:
+            self.requests += 1  # one TransactWriteItems, as DynamoStore's
+            generation = self._generation(candidate_id)
+            step = self.steps.get((candidate_id, application_id, step_id))
+            if generation is None or generation.key != key_generation or step is None:
+                return False
+            if not (
+                step.state is StepState.AWAITING_APPROVAL
+                and step.planned_at == planned_at
+                and step.planned_at >= now
+                and step.expires_at is not None
+                and step.expires_at > now
+            ):
+                return False
+            self.steps[self._key(step)] = step.moved(
+                StepState.APPROVED, now=now, due_at=step.planned_at, reason=None
+            )
+            return True
 
     def due_steps(self, now: datetime, limit: int, *, shard: int | None = None) -> list[Due]:
         self.requests += 1

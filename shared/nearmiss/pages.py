@@ -8,6 +8,7 @@ shows the page and its buttons, because mail scanners open every link in a messa
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -124,14 +125,27 @@ def _decision_reads(ref: Any) -> tuple[Any, tuple[Any, Any]]:
     return generation, (generation, step)
 
 
+def _approved(recipient_name: str | None, when: datetime) -> Response[str]:
+    # On the one-write path the link names nobody (ids and times only): the draft it came from does.
+    to = f" to {recipient_name}" if recipient_name else ""
+    return page(200, "Approved", f"Your note{to} goes out {when:%A %d %B %Y, %H:%M} UTC.")
+
+
 @router.post("/steps/<decision>")
 def decide_step(decision: str) -> Response[str]:
-    from nearmiss.service.playbooks import DecisionError, decide_read, edit_read
+    from nearmiss.service.playbooks import DecisionError, approve_on_time, decide_read, edit_read
 
     c = bootstrap.container()
     if decision not in ("approve", "skip", "review"):
         return page(404, "Not found", "There is no such page.")
     try:
+        if decision == "approve":
+            # On time, the link's own claims are the answer: one conditional write, no read.
+            # Anything else (late, lapsed, decided, a dead link) wrote nothing and is read below.
+            at = now()
+            approval = c.links.read_approval(_token(), now=at)
+            if approval is not None and approve_on_time(c.store, approval, now=at):
+                return _approved(None, approval.planned_at)
         _, (_, read) = c.links.read_decision_with(
             _token(),
             decision,  # type: ignore[arg-type]
@@ -165,10 +179,7 @@ def decide_step(decision: str) -> Response[str]:
         )
     if step.state.value == "skipped":
         return page(200, "Skipped", f"Your note to {step.recipient_name} will not be sent.")
-    when = step.due_at or step.planned_at
-    return page(
-        200, "Approved", f"Your note to {step.recipient_name} goes out {when:%A %d %B %Y, %H:%M} UTC."
-    )
+    return _approved(step.recipient_name, step.due_at or step.planned_at)
 
 
 # ---- the recipient's "please stop" ---------------------------------------------------------------

@@ -301,7 +301,8 @@ def test_approving_a_draft_in_the_browser_ends_in_a_sent_email(
 
     click(browser, "Approve and send")
     assert heading(browser) == "Approved"
-    assert "Your note to Grace Park goes out Wednesday 25 November 2026, 15:10 UTC." in browser.page_source
+    # the one-write answer names nobody (the link carries ids and times only, never a name)
+    assert "Your note goes out Wednesday 25 November 2026, 15:10 UTC." in browser.page_source
 
     # The "Approve and send" link of another draft: its page asks, and only the button approves.
     open_page(browser, _link(app.draft_for("Sam Rivera")["text"], "Approve and send:"))

@@ -179,6 +179,65 @@ def test_dynamodb_index_keys_proper_pass(ddb: Any, operation: str) -> None:
     ITEM_OPERATIONS[operation](ddb, {**key(), "due_shard": {"S": "DUE#1"}, "due_at": {"S": "t" * 1024}})
 
 
+# ---- dynamodb-update-index-keys -----------------------------------------------------------------------
+UPDATE_OPERATIONS: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
+    "UpdateItem": lambda c, update: c.update_item(TableName=TABLE, Key=key(), **update),
+    "TransactUpdate": lambda c, update: c.transact_write_items(
+        TransactItems=[{"Update": {"TableName": TABLE, "Key": key(), **update}}]
+    ),
+}
+
+
+def _setting(due_at: dict[str, Any]) -> dict[str, Any]:
+    """An update as the one-write approval's: index keys set through names and values, among others."""
+    return {
+        "UpdateExpression": "SET #state = :approved, #v = #v + :one, due_at = :at, due_shard = :shard",
+        "ExpressionAttributeNames": {"#state": "state", "#v": "version"},
+        "ExpressionAttributeValues": {
+            ":approved": {"S": "approved"},
+            ":one": {"N": "1"},
+            ":at": due_at,
+            ":shard": {"S": "DUE#1"},
+        },
+    }
+
+
+@pytest.mark.parametrize("operation", UPDATE_OPERATIONS)
+@pytest.mark.parametrize(
+    ("due_at", "message"),
+    [
+        (
+            {"N": "1"},
+            "One or more parameter values were invalid: Type mismatch for Index Key due_at Expected: S "
+            "Actual: N IndexName: due",
+        ),
+        (
+            {"S": "t" * 1025},
+            "One or more parameter values were invalid: Size limit exceeded for Index Key due_at Actual "
+            "Size: 1025 bytes Max Size: 1024 bytes IndexName: due",
+        ),
+    ],
+    ids=["wrong-type", "long-range"],
+)
+def test_dynamodb_update_index_keys_of_the_declared_type_and_size(
+    ddb: Any, operation: str, due_at: dict[str, Any], message: str
+) -> None:
+    ddb.put_item(TableName=TABLE, Item={**key(), "version": {"N": "1"}})
+    validation(ddb, lambda: UPDATE_OPERATIONS[operation](ddb, _setting(due_at)), message)
+
+
+@pytest.mark.parametrize("operation", UPDATE_OPERATIONS)
+def test_dynamodb_update_index_keys_within_the_limits_pass(ddb: Any, operation: str) -> None:
+    ddb.put_item(TableName=TABLE, Item={**key(), "version": {"N": "1"}})
+    UPDATE_OPERATIONS[operation](ddb, _setting({"S": "t" * 1024}))
+    item = ddb.get_item(TableName=TABLE, Key=key())["Item"]
+    assert (item["due_at"], item["version"], item["state"]) == (
+        {"S": "t" * 1024},
+        {"N": "2"},
+        {"S": "approved"},
+    )
+
+
 # ---- dynamodb-item-size -------------------------------------------------------------------------------
 def test_dynamodb_item_size_is_computed_as_documented() -> None:
     item = {

@@ -47,7 +47,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from nearmiss.domain.events import ApplicationRejected
-from nearmiss.domain.models import FROM_STORE, Application, Candidate
+from nearmiss.domain.models import FROM_STORE, Application, Candidate, StepState
 from nearmiss.domain.notices import next_summary_slot
 from nearmiss.domain.playbook import recipient_key
 from nearmiss.domain.records import (
@@ -106,8 +106,11 @@ def _parse_iso(text: str | None) -> datetime | None:
 
 def due_shard(step: StepRecord, shards: int) -> int:
     """The due-index shard of a step: stable, and even across shards."""
-    key = f"{step.candidate_id}#{step.application_id}#{step.step_id}".encode()
-    return zlib.crc32(key) % shards
+    return _due_shard_of(step.candidate_id, step.application_id, step.step_id, shards)
+
+
+def _due_shard_of(candidate_id: str, application_id: str, step_id: str, shards: int) -> int:
+    return zlib.crc32(f"{candidate_id}#{application_id}#{step_id}".encode()) % shards
 
 
 def notice_shard(notice: Notice, shards: int) -> int:
@@ -155,15 +158,38 @@ class DynamoStore:
             "version": {"N": str(step.version)},
             "doc": _s(step.model_dump_json()),
             "expires_at_epoch": self._expiry(step.planned_at),
+            # What the one-write approval (approve_on_time) checks and sets beside the doc.
+            "planned_at": _s(_iso(step.planned_at)),
         }
         if step.due_at is not None:
             item["due_shard"] = _s(self._shard(step))
             item["due_at"] = _s(_iso(step.due_at))
+        if step.expires_at is not None:
+            item["expires_at"] = _s(_iso(step.expires_at))
+        if step.updated_at is not None:
+            item["updated_at"] = _s(_iso(step.updated_at))
         return item
 
     @staticmethod
     def _step_from(item: dict[str, Any]) -> StepRecord:
-        return StepRecord.model_validate_json(item["doc"]["S"], context=FROM_STORE)
+        """The step of an item. Every write puts the doc and its top-level copies alike, except the
+        one-write approval, which moves only the top level (state, version, due_at, updated_at): a
+        newer top-level version wins over the doc, and an approval so taken clears the doc's reason,
+        as `decide_read`'s would."""
+        step = StepRecord.model_validate_json(item["doc"]["S"], context=FROM_STORE)
+        version = int(item["version"]["N"]) if "version" in item else step.version
+        if version == step.version:
+            return step
+        state = StepState(item["state"]["S"])
+        changes: dict[str, Any] = {
+            "version": version,
+            "state": state,
+            "due_at": _parse_iso(item.get("due_at", {}).get("S")),
+            "updated_at": _parse_iso(item.get("updated_at", {}).get("S")) or step.updated_at,
+        }
+        if state is StepState.APPROVED and step.state is not StepState.APPROVED:
+            changes["reason"] = None
+        return step.model_copy(update=changes)
 
     def _doc_item(self, pk: str, sk: str, kind: str, doc: str, at: datetime) -> dict[str, Any]:
         return {
@@ -915,6 +941,65 @@ class DynamoStore:
             else None
         )
         return generation, self._step_from(step) if step else None
+
+    def approve_on_time(
+        self,
+        candidate_id: str,
+        application_id: str,
+        step_id: str,
+        *,
+        key_generation: str,
+        planned_at: datetime,
+        now: datetime,
+    ) -> bool:
+        """One TransactWriteItems: the KEY still of `key_generation` (a renewed key or a deleted
+        account kills the link, as the read path's comparison does) and the STEP's top level moved
+        to approved, due at its planned instant, only while it awaits approval on time. The doc is
+        left as it was (`_step_from` lets the newer top level win). Items written before the top
+        level carried `planned_at` and `expires_at` fail the condition: the caller reads."""
+        planned = _s(_iso(planned_at))
+        items: list[dict[str, Any]] = [
+            {
+                "ConditionCheck": {
+                    "TableName": self.table,
+                    "Key": {"pk": _s(f"CAND#{candidate_id}"), "sk": _s("KEY")},
+                    "ConditionExpression": "key_generation = :key",
+                    "ExpressionAttributeValues": {":key": _s(key_generation)},
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": {
+                        "pk": _s(self._app_pk(candidate_id, application_id)),
+                        "sk": _s(f"STEP#{step_id}"),
+                    },
+                    "UpdateExpression": "SET #state = :approved, #v = #v + :one, due_at = :planned, "
+                    "due_shard = :shard, updated_at = :now",
+                    "ConditionExpression": "#state = :awaiting AND planned_at = :planned "
+                    "AND planned_at >= :now AND expires_at > :now",
+                    "ExpressionAttributeNames": {"#state": "state", "#v": "version"},
+                    "ExpressionAttributeValues": {
+                        ":approved": _s(StepState.APPROVED.value),
+                        ":awaiting": _s(StepState.AWAITING_APPROVAL.value),
+                        ":one": {"N": "1"},
+                        ":planned": planned,
+                        ":shard": _s(
+                            f"DUE#{_due_shard_of(candidate_id, application_id, step_id, self.shards)}"
+                        ),
+                        ":now": _s(_iso(now)),
+                    },
+                }
+            },
+        ]
+        try:
+            self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+        except self.client.exceptions.TransactionCanceledException as exc:
+            reasons = set(_reasons(exc))
+            if reasons <= {"None", "ConditionalCheckFailed"} | _CONTENDED:
+                return False  # nothing written: the read path gives the answer (or the error)
+            raise
+        return True
 
     def due_steps(self, now: datetime, limit: int, *, shard: int | None = None) -> list[Due]:
         """Up to `limit` steps (and notices) due at `now`: one Query per shard (or only `shard`), each

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import urlencode
 
@@ -42,6 +42,19 @@ class StepRef:
     candidate_id: str
     application_id: str
     step_id: str
+
+
+@dataclass(frozen=True)
+class SignedApproval:
+    """What an approve link carries besides its step, signed with it when the draft was minted: the
+    member's key generation then and the step's planned instant (an edit does not change it).
+    Enough to approve on time in one conditional write and to answer without reading: the write
+    itself proves the generation and the planned instant still hold. No name: a link travels
+    through mail scanners, proxies and browser histories, so it carries ids and times only."""
+
+    ref: StepRef
+    key_generation: str
+    planned_at: datetime
 
 
 DEAD_LINK = "this link is no longer valid: the account it belongs to was closed, or its key was renewed"
@@ -126,6 +139,16 @@ class Links:
             step.candidate_id, {"c": step.candidate_id, "a": step.application_id, "s": step.step_id}
         )
         token = tokens.sign(f"step-{decision}", claims, expires_at=step.expires_at, secret=self.secret)
+        if decision == "approve":  # what answers an on-time approval without a read (SignedApproval)
+            fuller = tokens.sign(
+                "step-approve",
+                {**claims, "p": step.planned_at.astimezone(UTC).isoformat()},
+                expires_at=step.expires_at,
+                secret=self.secret,
+            )
+            # Long ids could outgrow what a link may be: then the plain link, answered by reading the
+            # step, as every late approval is.
+            token = fuller if len(fuller) <= tokens.MAX_TOKEN_LENGTH else token
         return f"/steps/{decision}?{urlencode({'token': token})}"
 
     def decision(self, step: StepRecord, decision: Decision) -> str:
@@ -135,6 +158,26 @@ class Links:
         claims = tokens.verify(token, f"step-{decision}", now=now, secret=self.secret)
         self._check(claims)
         return self._step_ref(claims)
+
+    def read_approval(self, token: str, *, now: datetime) -> SignedApproval | None:
+        """An approve link's signed claims, checked for signature and expiry only (constant time, no
+        read): None when the link does not carry what a one-write approval needs (a link minted
+        before it did, or without a generation); the caller then answers as `read_decision_with`.
+        The generation is not checked here: the write that uses it is conditional on it."""
+        claims = tokens.verify(token, "step-approve", now=now, secret=self.secret)
+        ref = self._step_ref(claims)
+        generation, planned = claims.get("g"), claims.get("p")
+        if self.generations is None or not isinstance(generation, str) or not generation:
+            return None
+        if not isinstance(planned, str):
+            return None
+        try:
+            planned_at = datetime.fromisoformat(planned)
+        except ValueError:
+            return None
+        if planned_at.tzinfo is None:
+            return None
+        return SignedApproval(ref, generation, planned_at)
 
     @staticmethod
     def _step_ref(claims: dict[str, Any]) -> StepRef:

@@ -13,7 +13,7 @@ from nearmiss.domain.models import Application, Candidate, Contact, Mode, Step, 
 from nearmiss.domain.playbook import plan, recipient_key
 from nearmiss.domain.records import MemberSeen, NoticeKind, PlaybookRecord, Sender, StepRecord
 from nearmiss.domain.timing import next_send_instant
-from nearmiss.service.links import Decision, StepRef
+from nearmiss.service.links import Decision, SignedApproval, StepRef
 from nearmiss.service.ports import CreateOutcome, Identities, Store, Waiting
 
 if TYPE_CHECKING:
@@ -365,6 +365,24 @@ def decide_read(store: Store, read: StepRecord | None, decision: Decision, *, no
     if not store.replace_step(step, new):
         raise DecisionError("this message changed while you were deciding; please reload")
     return new
+
+
+def approve_on_time(store: Store, approval: SignedApproval, *, now: datetime) -> bool:
+    """The on-time approval through its link, in one conditional write (no read): what `decide_read`
+    does for a step awaiting approval approved before its planned instant (due then, approved), with
+    the link's generation checked by the write. False: nothing was written, and the caller answers
+    through the read and `decide_read` (late, lapsed, skipped, decided already, a dead link)."""
+    if approval.planned_at < now:
+        return False  # late: the next window from now, which only the read path computes
+    ref = approval.ref
+    return store.approve_on_time(
+        ref.candidate_id,
+        ref.application_id,
+        ref.step_id,
+        key_generation=approval.key_generation,
+        planned_at=approval.planned_at,
+        now=now,
+    )
 
 
 EDITABLE = frozenset({StepState.SCHEDULED, StepState.AWAITING_APPROVAL, StepState.APPROVED})

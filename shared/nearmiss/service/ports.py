@@ -310,6 +310,22 @@ class Store(Protocol):
         checked against the first before anything of the second is used)."""
         ...
 
+    def approve_on_time(
+        self,
+        candidate_id: str,
+        application_id: str,
+        step_id: str,
+        *,
+        key_generation: str,
+        planned_at: datetime,
+        now: datetime,
+    ) -> bool:
+        """One conditional write: the step, awaiting approval, planned at exactly `planned_at`, not
+        before `now`, not expired, of a member whose key generation is still `key_generation`, is
+        approved and due at its planned instant (as `decide_read` would). False: nothing was written
+        (any other case, or contention); the caller reads the step and decides as before."""
+        ...
+
     def due_steps(self, now: datetime, limit: int, *, shard: int | None = None) -> list[Due]:
         """Up to `limit` steps (and notices to members) due at `now`, oldest first: from every
         due-index shard, or one."""
