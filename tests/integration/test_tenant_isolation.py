@@ -369,3 +369,29 @@ def test_only_the_operator_can_transfer_a_lookup_and_the_transfer_is_recorded(st
     assert started_for(stack) == {"ada"}
     # Bea's re-save of her application cannot take it back
     assert application(stack, "bea", "gh", gh_ats_id())[0] == 409
+
+
+def test_an_address_transferred_by_the_operator_leaves_the_member_who_held_it(stack) -> None:  # type: ignore[no-untyped-def]
+    # Given Bea holds (proved) the address Ada says is hers, and Ada has proved another one
+    bea = member(stack, "bea", "shared@example.com")
+    ada = member(stack, "ada", "ada@example.com")
+    body = {
+        "field": "email",
+        "value": "shared@example.com",
+        "to_candidate_id": "ada",
+        "reason": "Ada showed the operator she owns it",
+    }
+    status, _, text = stack.http("POST", "/lookups/transfer", body=body)
+    assert status == 200, text
+    items = {(i["pk"]["S"], i["sk"]["S"]): i for i in dump(stack)}
+    # Ada's profile names the address, proved; the claim's copy is gone until a claim reads it again
+    ada_profile = items[("CAND#ada", "PROFILE")]
+    assert json.loads(ada_profile["doc"]["S"])["email"] == "shared@example.com"
+    assert "proved_email" not in ada_profile
+    # Bea keeps the address on her profile but no longer as proved: nothing of hers goes to it
+    bea_profile = items[("CAND#bea", "PROFILE")]
+    assert json.loads(bea_profile["doc"]["S"])["email_proved_at"] is None
+    assert "proved_email" not in bea_profile
+    status, text = as_candidate(stack, bea, "GET", "/candidates/bea")
+    assert status == 200 and json.loads(text)["email_status"] != "proved", text
+    assert as_candidate(stack, ada, "GET", "/candidates/ada")[0] == 200

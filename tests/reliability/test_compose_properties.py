@@ -194,12 +194,13 @@ def test_any_text_in_a_draft_for_review_renders_as_text(
 
 
 def validated_name(value: str) -> bool:
-    """What models.Name lets through: 1-120 characters after stripping, no C0 control but tab, no DEL."""
+    """What models.Name lets through: 1-120 characters after stripping, no C0 control but tab, no DEL,
+    no Unicode line boundary (U+0085, U+2028, U+2029)."""
     stripped = value.strip()
     return (
         0 < len(stripped) <= 120
         and not any(ord(ch) < 32 and ch != "\t" for ch in stripped)
-        and "\x7f" not in stripped
+        and not any(ch in "\x7f\x85\u2028\u2029" for ch in stripped)
     )
 
 

@@ -145,3 +145,69 @@ def test_a_tag_outside_the_ses_alphabet_fails_before_reaching_ses() -> None:
         SesMailer(client).send(dotted)  # type: ignore[arg-type]
     assert raised.value.failure is SendFailure.PERMANENT and "nm_step" in raised.value.reason
     assert client.calls == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("to_name", "Grace\x0bBcc: all@example.org"),
+        ("to_name", "Grace\x0cBcc: all@example.org"),
+        ("subject", "Hi\x0cthere"),
+        ("subject", "Hi\x1ethere"),
+        ("subject", "Hi\u2028Bcc: all@example.org"),
+        ("from_name", "Ada\x85Quinn"),
+    ],
+)
+def test_a_line_boundary_in_a_header_is_refused_before_reaching_ses(field: str, value: str) -> None:
+    client = FailingClient(AssertionError("never called"))
+    broken = OutgoingMessage(**{**MESSAGE.__dict__, field: value})
+    with pytest.raises(SendError) as raised:
+        SesMailer(client).send(broken)  # type: ignore[arg-type]
+    assert raised.value.failure is SendFailure.PERMANENT and client.calls == []
+
+
+def test_another_control_character_goes_encoded_and_reads_back_as_typed() -> None:
+    import email
+    import email.policy
+
+    raw = build_mime(OutgoingMessage(**{**MESSAGE.__dict__, "subject": "Hi\x01there"}))
+    assert b"Hi\x01" not in raw
+    assert str(email.message_from_bytes(raw, policy=email.policy.default)["Subject"]) == "Hi\x01there"
+
+
+def test_a_header_name_that_is_not_one_is_refused() -> None:
+    broken = OutgoingMessage(**{**MESSAGE.__dict__, "headers": {"X-Evil\r\nBcc": "all@example.org"}})
+    with pytest.raises(ValueError, match="not a header name"):
+        build_mime(broken)
+
+
+def test_an_encoded_word_typed_into_a_name_or_subject_is_read_back_literally() -> None:
+    import email
+    import email.policy
+
+    typed = "=?utf-8?q?CEO_=3Cceo=40bank.example=3E?="
+    raw = build_mime(OutgoingMessage(**{**MESSAGE.__dict__, "to_name": typed, "subject": typed}))
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert parsed["To"].addresses[0].display_name == typed  # decoded once: the literal text typed
+    assert [a.addr_spec for a in parsed["To"].addresses] == [MESSAGE.to_address]
+    assert str(parsed["Subject"]) == typed
+
+
+def test_a_forwarded_message_attachment_goes_as_bytes_not_as_a_base64_message() -> None:
+    import email
+    import email.policy
+
+    from nearmiss.domain.compose import MailAttachment
+
+    attached = MailAttachment(
+        filename="original.eml", content_type="message/rfc822", payload=b"From: x\n\nhi"
+    )
+    raw = build_mime(OutgoingMessage(**{**MESSAGE.__dict__, "attachments": (attached,)}))
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    (part,) = list(parsed.iter_attachments())
+    assert part.get_content_type() == "application/octet-stream" and part.get_content() == b"From: x\n\nhi"
+
+
+def test_ascii_text_with_a_bare_carriage_return_goes_quoted_printable() -> None:
+    raw = build_mime(OutgoingMessage(**{**MESSAGE.__dict__, "text": "one\rtwo", "html": None}))
+    assert b"Content-Transfer-Encoding: quoted-printable" in raw

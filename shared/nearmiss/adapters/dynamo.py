@@ -381,7 +381,10 @@ class DynamoStore:
                 "Update": {
                     "TableName": self.table,
                     "Key": {"pk": _s(pk), "sk": _s(sk)},
-                    "UpdateExpression": "SET kind = :kind, doc = :doc, expires_at_epoch = :exp",
+                    # A profile's proved_email (what the dispatcher's claim checks) goes: the next
+                    # claim for this member fails its check, reads the profile and sets it afresh.
+                    "UpdateExpression": "SET kind = :kind, doc = :doc, expires_at_epoch = :exp"
+                    + (" REMOVE proved_email" if sk == "PROFILE" else ""),
                     "ExpressionAttributeValues": {
                         ":kind": _s(kind),
                         ":doc": _s(doc),
@@ -403,14 +406,43 @@ class DynamoStore:
                 }
             },
         ]
+        previous = current["candidate_id"]["S"] if current is not None else None
+        if lookup_sk == "CANDIDATE" and previous is not None and previous != owner["candidate_id"]:
+            items.append(self._unprove(previous))
         try:
             self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
         except self.client.exceptions.TransactionCanceledException as exc:
             reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                return False
+            if any(r == "ConditionalCheckFailed" for r in reasons):
+                return False  # the lookup, or the previous owner's profile, changed meanwhile
             raise
         return True
+
+    def _unprove(self, candidate_id: str) -> dict[str, Any]:
+        """The transaction item that takes an address away from the member who held its lookup: the
+        address stays on their profile, no longer proved (nothing of theirs goes to it, or names it,
+        until they prove an address again), conditional on the profile being as read."""
+        pk = {"pk": _s(f"CAND#{candidate_id}"), "sk": _s("PROFILE")}
+        got = self.client.get_item(TableName=self.table, Key=pk, ConsistentRead=True).get("Item")
+        if got is None:
+            return {
+                "ConditionCheck": {
+                    "TableName": self.table,
+                    "Key": pk,
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        held = Candidate.model_validate_json(got["doc"]["S"], context=FROM_STORE)
+        unproved = held.model_copy(update={"email_proved_at": None})
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": pk,
+                "UpdateExpression": "SET doc = :doc REMOVE proved_email",
+                "ConditionExpression": "doc = :read",
+                "ExpressionAttributeValues": {":doc": _s(unproved.model_dump_json()), ":read": got["doc"]},
+            }
+        }
 
     def get_candidate(self, candidate_id: str) -> Candidate | None:
         got = self.client.get_item(

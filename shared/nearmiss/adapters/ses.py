@@ -9,6 +9,7 @@ name crafted to inject headers fails here even if it slipped past validation.
 from __future__ import annotations
 
 import email
+import email.errors
 import email.policy
 import re
 from datetime import timedelta
@@ -93,27 +94,46 @@ _UTF8_QP = Charset("utf-8")
 _UTF8_QP.body_encoding = QP  # readable bodies: quoted-printable, not base64
 
 
+_HEADER_NAME = re.compile(r"[!-9;-~]{1,76}")  # RFC 5322 field name: printable ASCII but ':'
+
+
+_LINE_BOUNDARIES = frozenset("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")  # where str.splitlines splits
+
+
 def _one_line(header: str, value: str) -> str:
-    if "\r" in value or "\n" in value:
+    """`value`, refused when it holds a line boundary: CR, LF, or any other place the compat32
+    folder splits a line (it splits where str.splitlines does)."""
+    if not _LINE_BOUNDARIES.isdisjoint(value):
         raise ValueError(f"the {header} header would hold a line break")
     return value
 
 
+def _encoded(value: str) -> bool:
+    """Whether a header value must go RFC 2047-encoded: not ASCII, holding a control character, or
+    holding what a mail client would decode as an encoded-word ("=?utf-8?q?...?=") into anything,
+    another address included."""
+    return not value.isascii() or "=?" in value or any((c < " " and c != "\t") or c == "\x7f" for c in value)
+
+
 def _mailbox(header: str, name: str, address: str) -> str:
     _one_line(header, name)
-    if not address.isascii() or any(c.isspace() for c in address):
+    if not address.isascii() or any(c.isspace() or c < " " for c in address):
         raise ValueError(f"the {header} address is not a plain ASCII address")
-    return formataddr((name, address), charset="utf-8")
+    if name and _encoded(name):
+        return f"{Header(name, 'utf-8').encode()} <{address}>"  # read back literally, never decoded into more
+    return formataddr((name, address))
 
 
 def _text_header(header: str, value: str) -> str | Header:
+    if not _HEADER_NAME.fullmatch(header):
+        raise ValueError(f"{header!r} is not a header name")
     _one_line(header, value)
-    return value if value.isascii() else Header(value, "utf-8", maxlinelen=998, header_name=header)
+    return Header(value, "utf-8", maxlinelen=998, header_name=header) if _encoded(value) else value
 
 
 def _text_part(text: str, subtype: str) -> Message:
     part = Message(policy=_BUILD)
-    if text.isascii() and all(len(line) <= 998 for line in text.splitlines()):
+    if text.isascii() and "\r" not in text and all(len(line) <= 998 for line in text.split("\n")):
         part["Content-Type"] = f'text/{subtype}; charset="utf-8"'
         part["Content-Transfer-Encoding"] = "7bit"  # ASCII goes as written
         part.set_payload(text)
@@ -137,7 +157,10 @@ def build_mime(message: OutgoingMessage) -> bytes:
         del body["MIME-Version"]
         for attachment in message.attachments:
             maintype, _, subtype = attachment.content_type.partition("/")
-            part = MIMEBase(maintype or "application", subtype or "octet-stream", policy=_BUILD)
+            if maintype in ("message", "multipart") or not (maintype and subtype):
+                # a part of these types cannot be base64 (RFC 2046): it goes as the bytes it is
+                maintype, subtype = "application", "octet-stream"
+            part = MIMEBase(maintype, subtype, policy=_BUILD)
             del part["MIME-Version"]
             part.set_payload(attachment.payload)
             encode_base64(part)  # bytes: base64, exactly as received, whatever the type
@@ -155,8 +178,11 @@ def build_mime(message: OutgoingMessage) -> bytes:
         mime["MIME-Version"] = "1.0"
     for name, value in reversed(headers):  # ahead of the MIME headers, in this order
         mime._headers.insert(0, (name, value))  # type: ignore[attr-defined]
-    raw = mime.as_bytes(policy=_BUILD)
-    _check_parses_back(raw, message)
+    try:
+        raw = mime.as_bytes(policy=_BUILD)
+        _check_parses_back(raw, message)
+    except email.errors.MessageError as exc:  # what the generator or the parser refuses: not a message
+        raise ValueError(f"the message would not be well formed: {type(exc).__name__}") from exc
     return raw
 
 
