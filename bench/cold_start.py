@@ -150,9 +150,14 @@ def _reply_event(stack: Any, item: dict[str, Any], now: datetime, tag: str) -> d
     container = stack._container(fn)
     store = DynamoStore(stack.client("dynamodb"), stack.names["Table"])
     due = store._step_from(item)
-    step = due.model_copy(update={"state": StepState.SENT, "due_at": None, "sent_at": now})
+    generation = store.link_generation(due.candidate_id)
+    route = container.reply_addresses.route(due, account=generation.account if generation else "")
+    step = due.model_copy(
+        update={"state": StepState.SENT, "due_at": None, "sent_at": now, "reply_id": route.reply_id}
+    )
     store.client.put_item(TableName=store.table, Item=store._step_item(step))
-    address = container.reply_addresses.register(step, now=now)
+    store.put_reply_route(route, now)  # as the note's claim writes it
+    address = container.reply_addresses.address(route.reply_id)
     message = EmailMessage()
     message["From"] = f"{step.recipient_name} <{step.recipient_address}>"
     message["To"] = address
