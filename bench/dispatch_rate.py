@@ -453,14 +453,18 @@ def _sim_store(clock: SimClock, shards: int) -> Any:
                 self._index(new)
             return done
 
-        def claim_send(self, old: Any, new: Any, day: str) -> Any:
+        def claim_send(self, old: Any, new: Any, day: str, **kwargs: Any) -> Any:
             from nearmiss.service.ports import ClaimOutcome
 
             clock.sleep(DYNAMODB_LATENCY)
-            outcome = super().claim_send(old, new, day)
+            outcome = super().claim_send(old, new, day, **kwargs)
             if outcome is ClaimOutcome.CLAIMED:
                 self._index(new)
             return outcome
+
+        def member_as_now(self, candidate_id: str) -> Any:
+            clock.sleep(DYNAMODB_LATENCY)  # one BatchGetItem (a note planned without the snapshot)
+            return super().member_as_now(candidate_id)
 
     return SimStore(shards=shards)
 
