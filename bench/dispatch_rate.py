@@ -153,7 +153,7 @@ class Rig:
     Config), 8 ms injected before each DynamoDB request and SES answered after 80 ms, both under the
     SDK (before-send)."""
 
-    def __init__(self, table: str, rate: float) -> None:
+    def __init__(self, table: str) -> None:
         import boto3
         from botocore.config import Config
         from nearmiss.adapters.dynamo import DynamoStore
@@ -299,7 +299,7 @@ def throughput(
 
     tag = f"{int(rate)}{'-one' if one_environment else ''}{'' if isolated else '-together'}"
     table = f"bench-rate-{tag}"
-    rig = Rig(table, rate)
+    rig = Rig(table)
     rig.dynamo.create_table(**table_definition(load_template(), table))
     rig.warm_up(f"w{tag}")
     s = _settings()

@@ -60,7 +60,7 @@ def shard(table: str, prefix: str) -> None:
     from nearmiss_local.runtime import set_fake_credentials
 
     set_fake_credentials()
-    rig = dispatch_rate.Rig(table, rate=1.0)
+    rig = dispatch_rate.Rig(table)
     rig.warm_up(prefix)
     sys.stdout.write("ready\n")
     sys.stdout.flush()

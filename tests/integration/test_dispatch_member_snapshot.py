@@ -50,6 +50,9 @@ class Requests:
 
 @pytest.fixture
 def client() -> Iterator[Any]:
+    from nearmiss_local import hooks
+
+    hooks.install()  # the contract layer: what AWS refuses is refused here too, run alone or not
     with moto_table() as ddb:
         yield ddb
 

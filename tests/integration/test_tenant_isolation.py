@@ -387,6 +387,7 @@ def test_an_address_transferred_by_the_operator_leaves_the_member_who_held_it(st
     # Ada's profile names the address, proved; the claim's copy is gone until a claim reads it again
     ada_profile = items[("CAND#ada", "PROFILE")]
     assert json.loads(ada_profile["doc"]["S"])["email"] == "shared@example.com"
+    assert json.loads(ada_profile["doc"]["S"])["email_proved_at"] is not None
     assert "proved_email" not in ada_profile
     # Bea keeps the address on her profile but no longer as proved: nothing of hers goes to it
     bea_profile = items[("CAND#bea", "PROFILE")]
@@ -394,4 +395,5 @@ def test_an_address_transferred_by_the_operator_leaves_the_member_who_held_it(st
     assert "proved_email" not in bea_profile
     status, text = as_candidate(stack, bea, "GET", "/candidates/bea")
     assert status == 200 and json.loads(text)["email_status"] != "proved", text
-    assert as_candidate(stack, ada, "GET", "/candidates/ada")[0] == 200
+    status, text = as_candidate(stack, ada, "GET", "/candidates/ada")
+    assert status == 200 and json.loads(text)["email_status"] == "proved", text

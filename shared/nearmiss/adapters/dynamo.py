@@ -523,16 +523,13 @@ class DynamoStore:
 
     def load(self, candidate_id: str, application_id: str) -> tuple[Candidate | None, Application | None]:
         """The candidate and the application in one request (BatchGetItem)."""
-        pk = _s(f"CAND#{candidate_id}")
-        keys = [{"pk": pk, "sk": _s("PROFILE")}, {"pk": pk, "sk": _s(f"APP#{application_id}")}]
-        items = self._batch_get(keys)
-        candidate = application = None
-        for item in items:
-            if item["sk"]["S"] == "PROFILE":
-                candidate = Candidate.model_validate_json(item["doc"]["S"], context=FROM_STORE)
-            else:
-                application = Application.model_validate_json(item["doc"]["S"], context=FROM_STORE)
-        return candidate, application
+        keys = [(f"CAND#{candidate_id}", "PROFILE"), (f"CAND#{candidate_id}", f"APP#{application_id}")]
+        found = self._get_many(keys)
+        profile, app = (found.get(k) for k in keys)
+        return (
+            Candidate.model_validate_json(profile["doc"]["S"], context=FROM_STORE) if profile else None,
+            Application.model_validate_json(app["doc"]["S"], context=FROM_STORE) if app else None,
+        )
 
     def _get_many(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
         """Items by key in one BatchGetItem (consistent; at most 100 keys), asking again only for
@@ -627,42 +624,30 @@ class DynamoStore:
         """The member's proved address and link generation in one request (BatchGetItem). A profile
         written without `proved_email` (before the claim checked it, or by the operator's transfer)
         gets it now, on the condition that it is unchanged: else no claim could ever pass for it."""
-        pk = _s(f"CAND#{candidate_id}")
-        items = self._batch_get([{"pk": pk, "sk": _s("PROFILE")}, {"pk": pk, "sk": _s("KEY")}])
-        candidate = generation = None
-        for item in items:
-            if item["sk"]["S"] == "PROFILE":
-                candidate = Candidate.model_validate_json(item["doc"]["S"], context=FROM_STORE)
-                proved = candidate.usable_email
-                if proved is not None and item.get("proved_email") != _s(proved):
-                    with suppress(self.client.exceptions.ConditionalCheckFailedException):
-                        self.client.update_item(  # changed meanwhile: the claim fails, the next run reads
-                            TableName=self.table,
-                            Key={"pk": pk, "sk": _s("PROFILE")},
-                            UpdateExpression="SET proved_email = :email",
-                            ConditionExpression="doc = :doc",
-                            ExpressionAttributeValues={":email": _s(proved), ":doc": item["doc"]},
-                        )
-            else:
-                generation = self._generation_of(item)
-        return self._seen(candidate, generation)
+        pk = f"CAND#{candidate_id}"
+        keys = [(pk, "PROFILE"), (pk, "KEY")]
+        found = self._get_many(keys)
+        profile, key = (found.get(k) for k in keys)
+        candidate = None
+        if profile is not None:
+            candidate = Candidate.model_validate_json(profile["doc"]["S"], context=FROM_STORE)
+            proved = candidate.usable_email
+            if proved is not None and profile.get("proved_email") != _s(proved):
+                with suppress(self.client.exceptions.ConditionalCheckFailedException):
+                    self.client.update_item(  # changed meanwhile: the claim fails, the next run reads
+                        TableName=self.table,
+                        Key={"pk": _s(pk), "sk": _s("PROFILE")},
+                        UpdateExpression="SET proved_email = :email",
+                        ConditionExpression="doc = :doc",
+                        ExpressionAttributeValues={":email": _s(proved), ":doc": profile["doc"]},
+                    )
+        return self._seen(candidate, self._generation_of(key))
 
     @staticmethod
     def _seen(candidate: Candidate | None, generation: LinkGeneration | None) -> MemberSeen | None:
         if generation is None:
             return MemberSeen.of(candidate, None, None)
         return MemberSeen.of(candidate, generation.account, generation.key)
-
-    def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The items of `keys` (consistent reads), however many rounds throttling takes."""
-        got = self.client.batch_get_item(RequestItems={self.table: {"Keys": keys, "ConsistentRead": True}})
-        items = list(got["Responses"].get(self.table, []))
-        unprocessed = got.get("UnprocessedKeys", {}).get(self.table)
-        while unprocessed:  # throttled keys come back unprocessed; ask again for just those
-            got = self.client.batch_get_item(RequestItems={self.table: unprocessed})
-            items += got["Responses"].get(self.table, [])
-            unprocessed = got.get("UnprocessedKeys", {}).get(self.table)
-        return items
 
     # ---- playbooks -------------------------------------------------------------------------
     def create_playbook(

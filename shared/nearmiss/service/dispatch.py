@@ -195,6 +195,7 @@ class Dispatcher:
         # with no snapshot, or one the claim found stale, their address and generation (_fresh).
         self.members: Callable[[str], Candidate | None] = store.get_candidate
         self._fresh: dict[str, MemberSeen | None] = {}
+        self._fresh_lock = threading.Lock()  # one read per member per run, however many threads ask
 
     def _pace(self, rate: float) -> RateLimiter:
         return RateLimiter(rate, monotonic=self._monotonic, sleep=self._sleep)
@@ -426,9 +427,10 @@ class Dispatcher:
 
     def _member_now(self, candidate_id: str) -> MemberSeen | None:
         """The member as stored now (address and generation in one read), once per run."""
-        if candidate_id not in self._fresh:  # two threads may both read: the same answer, twice
-            self._fresh[candidate_id] = self.store.member_as_now(candidate_id)
-        return self._fresh[candidate_id]
+        with self._fresh_lock:  # held while reading: a stale snapshot is rare, its read one request
+            if candidate_id not in self._fresh:
+                self._fresh[candidate_id] = self.store.member_as_now(candidate_id)
+            return self._fresh[candidate_id]
 
     def _draft(self, step: StepRecord, now: datetime, seen: MemberSeen | None) -> str:
         assert step.expires_at is not None

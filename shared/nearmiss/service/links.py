@@ -94,14 +94,11 @@ class Links:
         return replace(self, generations=generations)
 
     def as_seen(self, candidate_id: str, seen: MemberSeen) -> Links:
-        """These links, signed for `candidate_id` with the generation of `seen` (which a claim just
-        proved current) instead of reading it. Only for signing one member's links."""
-        if self.generations is None:
-            return self
+        """`knowing`, with the generation of `seen` (which a claim just proved current)."""
         generation = (
             None if seen.account is None or seen.key is None else LinkGeneration(seen.account, seen.key)
         )
-        return replace(self, generations=lambda c: generation if c == candidate_id else None)
+        return self.knowing(candidate_id, generation)
 
     def _bound(
         self, candidate_id: str, claims: dict[str, Any], *, account_only: bool = False
