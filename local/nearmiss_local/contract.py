@@ -829,6 +829,27 @@ def dynamodb_transact_size(call: Call) -> Refusal | None:
     return None
 
 
+def dynamodb_transact_unused_expression_attributes(call: Call) -> Refusal | None:
+    # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ExpressionAttributeValues.html
+    # : every value (and every name, ExpressionAttributeNames) given must be used by the action's own
+    # expressions, else ValidationException "Value provided in ExpressionAttributeValues unused in
+    # expressions: keys: {:x}". moto checks it for single calls only, not for each action of a
+    # transaction, where our expressions are assembled from parts (_state, _member_checks).
+    for entry in call.params.get("TransactItems") or []:
+        for action in entry.values():
+            used = " ".join(
+                str(action.get(part) or "") for part in ("ConditionExpression", "UpdateExpression")
+            )
+            tokens = set(re.findall(r"[:#][A-Za-z0-9_]+", used))
+            for given in ("ExpressionAttributeValues", "ExpressionAttributeNames"):
+                unused = sorted(set(action.get(given) or {}) - tokens)
+                if unused:
+                    return _validation(
+                        f"Value provided in {given} unused in expressions: keys: {{{', '.join(unused)}}}"
+                    )
+    return None
+
+
 def dynamodb_batch_get(call: Call) -> Refusal | None:
     # https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html : "up to 100
     # items"; more in all ("Too many items requested for the BatchGetItem call"); a key asked for twice
@@ -1258,6 +1279,10 @@ RULES: tuple[Rule, ...] = (
          "the aggregate size of a transaction's items at most 4 MB (4,194,304 bytes)",
          "ValidationException", 400, f"{_DDB}/APIReference/API_TransactWriteItems.html",
          check=dynamodb_transact_size),
+    Rule("dynamodb-transact-unused-expression-attributes", "dynamodb", ("TransactWriteItems",),
+         "each action uses every expression attribute value and name it gives", "ValidationException", 400,
+         f"{_DDB}/developerguide/Expressions.ExpressionAttributeValues.html",
+         check=dynamodb_transact_unused_expression_attributes),
     Rule("dynamodb-batch-write-limits", "dynamodb", ("BatchWriteItem",),
          "at most 25 requests, no item twice", "ValidationException", 400,
          f"{_DDB}/APIReference/API_BatchWriteItem.html", check=dynamodb_batch_write),

@@ -375,6 +375,39 @@ def test_dynamodb_transact_size_of_ten_large_items_passes(ddb: Any) -> None:
     assert "Item" in ddb.get_item(TableName=TABLE, Key=key(sk="STEP#9"))
 
 
+# ---- dynamodb-transact-unused-expression-attributes ---------------------------------------------------
+def test_dynamodb_transact_unused_expression_attributes_a_value_is_refused(ddb: Any) -> None:
+    update = {
+        "TableName": TABLE,
+        "Key": key(),
+        "UpdateExpression": "SET #v = :v",
+        "ExpressionAttributeNames": {"#v": "v"},
+        "ExpressionAttributeValues": {":v": {"S": "1"}, ":spare": {"S": "2"}},
+    }
+    validation(
+        ddb,
+        lambda: ddb.transact_write_items(TransactItems=[{"Update": update}]),
+        "Value provided in ExpressionAttributeValues unused in expressions: keys: {:spare}",
+    )
+    del update["ExpressionAttributeValues"][":spare"]
+    ddb.transact_write_items(TransactItems=[{"Update": update}])
+    assert ddb.get_item(TableName=TABLE, Key=key())["Item"]["v"] == {"S": "1"}
+
+
+def test_dynamodb_transact_unused_expression_attributes_a_name_is_refused(ddb: Any) -> None:
+    check = {
+        "TableName": TABLE,
+        "Key": key(),
+        "ConditionExpression": "attribute_not_exists(pk)",
+        "ExpressionAttributeNames": {"#spare": "v"},
+    }
+    validation(
+        ddb,
+        lambda: ddb.transact_write_items(TransactItems=[{"ConditionCheck": check}]),
+        "Value provided in ExpressionAttributeNames unused in expressions: keys: {#spare}",
+    )
+
+
 # ---- dynamodb-batch-get-limits ------------------------------------------------------------------------
 def test_dynamodb_batch_get_limits_at_most_100_keys(ddb: Any) -> None:
     keys = [key(sk=f"STEP#{i}") for i in range(101)]
